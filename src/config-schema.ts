@@ -1,0 +1,194 @@
+// The stack config schema. Every value that can reach a shell is constrained here to a
+// character set that cannot break out of the quoting in src/shell.ts, so validation and
+// quoting are two independent defences rather than one.
+import { z } from "zod";
+
+export const NAMESPACE = "delphi-restore";
+export const MECHANISMS = ["pg-restore", "aurora-pitr", "rds-pitr", "rds-snapshot"] as const;
+export const AWS_MECHANISMS = ["aurora-pitr", "rds-pitr", "rds-snapshot"] as const;
+export const ROLES = ["web", "api", "voice", "ops", "media", "db"] as const;
+export const CONSUMER_ROLES = ["web", "api", "voice", "ops", "media"] as const;
+export const ORDERS = ["beforeRestore", "beforeSwitch"] as const;
+export const PHASES = ["restore", "rollback", "signoff"] as const;
+/** Config keys whose values are secrets: read with requireSecret, never printed. */
+export const SECRET_KEYS = ["sshPrivateKey", "adminPassword"] as const;
+
+// A name that is safe as a compose project/service, container, host, role or database name.
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+// Postgres role and database names: stricter, lower case, so they never need SQL quoting.
+const PG_IDENT_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+// An absolute path made of plain segments: no spaces, quotes, `$`, or `..` traversal.
+const ABS_PATH_RE = /^\/(?:[A-Za-z0-9_.@+-]+\/?)*$/;
+const DUMP_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,200}\.dump$/;
+const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IPV4_RE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6_RE = /^[0-9A-Fa-f:]{2,39}$/;
+const UNIX_USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+// One argument of an operator-supplied command (argv form, each quoted separately).
+const ARG_RE = /^[^\x00-\x1f\x7f]{1,500}$/;
+const URL_RE = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/;
+const AWS_ID_RE = /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/;
+const AWS_REGION_RE = /^[a-z]{2}(?:-gov)?-[a-z]+-\d$/;
+const ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+const ZONE_ID_RE = /^Z[A-Z0-9]{1,32}$/;
+const INSTANCE_CLASS_RE = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
+
+const name = (what: string) =>
+  z.string({ error: `must be a ${what} (text)` }).regex(NAME_RE, {
+    error: `must be a plain ${what}: letters, digits, '.', '_' or '-', starting with a letter or digit, at most 63 characters`,
+  });
+const pgIdent = (what: string) =>
+  z.string({ error: `must be a ${what} (text)` }).regex(PG_IDENT_RE, {
+    error: `must be a lower-case Postgres ${what}: a-z, 0-9 and '_', starting with a letter or '_'`,
+  });
+const absPath = (what: string) =>
+  z
+    .string({ error: `must be an absolute path to the ${what}` })
+    .regex(ABS_PATH_RE, {
+      error: `must be an absolute path to the ${what} made of letters, digits, '.', '_', '-', '@', '+' (no spaces or quotes)`,
+    })
+    .refine((p) => !p.split("/").some((seg) => seg === ".." || seg === "."), {
+      error: `must not contain '.' or '..' segments (path traversal)`,
+    });
+const argv = (what: string) =>
+  z
+    .array(z.string().regex(ARG_RE, { error: "each argument must be 1-500 printable characters (no newlines or control characters)" }), {
+      error: `must be the ${what} as a list of arguments, e.g. [docker, compose, exec, -T, voiceai-voice, voiceai-calls, active]`,
+    })
+    .min(1, { error: `must have at least one argument (the ${what})` })
+    .max(50, { error: "must have at most 50 arguments" });
+const seconds = (what: string, max: number) =>
+  z
+    .number({ error: `must be a number of seconds for ${what}` })
+    .int({ error: "must be a whole number of seconds" })
+    .min(1, { error: "must be at least 1 second" })
+    .max(max, { error: `must be at most ${max} seconds` });
+const isoTime = (what: string) =>
+  z.iso.datetime({ offset: true, error: `must be an ISO 8601 time with a zone for the ${what}, e.g. 2026-11-23T02:00:00Z` });
+
+export const hostSchema = z.strictObject({
+  address: z
+    .string({ error: "must be the host's address (IP or DNS name)" })
+    .refine((a) => IPV4_RE.test(a) || (IPV6_RE.test(a) && a.includes(":")) || HOSTNAME_RE.test(a), {
+      error: "must be an IPv4/IPv6 address or a DNS name (letters, digits, '-' and '.')",
+    }),
+  port: z
+    .number({ error: "must be the SSH port (a number)" })
+    .int({ error: "must be a whole number" })
+    .min(1, { error: "must be between 1 and 65535" })
+    .max(65535, { error: "must be between 1 and 65535" })
+    .default(22),
+  user: z.string({ error: "must be the SSH user name" }).regex(UNIX_USER_RE, { error: "must be a Unix user name (a-z, 0-9, '_', '-')" }),
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` }),
+  servicesRoot: absPath("folder holding the compose projects").default("/opt/services"),
+  services: z
+    .array(name("compose project name"), { error: "must be a list of compose project names under servicesRoot, e.g. [web]" })
+    .min(1, { error: "must list at least one compose project" })
+    .max(20, { error: "must list at most 20 compose projects" })
+    .refine((s) => new Set(s).size === s.length, { error: "must not list a project twice" }),
+  /** Run this host's commands locally (local.Command) instead of over SSH. */
+  local: z.boolean({ error: "must be true or false" }).default(false),
+});
+
+export const databaseSchema = z.strictObject({
+  host: name("host name (a key of `hosts`)"),
+  composeProject: name("compose project name").default("postgres"),
+  container: name("compose service name").default("voiceai-postgres"),
+  user: pgIdent("role name"),
+  name: pgIdent("database name"),
+  backupDir: absPath("backup folder").default("/backup"),
+  jobs: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be between 1 and 16" }).max(16, { error: "must be between 1 and 16" }).default(2),
+  /** Free space the backup folder must have, as a multiple of the database's size. */
+  freeSpaceFactor: z.number({ error: "must be a number" }).min(1, { error: "must be at least 1" }).max(10, { error: "must be at most 10" }).default(1.5),
+});
+
+export const voiceSchema = z.strictObject({
+  activeCallsCommand: argv("command that prints the number of active calls").optional(),
+  forceStop: z.boolean({ error: "must be true or false" }).default(false),
+});
+
+export const reconcileSchema = z.strictObject({
+  service: name("compose service name").default("voiceai-telweb"),
+  timeoutSeconds: seconds("the migrate deploy wait", 3600).default(300),
+});
+
+export const spotCheckSchema = z.strictObject({
+  name: name("check name"),
+  sql: z
+    .string({ error: "must be one SQL query (text)" })
+    .regex(/^[^\x00-\x1f\x7f]{1,2000}$/, { error: "must be one line of SQL, 1-2000 characters, without newlines or control characters" })
+    .refine((s) => /^\s*(select|with)\b/i.test(s), { error: "must be a read-only query starting with SELECT or WITH" }),
+  expect: z.string({ error: "must be the expected output as text, e.g. \"1\"" }).regex(/^[^\x00-\x1f\x7f]{0,500}$/, { error: "must be one line of text" }),
+});
+
+export const verifySchema = z.strictObject({
+  telwebUrl: z.string().regex(URL_RE, { error: "must be an http(s) URL without spaces or quotes" }).optional(),
+  loginUrl: z.string().regex(URL_RE, { error: "must be an http(s) URL without spaces or quotes" }).optional(),
+  adminUser: z.string().regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$/, { error: "must be the admin's e-mail address" }).optional(),
+  telemetryUrl: z.string().regex(URL_RE, { error: "must be an http(s) URL without spaces or quotes" }).optional(),
+  telemetryServices: z.array(name("service name")).max(100).default([]),
+  spotChecks: z.array(spotCheckSchema, { error: "must be a list of {name, sql, expect}" }).max(50).default([]),
+  testCallCommand: argv("test-call command").optional(),
+  timeoutSeconds: seconds("each verify check", 3600).default(120),
+});
+
+export const reportSchema = z.strictObject({
+  dir: z
+    .string({ error: "must be a folder for the tenant notice" })
+    .regex(/^[A-Za-z0-9_.@+/-]{1,300}$/, { error: "must be a folder path of letters, digits, '.', '_', '-', '/'" })
+    .refine((p) => !p.split("/").includes(".."), { error: "must not contain '..' segments (path traversal)" })
+    .default("reports"),
+  contact: z.string().regex(/^[^\x00-\x1f\x7f]{1,200}$/, { error: "must be one line of text" }).default("your Delphi operator"),
+  tables: z.array(pgIdent("table name")).min(1, { error: "must list at least one table" }).max(50).default(["conversations", "tools", "billing_records"]),
+});
+
+export const awsSchema = z.strictObject({
+  region: z.string().regex(AWS_REGION_RE, { error: "must be an AWS region such as eu-west-1" }),
+  sourceClusterIdentifier: z.string().regex(AWS_ID_RE, { error: "must be an RDS cluster identifier: a letter, then letters, digits or '-', at most 63" }).optional(),
+  sourceInstanceIdentifier: z.string().regex(AWS_ID_RE, { error: "must be an RDS instance identifier: a letter, then letters, digits or '-', at most 63" }).optional(),
+  snapshotIdentifier: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-:]{0,254}$/, { error: "must be an RDS snapshot identifier or ARN" }).optional(),
+  targetTime: isoTime("point-in-time target").optional(),
+  useLatestRestorableTime: z.boolean({ error: "must be true or false" }).default(false),
+  instanceClass: z.string().regex(INSTANCE_CLASS_RE, { error: "must be an RDS instance class such as db.r6g.large" }).optional(),
+  readers: z.number().int({ error: "must be a whole number" }).min(0, { error: "must be between 0 and 15" }).max(15, { error: "must be between 0 and 15" }).default(0),
+  databaseUrlSecretArn: z.string().regex(ARN_RE, { error: "must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)" }).optional(),
+  route53: z
+    .strictObject({
+      zoneId: z.string().regex(ZONE_ID_RE, { error: "must be a Route53 hosted zone id such as Z0123456789ABC" }),
+      name: z.string().refine((n) => HOSTNAME_RE.test(n.replace(/\.$/, "")), { error: "must be a DNS name" }),
+      ttl: z.number().int().min(5, { error: "must be between 5 and 86400 seconds" }).max(86400, { error: "must be between 5 and 86400 seconds" }).default(60),
+    })
+    .optional(),
+  tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256)).default({}),
+});
+
+export const configSchema = z
+  .strictObject({
+    mechanism: z.enum(MECHANISMS, { error: `must be one of ${MECHANISMS.join(", ")}` }),
+    deployment: name("deployment name"),
+    order: z.enum(ORDERS, { error: `must be one of ${ORDERS.join(", ")}` }).default("beforeRestore"),
+    phase: z.enum(PHASES, { error: `must be one of ${PHASES.join(", ")}` }).default("restore"),
+    dump: z.string().regex(DUMP_FILE_RE, { error: "must be a file name (no folders) ending in .dump, e.g. delphi-20261123T020000Z.dump" }).optional(),
+    restorePoint: isoTime("restore point").optional(),
+    hosts: z
+      .record(name("host name"), hostSchema, { error: "must be a map of host name to {address, user, role, services}" })
+      .refine((h) => Object.keys(h).length >= 1, { error: "must list at least one host" })
+      .refine((h) => Object.keys(h).length <= 50, { error: "must list at most 50 hosts" }),
+    sshPrivateKey: z
+      .string()
+      .refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), { error: "must be a private key in OpenSSH or PEM format (set it with --secret)" })
+      .optional(),
+    database: databaseSchema.optional(),
+    voice: voiceSchema.default({ forceStop: false }),
+    reconcile: reconcileSchema.default({ service: "voiceai-telweb", timeoutSeconds: 300 }),
+    verify: verifySchema.default({ telemetryServices: [], spotChecks: [], timeoutSeconds: 120 }),
+    adminPassword: z.string().min(1, { error: "must not be empty" }).max(1000).optional(),
+    report: reportSchema.default({ dir: "reports", contact: "your Delphi operator", tables: ["conversations", "tools", "billing_records"] }),
+    aws: awsSchema.optional(),
+  });
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type HostConfig = z.output<typeof hostSchema>;
+export type Role = (typeof ROLES)[number];
+export type Mechanism = (typeof MECHANISMS)[number];

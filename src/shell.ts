@@ -1,0 +1,248 @@
+// Pure builders for every shell command the restore runs. Values are validated by the config
+// schema AND quoted here, so a value that slipped past validation still cannot become code.
+
+/** Characters that never need quoting in a POSIX shell word. */
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Quote one word for a POSIX shell (sh, bash, dash). */
+export function quote(word: string): string {
+  if (word.includes("\0")) throw new Error("a shell word cannot contain a NUL byte");
+  if (word !== "" && SAFE_WORD.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Quote and join an argv list into one command line. */
+export function argv(words: readonly string[]): string {
+  return words.map(quote).join(" ");
+}
+
+/** Commands joined so the first failure stops the rest (and its exit code is kept). */
+export function andThen(...commands: string[]): string {
+  return commands.filter(Boolean).join(" && ");
+}
+
+/** A multi-line script run by `sh -c`, with strict error handling. */
+export function script(lines: string[]): string {
+  return `sh -c ${quote(["set -eu", ...lines].join("\n"))}`;
+}
+
+export function inDir(dir: string, command: string): string {
+  return andThen(`cd ${quote(dir)}`, command);
+}
+
+export function projectDir(servicesRoot: string, project: string): string {
+  return `${servicesRoot.replace(/\/+$/, "")}/${project}`;
+}
+
+export function composeStop(dir: string, services: string[] = []): string {
+  return inDir(dir, argv(["docker", "compose", "stop", ...services]));
+}
+
+export function composeUp(dir: string, services: string[] = []): string {
+  return inDir(dir, argv(["docker", "compose", "up", "-d", ...services]));
+}
+
+/** `docker compose exec -T <service> ...` in a project folder. */
+export function composeExec(dir: string, service: string, command: readonly string[]): string {
+  return inDir(dir, argv(["docker", "compose", "exec", "-T", service, ...command]));
+}
+
+export interface DbTarget {
+  dir: string; // compose project folder of the Postgres container
+  container: string;
+  user: string;
+  name: string;
+}
+
+/** The shell expression for the pre-restore snapshot's UTC timestamp (yyyymmddThhmmssZ). */
+export const UTC_STAMP = `$(date -u +%Y%m%dT%H%M%SZ)`;
+
+/**
+ * pg_dump the live database to `<backupDir>/pre-restore-<UTC>.dump`, then prove the archive is
+ * readable with `pg_restore --list`, and print the path as the last line. The timestamp is
+ * taken on the host when the command runs, so the command text (and Pulumi's diff) is stable
+ * across re-runs and an `up` after a failure never takes a second "pre-restore" snapshot.
+ */
+export function preRestoreSnapshot(db: DbTarget, backupDir: string): string {
+  const exec = (cmd: string[]) => argv(["docker", "compose", "exec", "-T", db.container, ...cmd]);
+  return script([
+    `cd ${quote(db.dir)}`,
+    `f=${quote(`${backupDir.replace(/\/+$/, "")}/pre-restore-`)}${UTC_STAMP}.dump`,
+    // Paths are the container's: the file is written and read back inside it.
+    `${exec(["pg_dump", "-Fc", "-U", db.user, "-d", db.name, "-f"])} "$f"`,
+    `${exec(["pg_restore", "--list"])} "$f" > /dev/null || { echo "pre-restore snapshot $f is not readable" >&2; exit 1; }`,
+    `echo "snapshot=$f"`,
+  ]);
+}
+
+export interface RestoreOptions {
+  jobs: number;
+  /** Restore into this database instead of db.name (beforeSwitch mode). */
+  intoDatabase?: string;
+}
+
+/**
+ * `dumpPath` is a shell word: a quoted path, or newestDumpExpr(...) resolved on the host.
+ * pg_restore with the runbook's flags plus --exit-on-error, so a broken archive fails the step
+ * instead of leaving a half-restored database that looks fine. --jobs needs a custom- or
+ * directory-format archive, which pg_dump -Fc produces.
+ */
+export function pgRestore(db: DbTarget, dumpPath: string, opts: RestoreOptions): string {
+  const target = opts.intoDatabase ?? db.name;
+  const flags = ["--clean", "--if-exists", "--no-owner", "--exit-on-error"];
+  if (opts.jobs > 1) flags.push(`--jobs=${opts.jobs}`);
+  const lines = [`cd ${quote(db.dir)}`];
+  if (opts.intoDatabase) {
+    // A fresh database beside the live one: the old one keeps serving until the switch.
+    lines.push(
+      `${argv(["docker", "compose", "exec", "-T", db.container, "dropdb", "--if-exists", "-U", db.user, opts.intoDatabase])}`,
+      `${argv(["docker", "compose", "exec", "-T", db.container, "createdb", "-U", db.user, "-O", db.user, opts.intoDatabase])}`,
+    );
+  }
+  lines.push(
+    `d=${dumpPath}`,
+    `[ -n "$d" ] || { echo 'no dump to restore: the backup folder has no *.dump besides pre-restore snapshots' >&2; exit 1; }`,
+    `echo "dump=$d"`,
+    `${argv(["docker", "compose", "exec", "-T", db.container, "pg_restore", "--list"])} "$d" > /dev/null || { echo "dump $d is not a readable pg_dump archive (missing or corrupt); nothing was restored" >&2; exit 1; }`,
+    `${argv(["docker", "compose", "exec", "-T", db.container, "pg_restore", ...flags, "-U", db.user, "-d", target])} "$d"`,
+    `echo "restored $d into ${target}"`,
+  );
+  return script(lines);
+}
+
+/** psql -At -c <sql> inside the container: one unaligned value per row. */
+export function psql(db: DbTarget, sql: string, database = db.name): string {
+  return argv(["docker", "compose", "exec", "-T", db.container, "psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", database, "-c", sql]);
+}
+
+/**
+ * beforeSwitch: swap the restored database in under the live name, keeping the old one as
+ * `<name>_pre_restore` so nothing is lost and rollback is a rename back.
+ */
+export function switchDatabases(db: DbTarget, restored: string, keepOldAs: string): string {
+  const terminate = (name: string) =>
+    `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`;
+  return script([
+    `cd ${quote(db.dir)}`,
+    `${psql(db, terminate(db.name), "postgres")} > /dev/null`,
+    psql(db, `alter database ${db.name} rename to ${keepOldAs}`, "postgres"),
+    psql(db, `alter database ${restored} rename to ${db.name}`, "postgres"),
+    `echo ${quote(`switched: ${db.name} is the restored database; the previous one is kept as ${keepOldAs}`)}`,
+  ]);
+}
+
+/**
+ * Start a service and wait until its logs (since this start only, so lines from an earlier
+ * start cannot satisfy it) show every pattern; fail fast on the failure pattern or timeout.
+ */
+export function startAndWaitForLogLines(dir: string, service: string, patterns: string[], failPattern: string, timeoutSeconds: number): string {
+  const logs = `${argv(["docker", "compose", "logs", "--no-color", "--since"])} "$since" ${quote(service)}`;
+  const checks = patterns.map((p) => `grep -q -- ${quote(p)} "$tmp"`).join(" && ");
+  return script([
+    `cd ${quote(dir)}`,
+    `since=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)`,
+    `tmp=$(mktemp)`,
+    `trap 'rm -f "$tmp"' EXIT`,
+    `${argv(["docker", "compose", "up", "-d", service])} || { echo ${quote(`${service} failed to start`)} >&2; exit 1; }`,
+    `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
+    `while :; do`,
+    `  ${logs} > "$tmp" 2>&1 || true`,
+    `  if grep -q -- ${quote(failPattern)} "$tmp"; then grep -- ${quote(failPattern)} "$tmp" >&2; echo ${quote(`${service}: migration failed; the database is restored but the schema is not reconciled`)} >&2; exit 1; fi`,
+    `  if ${checks}; then grep ${patterns.map((p) => `-e ${quote(p)}`).join(" ")} "$tmp"; exit 0; fi`,
+    `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`${service}: timed out after ${timeoutSeconds}s waiting for ${patterns.join(" and ")} in its logs`)} >&2; tail -n 20 "$tmp" >&2; exit 1; fi`,
+    `  sleep 1`,
+    `done`,
+  ]);
+}
+
+/** Refuse to stop Voice while it reports active calls (unless forced). */
+export function activeCallsGuard(dir: string, command: readonly string[], force: boolean): string {
+  if (force) return `echo 'voice: forceStop is set; active calls are not checked'`;
+  return script([
+    `cd ${quote(dir)}`,
+    `n=$(${argv(command)})`,
+    `case "$n" in ''|*[!0-9]*) echo "voice: the active-calls command printed '$n', not a number" >&2; exit 1;; esac`,
+    `if [ "$n" -gt 0 ]; then echo "voice: $n active calls; refusing to stop Voice (set voice.forceStop: true to stop anyway)" >&2; exit 1; fi`,
+    `echo "voice: 0 active calls"`,
+  ]);
+}
+
+/** An HTTP check from a host: retries until the deadline, fails with the check's name. */
+export function httpCheck(name: string, url: string, timeoutSeconds: number, extra: string[] = []): string {
+  return script([
+    `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
+    `until out=$(${argv(["curl", "-fsS", "--max-time", "10", ...extra, url])} 2>&1); do`,
+    `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`verify ${name} failed:`)} "$out" >&2; exit 1; fi`,
+    `  sleep 2`,
+    `done`,
+    `echo ${quote(`verify ${name}: ok`)}`,
+  ]);
+}
+
+/** Login check: the password comes on stdin (never on a command line or in a log). */
+export function loginCheck(url: string, user: string, timeoutSeconds: number): string {
+  return script([
+    `pw=$(cat)`,
+    `body=$(printf '{"email":"%s","password":"%s"}' ${quote(user)} "$(printf '%s' "$pw" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g')")`,
+    `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
+    `until code=$(printf '%s' "$body" | ${argv(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-H", "content-type: application/json", "--data-binary", "@-", url])}) && [ "$code" = 200 ]; do`,
+    `  if [ "$(date +%s)" -ge "$end" ]; then echo "verify admin-login failed: HTTP $code" >&2; exit 1; fi`,
+    `  sleep 2`,
+    `done`,
+    `echo 'verify admin-login: ok'`,
+  ]);
+}
+
+/** Every listed service must appear in the telemetry endpoint's answer since `sinceExpr`. */
+export function telemetryCheck(url: string, services: string[], sinceShellExpr: string, timeoutSeconds: number): string {
+  const sep = url.includes("?") ? "&" : "?";
+  return script([
+    `since=${sinceShellExpr}`,
+    `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
+    `while :; do`,
+    `  out=$(curl -fsS --max-time 10 ${quote(url + sep + "since=")}"$since" 2>&1) || out=''`,
+    `  missing=''`,
+    `  for s in ${services.map(quote).join(" ")}; do printf '%s' "$out" | grep -q "\\"$s\\"" || missing="$missing $s"; done`,
+    `  [ -z "$missing" ] && { echo 'verify telemetry: every service reported since '"$since"; exit 0; }`,
+    `  if [ "$(date +%s)" -ge "$end" ]; then echo "verify telemetry failed: no telemetry since $since from:$missing" >&2; exit 1; fi`,
+    `  sleep 2`,
+    `done`,
+  ]);
+}
+
+/** A SQL spot check: the query's trimmed output must equal `expect`. */
+export function spotCheck(db: DbTarget, name: string, sql: string, expect: string): string {
+  return script([
+    `cd ${quote(db.dir)}`,
+    `got=$(${psql(db, sql)})`,
+    `if [ "$got" != ${quote(expect)} ]; then echo ${quote(`verify ${name} failed: expected ${expect}, got`)} "'$got'" >&2; exit 1; fi`,
+    `echo ${quote(`verify ${name}: ok`)}`,
+  ]);
+}
+
+/**
+ * Count, per tenant and table, the rows newer than the restore point in the pre-restore
+ * snapshot: the snapshot is loaded into a scratch database (which also proves it restores),
+ * counted, and dropped. Output lines: `<table>\t<tenant>\t<count>`.
+ */
+export function countLostRows(db: DbTarget, snapshotPathExpr: string, restorePointIso: string, tables: string[], scratch: string): string {
+  const exec = (cmd: string[]) => argv(["docker", "compose", "exec", "-T", db.container, ...cmd]);
+  const union = tables
+    .map((t) => `select '${t}', tenant_id::text, count(*) from ${t} where created_at > '${restorePointIso}'::timestamptz group by tenant_id`)
+    .join(" union all ");
+  return script([
+    `cd ${quote(db.dir)}`,
+    `snap=${snapshotPathExpr}`,
+    `${exec(["dropdb", "--if-exists", "-U", db.user, scratch])}`,
+    `${exec(["createdb", "-U", db.user, "-O", db.user, scratch])}`,
+    `trap ${quote(`${exec(["dropdb", "--if-exists", "-U", db.user, scratch])} >/dev/null 2>&1 || true`)} EXIT`,
+    `${exec(["pg_restore", "--no-owner", "--exit-on-error", "-U", db.user, "-d", scratch])} "$snap"`,
+    `${argv(["docker", "compose", "exec", "-T", db.container, "psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-U", db.user, "-d", scratch, "-c", `${union} order by 1, 2`])}`,
+  ]);
+}
+
+/** Newest `*.dump` in the backup folder that is not a pre-restore snapshot, listed inside the container. */
+export function newestDumpExpr(db: DbTarget, backupDir: string): string {
+  const list = argv(["docker", "compose", "exec", "-T", db.container, "sh", "-c", `ls -1t ${quote(backupDir.replace(/\/+$/, ""))}/*.dump`]);
+  return `$(${list} 2>/dev/null | grep -v '/pre-restore-' | head -n 1)`;
+}
