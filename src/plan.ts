@@ -150,7 +150,7 @@ export function verifyCommands(c: RestoreConfig): HostCommand[] {
   return out;
 }
 
-function reconcileCommand(c: RestoreConfig): HostCommand {
+export function reconcileCommand(c: RestoreConfig): HostCommand {
   const [web, h] = webHost(c);
   const dir = sh.projectDir(h.servicesRoot, h.services[0]);
   const svc = c.reconcile.service;

@@ -1,0 +1,98 @@
+// The Pulumi program: validated config -> plan -> one component per runbook step, chained.
+import * as pulumi from "@pulumi/pulumi";
+import { AWS_MECHANISMS, ConfigError, NAMESPACE, fromPulumiConfig, parseConfig, type RestoreConfig } from "./config";
+import { markers, planPgRestore, restorePointFromName, type RestorePlan, type RuntimeValues } from "./plan";
+import { Report } from "./steps/report";
+import type { HostConnection, RunbookStep } from "./steps/runbook-step";
+import { STEP_CLASSES } from "./steps/runbook-steps";
+
+export interface Secrets {
+  privateKey?: pulumi.Output<string>;
+  adminPassword?: pulumi.Output<string>;
+}
+
+/** Read and validate the stack config; a ConfigError becomes a clean RunError (no stack trace). */
+export function loadConfig(): { config: RestoreConfig; secrets: Secrets } {
+  let config: RestoreConfig;
+  try {
+    config = parseConfig(fromPulumiConfig(pulumi.runtime.allConfig()));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+  const cfg = new pulumi.Config(NAMESPACE);
+  return {
+    config,
+    secrets: { privateKey: cfg.getSecret("sshPrivateKey"), adminPassword: cfg.getSecret("adminPassword") },
+  };
+}
+
+export function hostConnections(c: RestoreConfig): Record<string, HostConnection> {
+  return Object.fromEntries(Object.entries(c.hosts).map(([n, h]) => [n, { address: h.address, port: h.port, user: h.user, local: h.local }]));
+}
+
+/** The plan (step -> host -> command descriptions) as a plain output for the driver's status. */
+export function planSummary(plan: RestorePlan) {
+  return plan.steps.map((s) => ({ step: s.step, title: s.title, commands: s.commands.map((c) => ({ name: c.name, host: c.host, description: c.description })) }));
+}
+
+const firstMarker = (out: pulumi.Output<string>, key: string) => out.apply((s) => markers(s, key)[0] ?? "");
+
+/** Declare a self-managed restore (pg_dump archive) and return the stack outputs. */
+export function declarePgRestore(config: RestoreConfig, secrets: Secrets) {
+  const plan = planPgRestore(config);
+  const hosts = hostConnections(config);
+  const done: Partial<Record<string, RunbookStep>> = {};
+  const runtime: Partial<Record<keyof RuntimeValues, pulumi.Input<string>>> = {};
+  let previous: pulumi.Resource[] = [];
+  let report: Report | undefined;
+  for (const step of plan.steps) {
+    const base = { plan: step, hosts, privateKey: secrets.privateKey, runtime: { ...runtime }, secrets: { adminPassword: secrets.adminPassword }, after: previous };
+    let component: RunbookStep;
+    if (step.step === "report") {
+      report = new Report(step.step, {
+        ...base,
+        deployment: config.deployment,
+        contact: config.report.contact,
+        tables: config.report.tables,
+        dir: config.report.dir,
+        restorePoint: runtime.restorePoint ?? "",
+        writesStoppedAt: pulumi.all(Object.values(done.quiesce?.stdout ?? {})).apply((outs) => outs.flatMap((o) => markers(o, "stopped-at"))),
+        resumedAt: runtime.resumedAt ?? "",
+      });
+      component = report;
+    } else {
+      component = new STEP_CLASSES[step.step](step.step, base);
+    }
+    done[step.step] = component;
+    if (step.step === "snapshot") runtime.snapshotPath = firstMarker(Object.values(component.stdout)[0], "snapshot");
+    if (step.step === "restore")
+      runtime.restorePoint = plan.restorePoint ?? firstMarker(Object.values(component.stdout)[0], "dump").apply((d) => restorePointFromName(d) ?? "unknown (name the dump <name>-<yyyymmddThhmmssZ>.dump or set restorePoint)");
+    if (step.step === "resume")
+      runtime.resumedAt = pulumi.all(Object.values(component.stdout)).apply((outs) => outs.flatMap((o) => markers(o, "resumed-at")).sort()[0] ?? "");
+    previous = [component];
+  }
+  const verify = done.verify;
+  return {
+    mechanism: config.mechanism,
+    order: config.order,
+    downtime: plan.downtime,
+    plan: planSummary(plan),
+    preRestoreSnapshot: runtime.snapshotPath,
+    restorePoint: runtime.restorePoint,
+    dataLossWindow: report?.window,
+    verifyResults: verify ? pulumi.all(verify.stdout).apply((m) => Object.fromEntries(Object.keys(m).map((k) => [k, "ok"]))) : {},
+    lostRows: report?.lostRows,
+    reportPath: report?.path,
+  };
+}
+
+/** The program's entry: validates everything before declaring any resource. */
+export async function restoreProgram(): Promise<Record<string, unknown>> {
+  const { config, secrets } = loadConfig();
+  if ((AWS_MECHANISMS as readonly string[]).includes(config.mechanism)) {
+    const { declareAwsRestore } = await import("./mechanisms/aws-restore");
+    return declareAwsRestore(config, secrets);
+  }
+  return declarePgRestore(config, secrets);
+}

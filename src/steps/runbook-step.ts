@@ -1,0 +1,85 @@
+// The base of every runbook step: a ComponentResource whose children are the step's host
+// commands. Children wait for the previous step (dependsOn), run in parallel with each other,
+// and have no delete command: `pulumi destroy` never stops a service or touches data.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { type HostCommand, PREVIEW_VALUES, type RuntimeValues, type StepPlan } from "../plan";
+
+export interface HostConnection {
+  address: string;
+  port: number;
+  user: string;
+  local: boolean;
+}
+
+export interface RunbookStepArgs {
+  plan: StepPlan;
+  hosts: Record<string, HostConnection>;
+  /** The SSH private key, a secret Output. */
+  privateKey?: pulumi.Input<string>;
+  /** Values produced by earlier steps (snapshot path, restore point, resume time). */
+  runtime?: Partial<Record<keyof RuntimeValues, pulumi.Input<string>>>;
+  secrets?: { adminPassword?: pulumi.Input<string> };
+  /** The previous step: nothing in this step starts before it finished. */
+  after?: pulumi.Resource[];
+}
+
+export type StepCommand = command.remote.Command | command.local.Command;
+
+export class RunbookStep extends pulumi.ComponentResource {
+  readonly commands: Record<string, StepCommand> = {};
+  /** Every command's stdout, by command name. */
+  readonly stdout: Record<string, pulumi.Output<string>> = {};
+
+  constructor(type: string, name: string, args: RunbookStepArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(type, name, {}, opts);
+    for (const cmd of args.plan.commands) {
+      const res = this.declare(name, cmd, args);
+      this.commands[cmd.name] = res;
+      this.stdout[cmd.name] = res.stdout;
+    }
+  }
+
+  /** Register the component's outputs; subclasses call it once, at the end of their constructor. */
+  protected finish(extra: pulumi.Inputs = {}): void {
+    this.registerOutputs({ stdout: this.stdout, ...extra });
+  }
+
+  private declare(stepName: string, cmd: HostCommand, args: RunbookStepArgs): StepCommand {
+    const host = args.hosts[cmd.host];
+    if (!host) throw new Error(`step ${stepName}: command ${cmd.name} names unknown host ${cmd.host}`);
+    const runtime = args.runtime ?? {};
+    const needed = cmd.needs.map((k) => {
+      const v = runtime[k];
+      if (v === undefined) throw new Error(`step ${stepName}: command ${cmd.name} needs ${k}, which no earlier step provides`);
+      return pulumi.output(v);
+    });
+    const create = pulumi.all(needed).apply((vals) => {
+      // Keys a command does not declare in `needs` keep their placeholders; render ignores them.
+      const rt: RuntimeValues = { ...PREVIEW_VALUES };
+      cmd.needs.forEach((k, i) => (rt[k] = vals[i]));
+      return cmd.render(rt);
+    });
+    const stdin = cmd.stdinSecret ? pulumi.secret(args.secrets?.[cmd.stdinSecret] ?? "") : undefined;
+    const opts: pulumi.CustomResourceOptions = { parent: this, dependsOn: args.after ?? [] };
+    const resName = `${stepName}-${cmd.name}`;
+    if (host.local) return new command.local.Command(resName, { create, stdin, interpreter: ["/bin/sh", "-c"] }, opts);
+    return new command.remote.Command(
+      resName,
+      {
+        connection: {
+          host: host.address,
+          port: host.port,
+          user: host.user,
+          privateKey: args.privateKey,
+          // Fail fast on a dead host instead of retrying for minutes mid-incident.
+          dialErrorLimit: 3,
+          perDialTimeout: 10,
+        },
+        create,
+        stdin,
+      },
+      opts,
+    );
+  }
+}
