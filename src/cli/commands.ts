@@ -1,0 +1,194 @@
+// The operator's commands over the Automation API. Each returns an exit code (src/cli/exit-codes.ts)
+// and, with --json, prints exactly one JSON object carrying the same facts as the human output.
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline/promises";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { ConfigError, type RestoreConfig } from "../config";
+import { planPgRestore } from "../plan";
+import { EXIT, type ExitCode } from "./exit-codes";
+import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
+import { ProgressTracker, progressFile } from "./progress";
+import { SshRunner } from "./ssh";
+import { renderSummary, summarize, type Summary } from "./summary";
+import { readStackConfig, openStack } from "./workspace";
+
+export interface Opts {
+  stack: string;
+  json: boolean;
+  yes?: boolean;
+}
+
+export type Out = { log: (s: string) => void; json: (o: unknown) => void };
+
+export const stdoutOut: Out = {
+  log: (s) => process.stderr.write(`${s}\n`),
+  json: (o) => process.stdout.write(`${JSON.stringify(o, null, 2)}\n`),
+};
+
+/** Human lines go to stderr when --json is on, so stdout stays one parseable object. */
+function say(o: Opts, out: Out, s: string): void {
+  if (o.json) out.log(s);
+  else process.stdout.write(`${s}\n`);
+}
+
+async function load(o: Opts, out: Out): Promise<{ stack: Stack; config: RestoreConfig; key?: string } | ExitCode> {
+  try {
+    const stack = await openStack(o.stack);
+    const { config, secrets } = await readStackConfig(stack);
+    return { stack, config, key: secrets.sshPrivateKey };
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      if (o.json) out.json({ ok: false, error: "config", problems: e.problems });
+      else say(o, out, e.message);
+      return EXIT.USAGE;
+    }
+    throw e;
+  }
+}
+
+/** The command provider is the one plugin the restore cannot run without; say so up front. */
+async function toolchainProblem(stack: Stack): Promise<string | undefined> {
+  const plugins = await stack.workspace.listPlugins();
+  if (plugins.some((p) => p.name === "command" && p.kind === "resource")) return undefined;
+  if ((process.env.PATH ?? "").split(":").some((d) => { try { readFileSync(`${d}/pulumi-resource-command`); return true; } catch { return false; } })) return undefined;
+  return "the Pulumi command provider (resource plugin `command`) is not installed, so no remote command can be previewed or run. Run scripts/setup.sh; see docs/toolchain.md for why it may be unavailable here.";
+}
+
+export async function preflight(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
+  const loaded = await load(o, out);
+  if (typeof loaded === "number") return loaded;
+  const results = await preflightResults(loaded.config, loaded.key);
+  const ok = results.every((r) => r.ok);
+  if (o.json) out.json({ ok, stack: o.stack, checks: results });
+  else say(o, out, renderPreflight(results));
+  return ok ? EXIT.OK : EXIT.FAILED;
+}
+
+async function preflightResults(config: RestoreConfig, key?: string): Promise<CheckResult[]> {
+  const ssh = new SshRunner(key ?? "");
+  try {
+    return await runPreflight(config, ssh);
+  } finally {
+    ssh.close();
+  }
+}
+
+function summaryOf(o: Opts, config: RestoreConfig): Summary | undefined {
+  return config.mechanism === "pg-restore" ? summarize(o.stack, config, planPgRestore(config)) : undefined;
+}
+
+export async function preview(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
+  const loaded = await load(o, out);
+  if (typeof loaded === "number") return loaded;
+  const checks = await preflightResults(loaded.config, loaded.key);
+  const summary = summaryOf(o, loaded.config);
+  if (!o.json) {
+    say(o, out, renderPreflight(checks));
+    if (summary) say(o, out, renderSummary(summary));
+  }
+  if (!checks.every((c) => c.ok)) {
+    if (o.json) out.json({ ok: false, stage: "preflight", checks, summary });
+    return EXIT.FAILED;
+  }
+  const missing = await toolchainProblem(loaded.stack);
+  if (missing) {
+    if (o.json) out.json({ ok: false, stage: "toolchain", error: missing, checks, summary });
+    else say(o, out, `cannot preview: ${missing}`);
+    return EXIT.TOOLCHAIN;
+  }
+  const res = await loaded.stack.preview({ diff: true, onOutput: o.json ? undefined : (s) => process.stdout.write(s) });
+  if (o.json) out.json({ ok: true, checks, summary, changeSummary: res.changeSummary });
+  return EXIT.OK;
+}
+
+async function confirm(o: Opts): Promise<boolean> {
+  if (o.yes) return true;
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`Type the stack name (${o.stack}) to run this restore: `);
+  rl.close();
+  return answer.trim() === o.stack;
+}
+
+export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
+  const code = await preview({ ...o, json: false }, { ...out, log: out.log });
+  if (code !== EXIT.OK) return code;
+  if (!(await confirm(o))) {
+    say(o, out, "Not confirmed: nothing was changed. (Use --yes in scripts.)");
+    return EXIT.DECLINED;
+  }
+  const stack = await openStack(o.stack);
+  const tracker = new ProgressTracker(o.stack, (l) => say(o, out, l));
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    say(o, out, "Interrupt: cancelling the update after the running commands finish...");
+    void stack.cancel();
+  };
+  process.once("SIGINT", onSigint);
+  try {
+    const res = await stack.up({ onEvent: (e) => tracker.onEvent(e) });
+    const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
+    if (o.json) out.json({ ok: true, stack: o.stack, outputs, progress: [...tracker.items.values()] });
+    else {
+      say(o, out, `Restore complete. Verify: ${JSON.stringify(outputs.verifyResults)}`);
+      say(o, out, `Tenant-admin notice: ${String(outputs.reportPath)}`);
+    }
+    return EXIT.OK;
+  } catch (e) {
+    const failed = [...tracker.items.values()].filter((i) => i.state === "failed");
+    const msg = interrupted
+      ? `Interrupted. Nothing after the running step was started. Resume with: delphi-restore up --stack ${o.stack}`
+      : `The restore stopped at ${failed.map((f) => f.resource).join(", ") || "an unknown step"}: ${(e as Error).message.split("\n").slice(-3).join(" ")}\nFix the cause, then run: delphi-restore up --stack ${o.stack} (finished steps are not repeated).`;
+    if (o.json) out.json({ ok: false, interrupted, failed, error: msg, progressFile: progressFile(o.stack) });
+    else say(o, out, msg);
+    return interrupted ? EXIT.INTERRUPTED : /lock/i.test(String(e)) ? EXIT.LOCKED : EXIT.FAILED;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+export async function status(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
+  const loaded = await load(o, out);
+  if (typeof loaded === "number") return loaded;
+  const state = await loaded.stack.exportStack();
+  const resources: { urn: string; type: string }[] = (state.deployment?.resources ?? []) as { urn: string; type: string }[];
+  const created = new Set(resources.map((r) => r.urn.split("::").at(-1)));
+  let progress: { resource: string; state: string; error?: string }[] = [];
+  try {
+    progress = JSON.parse(readFileSync(progressFile(o.stack), "utf8")) as typeof progress;
+  } catch {
+    // No update has run from this checkout yet.
+  }
+  const failed = new Set(progress.filter((p) => p.state === "failed").map((p) => p.resource));
+  const summary = summaryOf(o, loaded.config);
+  const steps = (summary?.steps ?? []).map((s) => {
+    const names = s.commands.map((c) => `${s.step}-${c.name}`);
+    const state = names.some((n) => failed.has(n) && !created.has(n)) ? "failed" : names.every((n) => created.has(n)) && names.length > 0 ? "done" : "pending";
+    return { step: s.step, title: s.title, state, failed: names.filter((n) => failed.has(n) && !created.has(n)) };
+  });
+  if (o.json) out.json({ stack: o.stack, steps });
+  else for (const s of steps) say(o, out, `${s.state.padEnd(8)} ${s.title}${s.failed.length ? `  (failed: ${s.failed.join(", ")})` : ""}`);
+  return steps.some((s) => s.state === "failed") ? EXIT.FAILED : EXIT.OK;
+}
+
+export async function report(o: Opts & { out?: string }, out: Out = stdoutOut): Promise<ExitCode> {
+  const stack = await openStack(o.stack);
+  const outputs = await stack.outputs();
+  const path = outputs.reportPath?.value as string | undefined;
+  if (!path) {
+    say(o, out, "No report yet: the restore has not reached its report step.");
+    return EXIT.FAILED;
+  }
+  const text = readFileSync(path, "utf8");
+  if (o.json) out.json({ stack: o.stack, path, markdown: text });
+  else process.stdout.write(text);
+  return EXIT.OK;
+}
+
+/** rollback / signoff: set the phase and run the same program (see docs/aws.md). */
+export async function phase(o: Opts, which: "rollback" | "signoff", out: Out = stdoutOut): Promise<ExitCode> {
+  const stack = await openStack(o.stack);
+  await stack.setConfig("delphi-restore:phase", { value: which });
+  return up(o, out);
+}

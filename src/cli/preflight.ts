@@ -1,0 +1,98 @@
+// Preflight: read-only checks that the restore can run, before anything is declared. Each
+// check names its host and what to fix; the driver prints them as a pass/fail table.
+import Table from "cli-table3";
+import type { RestoreConfig } from "../config";
+import { serviceStops } from "../plan";
+import { hostConnections } from "../program";
+import * as sh from "../shell";
+import type { SshRunner } from "./ssh";
+
+export interface CheckResult {
+  check: string;
+  host: string;
+  ok: boolean;
+  detail: string;
+}
+
+interface Check {
+  check: string;
+  host: string;
+  command: string;
+  /** Turn the command's output into a verdict (default: exit code 0 passes). */
+  judge?: (stdout: string) => { ok: boolean; detail: string };
+  failHint: string;
+}
+
+const GIB = 1024 ** 3;
+
+/** Pure: the checks preflight runs for a self-managed restore. */
+export function preflightChecks(c: RestoreConfig): Check[] {
+  const checks: Check[] = Object.keys(c.hosts).map((host) => ({ check: "ssh", host, command: "echo ok", failHint: "host does not answer over SSH: is it up, is the key authorised?" }));
+  for (const s of serviceStops(c))
+    checks.push({ check: `compose project ${s.service}`, host: s.host, command: sh.inDir(s.dir, "docker compose ps >/dev/null && echo present"), failHint: `no compose project in ${s.dir}` });
+  const d = c.database;
+  if (d) {
+    const db: sh.DbTarget = { dir: sh.projectDir(c.hosts[d.host].servicesRoot, d.composeProject), container: d.container, user: d.user, name: d.name };
+    checks.push({ check: `database ${d.name} answers`, host: d.host, command: sh.inDir(db.dir, sh.psql(db, "select 1")), failHint: `the ${d.container} container or database ${d.name} does not answer` });
+    const dump = d.backupDir.replace(/\/+$/, "") + "/" + (c.dump ?? "");
+    const dumpExpr = c.dump ? sh.quote(dump) : sh.newestDumpExpr(db, d.backupDir);
+    checks.push({
+      check: "dump readable",
+      host: d.host,
+      command: sh.script([`cd ${sh.quote(db.dir)}`, `f=${dumpExpr}`, `[ -n "$f" ] || { echo 'no *.dump in ${d.backupDir}'; exit 1; }`, `${sh.argv(["docker", "compose", "exec", "-T", d.container, "pg_restore", "--list"])} "$f" >/dev/null`, `echo "$f"`]),
+      judge: (out) => ({ ok: true, detail: out.trim().split("\n").at(-1) ?? "" }),
+      failHint: c.dump ? `the dump ${dump} is missing or not a pg_dump archive` : `no readable *.dump in ${d.backupDir}`,
+    });
+    checks.push({
+      check: "backup room",
+      host: d.host,
+      command: sh.script([
+        `cd ${sh.quote(db.dir)}`,
+        `size=$(${sh.psql(db, `select pg_database_size('${d.name}')`)})`,
+        `free=$(${sh.argv(["docker", "compose", "exec", "-T", d.container, "df", "-Pk", d.backupDir])} | awk 'NR==2 {print $4 * 1024}')`,
+        `echo "$size $free"`,
+      ]),
+      judge: (out) => {
+        const [size, free] = out.trim().split(/\s+/).map(Number);
+        const need = Math.ceil(size * d.freeSpaceFactor);
+        const fmt = (b: number) => (b >= GIB ? `${(b / GIB).toFixed(1)} GiB` : `${Math.ceil(b / 1024 ** 2)} MiB`);
+        return Number.isFinite(size) && Number.isFinite(free)
+          ? { ok: free >= need, detail: `${fmt(free)} free, need ${fmt(need)} (${d.freeSpaceFactor} x database ${fmt(size)})` }
+          : { ok: false, detail: `could not read sizes: ${out.trim()}` };
+      },
+      failHint: `free space in ${d.backupDir} for the pre-restore dump`,
+    });
+  }
+  return checks;
+}
+
+export async function runPreflight(c: RestoreConfig, ssh: SshRunner): Promise<CheckResult[]> {
+  const hosts = hostConnections(c);
+  const checks = preflightChecks(c);
+  const reachable = new Map<string, boolean>();
+  const results: CheckResult[] = [];
+  // SSH first, all hosts in parallel; other checks only on hosts that answered.
+  const sshChecks = checks.filter((k) => k.check === "ssh");
+  for (const [k, r] of await Promise.all(sshChecks.map(async (k) => [k, await ssh.run(hosts[k.host], k.command)] as const))) {
+    reachable.set(k.host, r.ok);
+    results.push({ check: k.check, host: k.host, ok: r.ok, detail: r.ok ? `${hosts[k.host].user}@${hosts[k.host].address}:${hosts[k.host].port}` : `${k.failHint} (${(r.stderr || r.stdout).trim().split("\n").at(-1) ?? ""})` });
+  }
+  const rest = checks.filter((k) => k.check !== "ssh");
+  const outcomes = await Promise.all(
+    rest.map(async (k): Promise<CheckResult> => {
+      if (!reachable.get(k.host)) return { check: k.check, host: k.host, ok: false, detail: "skipped: host unreachable" };
+      const r = await ssh.run(hosts[k.host], k.command, 60);
+      if (!r.ok) return { check: k.check, host: k.host, ok: false, detail: `${k.failHint}: ${(r.stderr || r.stdout).trim().split("\n").at(-1) ?? ""}` };
+      const v = k.judge ? k.judge(r.stdout) : { ok: true, detail: r.stdout.trim().split("\n").at(-1) ?? "ok" };
+      return { check: k.check, host: k.host, ...v };
+    }),
+  );
+  return [...results, ...outcomes];
+}
+
+export function renderPreflight(results: CheckResult[]): string {
+  const t = new Table({ head: ["", "check", "host", "detail"], style: { head: [], border: [] }, wordWrap: true, colWidths: [6, 26, 10, 70] });
+  for (const r of results) t.push([r.ok ? "PASS" : "FAIL", r.check, r.host, r.detail]);
+  const failed = results.filter((r) => !r.ok).length;
+  return `${t.toString()}\n${failed === 0 ? `All ${results.length} checks passed.` : `${failed} of ${results.length} checks failed: fix them before preview or up.`}`;
+}

@@ -1,0 +1,60 @@
+// Pure: the ten-second summary of a restore's blast radius, as text and as JSON, both made
+// from the same plan so `--json` carries exactly the facts the operator reads.
+import Table from "cli-table3";
+import type { RestoreConfig } from "../config";
+import type { RestorePlan } from "../plan";
+
+export interface Summary {
+  stack: string;
+  deployment: string;
+  mechanism: string;
+  order: string;
+  downtime: string;
+  restorePoint: string;
+  dataLossWindow: { from: string; to: string };
+  dump: string;
+  restoreTarget: string;
+  keptOldDatabase?: string;
+  stops: { host: string; services: string[] }[];
+  steps: { step: string; title: string; commands: { host: string; name: string; description: string }[] }[];
+}
+
+export function summarize(stack: string, c: RestoreConfig, plan: RestorePlan): Summary {
+  const byHost = new Map<string, string[]>();
+  for (const s of plan.stops) byHost.set(s.host, [...(byHost.get(s.host) ?? []), s.service]);
+  const rp = plan.restorePoint ?? "read from the dump's name when the restore runs";
+  return {
+    stack,
+    deployment: c.deployment,
+    mechanism: c.mechanism,
+    order: c.order,
+    downtime: plan.downtime,
+    restorePoint: rp,
+    dataLossWindow: { from: rp, to: c.order === "beforeSwitch" ? "the database switch" : "the moment services stop" },
+    dump: plan.dump.description,
+    restoreTarget: plan.restoreTarget,
+    keptOldDatabase: plan.keptOldDatabase,
+    stops: [...byHost].map(([host, services]) => ({ host, services })),
+    steps: plan.steps.map((s) => ({ step: s.step, title: s.title, commands: s.commands.map((x) => ({ host: x.host, name: x.name, description: x.description })) })),
+  };
+}
+
+export function renderSummary(s: Summary): string {
+  const head = new Table({ style: { head: [], border: [] } });
+  head.push(
+    { "Stack / deployment": `${s.stack} / ${s.deployment}` },
+    { Mechanism: `${s.mechanism} (order: ${s.order})` },
+    { "Restore point": s.restorePoint },
+    { "Data lost": `every write from ${s.dataLossWindow.from} to ${s.dataLossWindow.to}` },
+    { "From dump": s.dump },
+    { "Restores into": s.restoreTarget + (s.keptOldDatabase ? ` (old database kept as ${s.keptOldDatabase})` : "") },
+    { Downtime: s.downtime },
+    { "Services stopped": s.stops.map((h) => `${h.host}: ${h.services.join(", ")}`).join("\n") },
+  );
+  const steps = new Table({ head: ["#", "step", "host", "what runs"], style: { head: [], border: [] }, wordWrap: true, colWidths: [4, 22, 10, 70] });
+  s.steps.forEach((st, i) => {
+    st.commands.forEach((c, j) => steps.push([j === 0 ? String(i + 1) : "", j === 0 ? st.title : "", c.host, c.description]));
+    if (st.commands.length === 0) steps.push([String(i + 1), st.title, "-", "(nothing configured)"]);
+  });
+  return `${head.toString()}\n${steps.toString()}`;
+}

@@ -1,0 +1,63 @@
+// The Automation API side: a LocalWorkspace over this project's own program, a local file://
+// backend and a passphrase secrets provider, so nothing needs Pulumi's service or network.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { parse as parseYaml } from "yaml";
+import { fromPulumiConfig, parseConfig, type RestoreConfig } from "../config";
+
+export const PROJECT_DIR = resolve(__dirname, "..", "..");
+export const STATE_DIR = join(PROJECT_DIR, ".state");
+
+/** Environment for the engine: honours the user's own backend/passphrase when set. */
+export function engineEnv(): Record<string, string> {
+  mkdirSync(STATE_DIR, { recursive: true });
+  const env: Record<string, string> = {
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+  if (!process.env.PULUMI_BACKEND_URL) {
+    const backend = join(STATE_DIR, "backend");
+    mkdirSync(backend, { recursive: true });
+    env.PULUMI_BACKEND_URL = `file://${backend}`;
+  }
+  if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    // A per-checkout passphrase (0600) so local stacks work out of the box; real deployments
+    // set PULUMI_CONFIG_PASSPHRASE(_FILE) or their own secrets provider.
+    const file = join(STATE_DIR, "passphrase");
+    if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString("base64url"), { mode: 0o600 });
+    env.PULUMI_CONFIG_PASSPHRASE_FILE = file;
+  }
+  return env;
+}
+
+export async function openStack(stackName: string): Promise<Stack> {
+  return LocalWorkspace.createOrSelectStack({ stackName, workDir: PROJECT_DIR }, { envVars: engineEnv() });
+}
+
+export interface StackConfig {
+  config: RestoreConfig;
+  secrets: { sshPrivateKey?: string; adminPassword?: string };
+}
+
+/** Read the stack's config (secrets decrypted in memory only) and validate it. */
+export async function readStackConfig(stack: Stack): Promise<StackConfig> {
+  const all = await stack.getAllConfig();
+  const flat = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.value]));
+  const config = parseConfig(fromPulumiConfig(flat));
+  return { config, secrets: { sshPrivateKey: config.sshPrivateKey, adminPassword: config.adminPassword } };
+}
+
+/** A stack's config file, read without the engine (for `plan` on a machine with no Pulumi yet). */
+export function readConfigFileWithoutSecrets(stackName: string): RestoreConfig {
+  const file = join(PROJECT_DIR, `Pulumi.${stackName}.yaml`);
+  const doc = parseYaml(readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(doc.config ?? {})) {
+    // Secrets are encrypted here; a placeholder keeps validation honest about their presence.
+    if (v && typeof v === "object" && "secure" in v) flat[k] = k.endsWith("sshPrivateKey") ? "-----BEGIN OPENSSH PRIVATE KEY-----(encrypted)" : "(encrypted)";
+    else flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return parseConfig(fromPulumiConfig(flat));
+}
