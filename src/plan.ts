@@ -270,3 +270,24 @@ export function dataLossWindow(restorePoint: string, writesStoppedAt: string[]):
   const to = writesStoppedAt.filter(Boolean).sort().at(-1) ?? "the switch";
   return { from: restorePoint, to };
 }
+
+// What later steps need from earlier steps' output. Shared by the Pulumi program (inside
+// Output.apply) and anything else that runs the plan, so both read the markers the same way.
+export function snapshotPathFrom(snapshotStdout: string): string {
+  return markers(snapshotStdout, "snapshot")[0] ?? "";
+}
+
+export function restorePointFrom(plan: RestorePlan, restoreStdout: string): string {
+  if (plan.restorePoint) return plan.restorePoint;
+  const dump = markers(restoreStdout, "dump")[0] ?? "";
+  return restorePointFromName(dump) ?? "unknown (name the dump <name>-<yyyymmddThhmmssZ>.dump or set restorePoint)";
+}
+
+/** The earliest moment any service was started again. */
+export function resumedAtFrom(resumeStdouts: string[]): string {
+  return resumeStdouts.flatMap((o) => markers(o, "resumed-at")).sort()[0] ?? "";
+}
+
+export function writesStoppedFrom(quiesceStdouts: string[]): string[] {
+  return quiesceStdouts.flatMap((o) => markers(o, "stopped-at"));
+}

@@ -1,7 +1,7 @@
 // The Pulumi program: validated config -> plan -> one component per runbook step, chained.
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_MECHANISMS, ConfigError, NAMESPACE, fromPulumiConfig, parseConfig, type RestoreConfig } from "./config";
-import { markers, planPgRestore, restorePointFromName, type RestorePlan, type RuntimeValues } from "./plan";
+import { planPgRestore, restorePointFrom, resumedAtFrom, snapshotPathFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./plan";
 import { Report } from "./steps/report";
 import type { HostConnection, RunbookStep } from "./steps/runbook-step";
 import { STEP_CLASSES } from "./steps/runbook-steps";
@@ -36,8 +36,6 @@ export function planSummary(plan: RestorePlan) {
   return plan.steps.map((s) => ({ step: s.step, title: s.title, commands: s.commands.map((c) => ({ name: c.name, host: c.host, description: c.description })) }));
 }
 
-const firstMarker = (out: pulumi.Output<string>, key: string) => out.apply((s) => markers(s, key)[0] ?? "");
-
 /** Declare a self-managed restore (pg_dump archive) and return the stack outputs. */
 export function declarePgRestore(config: RestoreConfig, secrets: Secrets) {
   const plan = planPgRestore(config);
@@ -57,7 +55,7 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets) {
         tables: config.report.tables,
         dir: config.report.dir,
         restorePoint: runtime.restorePoint ?? "",
-        writesStoppedAt: pulumi.all(Object.values(done.quiesce?.stdout ?? {})).apply((outs) => outs.flatMap((o) => markers(o, "stopped-at"))),
+        writesStoppedAt: pulumi.all(Object.values(done.quiesce?.stdout ?? {})).apply(writesStoppedFrom),
         resumedAt: runtime.resumedAt ?? "",
       });
       component = report;
@@ -65,11 +63,10 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets) {
       component = new STEP_CLASSES[step.step](step.step, base);
     }
     done[step.step] = component;
-    if (step.step === "snapshot") runtime.snapshotPath = firstMarker(Object.values(component.stdout)[0], "snapshot");
-    if (step.step === "restore")
-      runtime.restorePoint = plan.restorePoint ?? firstMarker(Object.values(component.stdout)[0], "dump").apply((d) => restorePointFromName(d) ?? "unknown (name the dump <name>-<yyyymmddThhmmssZ>.dump or set restorePoint)");
-    if (step.step === "resume")
-      runtime.resumedAt = pulumi.all(Object.values(component.stdout)).apply((outs) => outs.flatMap((o) => markers(o, "resumed-at")).sort()[0] ?? "");
+    const stdouts = pulumi.all(Object.values(component.stdout));
+    if (step.step === "snapshot") runtime.snapshotPath = stdouts.apply((o) => snapshotPathFrom(o[0] ?? ""));
+    if (step.step === "restore") runtime.restorePoint = plan.restorePoint ?? stdouts.apply((o) => restorePointFrom(plan, o[0] ?? ""));
+    if (step.step === "resume") runtime.resumedAt = stdouts.apply(resumedAtFrom);
     previous = [component];
   }
   const verify = done.verify;

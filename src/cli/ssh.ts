@@ -23,7 +23,7 @@ export class SshRunner {
     writeFileSync(this.keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
   }
 
-  async run(host: HostConnection, command: string, timeoutSeconds = 20): Promise<RunResult> {
+  async run(host: HostConnection, command: string, timeoutSeconds = 20, stdin?: string): Promise<RunResult> {
     const args = host.local
       ? ["/bin/sh", "-c", command]
       : [
@@ -40,7 +40,7 @@ export class SshRunner {
           "--",
           command,
         ];
-    const r = await execa(args[0], args.slice(1), { reject: false, timeout: timeoutSeconds * 1000, stdin: "ignore" });
+    const r = await execa(args[0], args.slice(1), { reject: false, timeout: timeoutSeconds * 1000, ...(stdin === undefined ? { stdin: "ignore" as const } : { input: stdin }) });
     return { ok: r.exitCode === 0, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""), exitCode: r.exitCode };
   }
 
