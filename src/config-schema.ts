@@ -160,6 +160,11 @@ export const awsSchema = z.strictObject({
     })
     .optional(),
   tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256)).default({}),
+  /**
+   * Sign-off, second step: arm the deletion of the old database (deletion protection off, final
+   * snapshot set, unprotected) so that a targeted `pulumi destroy` can delete it. See docs/aws.md.
+   */
+  releaseOld: z.boolean({ error: "must be true or false" }).default(false),
 });
 
 export const configSchema = z

@@ -198,6 +198,7 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
         add(["aws", "readers"], "applies to Aurora clusters only", `remove it: pulumi config rm --path '${NAMESPACE}:aws.readers'`, a.readers);
       if (!a.databaseUrlSecretArn && !a.route53)
         add(["aws"], "needs a repoint: aws.databaseUrlSecretArn (new DATABASE_URL version) and/or aws.route53 (DNS swap); without one the services would keep using the old database", `pulumi config set --path '${NAMESPACE}:aws.databaseUrlSecretArn' <arn>`);
+      awsOnlyChecks(c, a, add);
     }
     if (c.dump) add(["dump"], "is only read by pg-restore", `remove it: pulumi config rm '${NAMESPACE}:dump'`, c.dump);
   }
@@ -215,6 +216,27 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
     if (names.indexOf(n) !== i) add(["verify", "spotChecks", i, "name"], "repeats an earlier check's name; names identify failed checks", "give every check its own name", n);
   });
   return out;
+}
+
+/** AWS rules that name one key each: settings other mechanisms read, and region/phase mismatches. */
+function awsOnlyChecks(c: ParsedConfig, a: NonNullable<ParsedConfig["aws"]>, add: (path: PathPart[], message: string, fix: string, value?: unknown) => void): void {
+  const rm = (key: string) => `remove it: pulumi config rm --path '${NAMESPACE}:${key}'`;
+  if (c.mechanism !== "rds-snapshot" && a.snapshotIdentifier)
+    add(["aws", "snapshotIdentifier"], `is only read by rds-snapshot; ${c.mechanism} restores to a point in time`, rm("aws.snapshotIdentifier"), a.snapshotIdentifier);
+  if (c.mechanism !== "aurora-pitr" && a.sourceClusterIdentifier)
+    add(["aws", "sourceClusterIdentifier"], `is for aurora-pitr; ${c.mechanism} reads aws.sourceInstanceIdentifier`, rm("aws.sourceClusterIdentifier"), a.sourceClusterIdentifier);
+  const arnRegion = a.databaseUrlSecretArn?.split(":")[3];
+  if (arnRegion && arnRegion !== a.region)
+    add(["aws", "databaseUrlSecretArn"], `is in region ${arnRegion} but aws.region is ${a.region}; the secret is read and written in aws.region`, `use the secret of region ${a.region}, or set aws.region to ${arnRegion}`, a.databaseUrlSecretArn);
+  for (const k of Object.keys(a.tags))
+    if (k.toLowerCase().startsWith("aws:")) add(["aws", "tags", k], "uses the prefix 'aws:', which AWS reserves for its own tags", rm(`aws.tags.${k}`), a.tags[k]);
+  if (a.releaseOld && c.phase !== "signoff")
+    add(["aws", "releaseOld"], `arms the deletion of the old database and is only allowed in phase signoff (phase is ${c.phase})`, `first sign off: pulumi config set '${NAMESPACE}:phase' signoff && pulumi up (see docs/aws.md)`, true);
+  // The restored database is reached through aws.*; a `database` block would point the SQL spot
+  // checks at a self-managed container that AWS deployments do not have, so they would silently not run.
+  if (c.database) add(["database"], "is only read by pg-restore; the AWS mechanisms reach the restored database through its new endpoint", `remove it: pulumi config rm '${NAMESPACE}:database'`, "{...}");
+  if (c.verify.spotChecks.length > 0)
+    add(["verify", "spotChecks"], "run SQL inside the self-managed Postgres container, which AWS mechanisms do not have; check tenant data by hand (docs/aws.md)", rm("verify.spotChecks"), `[${c.verify.spotChecks.length} checks]`);
 }
 
 /** Turn Pulumi's flat config map (`ns:key` -> string, objects as JSON) into an object. */

@@ -10,6 +10,8 @@ export interface ReportInput {
   contact: string;
   tables: string[];
   generatedAt: string;
+  /** Why lost rows were not counted (AWS: it needs SQL on the old database); replaces the counts. */
+  lostRowsUnavailable?: string;
 }
 
 const HUMAN_TABLE: Record<string, string> = {
@@ -31,12 +33,14 @@ export function renderReport(r: ReportInput): string {
     `We restored the ${r.deployment} database to its state at **${r.restorePoint}** (UTC).`,
     `Every change written between **${r.window.from}** and **${r.window.to}** (UTC) is lost: new conversations, settings and tool changes, billing records.`,
     "",
-    total === 0
+    r.lostRowsUnavailable
+      ? r.lostRowsUnavailable
+      : total === 0
       ? "No tenant had rows newer than the restore point in the tables we count."
       : `${total} row${total === 1 ? "" : "s"} across ${tenants.length} tenant${tenants.length === 1 ? "" : "s"} were written after the restore point and are gone:`,
     "",
   ];
-  if (total > 0) {
+  if (total > 0 && !r.lostRowsUnavailable) {
     lines.push(`| tenant | ${r.tables.map((t) => HUMAN_TABLE[t] ?? t).join(" | ")} |`);
     lines.push(`|---|${r.tables.map(() => "---:").join("|")}|`);
     for (const t of tenants) {

@@ -17,6 +17,8 @@ export interface ReportArgs extends RunbookStepArgs {
   /** When writes stopped (the quiesce or switch moments). */
   writesStoppedAt: pulumi.Input<string[]>;
   resumedAt: pulumi.Input<string>;
+  /** Why lost rows are not counted (a plan without a count command); see ReportInput. */
+  lostRowsUnavailable?: string;
 }
 
 export class Report extends RunbookStep {
@@ -32,7 +34,7 @@ export class Report extends RunbookStep {
     const lost = counts.apply(parseLostRows);
     this.lostRows = lost.apply((l) => l.reduce((n, r) => n + r.count, 0));
     this.markdown = pulumi.all([args.restorePoint, this.window, lost, args.resumedAt]).apply(([rp, window, rows, resumedAt]) =>
-      renderReport({ deployment: args.deployment, restorePoint: rp, window, lost: rows, contact: args.contact, tables: args.tables, generatedAt: resumedAt }),
+      renderReport({ deployment: args.deployment, restorePoint: rp, window, lost: rows, contact: args.contact, tables: args.tables, generatedAt: resumedAt, lostRowsUnavailable: args.lostRowsUnavailable }),
     );
     this.path = pulumi.output(args.restorePoint).apply((rp) => `${args.dir.replace(/\/+$/, "")}/${reportFileName(args.deployment, rp)}`);
     const write = new command.local.Command(
@@ -42,7 +44,8 @@ export class Report extends RunbookStep {
         stdin: this.markdown,
         interpreter: ["/bin/sh", "-c"],
       },
-      { parent: this, dependsOn: Object.values(this.commands) },
+      // The previous step too: a plan without a count command still writes only after it.
+      { parent: this, dependsOn: [...Object.values(this.commands), ...(args.after ?? [])] },
     );
     this.finish({ path: this.path, window: this.window, lostRows: this.lostRows, written: write.stdout });
   }
