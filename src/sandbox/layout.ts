@@ -1,0 +1,87 @@
+// Where everything of the sandbox lives. One function per path, so the TypeScript side, the
+// compose stand-in (which receives these paths through its env file) and the tests agree.
+import { join, resolve } from "node:path";
+
+/** The six Delphi hosts the sandbox runs, with the compose project and service each one holds. */
+export const SANDBOX_HOSTS = [
+  { name: "web", role: "web", project: "web", services: ["voiceai-telweb"] },
+  { name: "api", role: "api", project: "api", services: ["voiceai-api"] },
+  { name: "voice", role: "voice", project: "voice", services: ["voiceai-voice"] },
+  { name: "ops", role: "ops", project: "ops", services: ["voiceai-ops"] },
+  { name: "media", role: "media", project: "media", services: ["voiceai-media"] },
+  { name: "db", role: "db", project: "postgres", services: ["voiceai-postgres"] },
+] as const;
+
+export type SandboxHostSpec = (typeof SANDBOX_HOSTS)[number];
+export type SandboxHostName = SandboxHostSpec["name"];
+
+export const DB_NAME = "delphi";
+export const DB_USER = "delphi";
+export const ADMIN_EMAIL = "restore-check@delphi.example";
+export const STACK_NAME = "sandbox";
+
+export function hostSpec(name: string): SandboxHostSpec {
+  const spec = SANDBOX_HOSTS.find((h) => h.name === name);
+  if (!spec) throw new Error(`unknown sandbox host '${name}' (known: ${SANDBOX_HOSTS.map((h) => h.name).join(", ")})`);
+  return spec;
+}
+
+/** All sandbox paths for one project checkout. */
+export function layout(projectDir: string) {
+  const root = resolve(projectDir);
+  const dir = join(root, ".sandbox");
+  const host = (name: string) => {
+    const hdir = join(dir, "hosts", name);
+    const servicesRoot = join(hdir, "opt", "services");
+    const spec = hostSpec(name);
+    return {
+      dir: hdir,
+      bin: join(hdir, "bin"),
+      servicesRoot,
+      projectDir: join(servicesRoot, spec.project),
+      composeLog: join(hdir, "compose.log"),
+      faults: join(hdir, "faults"),
+      sshdConfig: join(hdir, "sshd_config"),
+      hostKey: join(hdir, "ssh_host_ed25519_key"),
+      authorizedKeys: join(hdir, "authorized_keys"),
+      sshdPid: join(hdir, "sshd.pid"),
+      sshdLog: join(hdir, "sshd.log"),
+      session: join(hdir, "session"),
+    };
+  };
+  return {
+    projectDir: root,
+    dir,
+    stateFile: join(dir, "state.json"),
+    secretsFile: join(dir, "secrets.json"),
+    configFile: join(root, `Pulumi.${STACK_NAME}.yaml`),
+    reportsDir: join(dir, "reports"),
+    keysDir: join(dir, "keys"),
+    clientKey: join(dir, "keys", "id_ed25519"),
+    knownHosts: join(dir, "keys", "known_hosts"),
+    pg: {
+      dir: join(dir, "pg"),
+      data: join(dir, "pg", "data"),
+      socketDir: join(dir, "pg", "run"),
+      log: join(dir, "pg", "postgres.log"),
+      passFile: join(dir, "pg", "pgpass"),
+    },
+    standin: {
+      dir: join(dir, "standin"),
+      script: join(dir, "standin", "compose.sh"),
+      env: join(dir, "standin", "env"),
+    },
+    telemetry: join(dir, "telemetry", "heartbeats.log"),
+    http: {
+      dir: join(dir, "http"),
+      pid: join(dir, "http", "server.pid"),
+      ports: join(dir, "http", "ports.json"),
+      log: join(dir, "http", "server.log"),
+    },
+    host,
+    backupDir: join(host("db").dir, "backup"),
+    migrationsDir: join(host("web").projectDir, "migrations"),
+  };
+}
+
+export type Layout = ReturnType<typeof layout>;

@@ -1,0 +1,61 @@
+// What `sandbox up` reports and `sandbox down` needs: one JSON file in the sandbox folder (0600,
+// it holds the database URL with its password), read back by later commands and the tests.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { Layout, SandboxHostName } from "./layout";
+
+export interface SandboxHost {
+  name: SandboxHostName;
+  address: string;
+  port: number;
+  user: string;
+  role: string;
+  /** Absolute path of the host's /opt/services stand-in. */
+  servicesRoot: string;
+  /** Compose projects under servicesRoot (one each in the sandbox). */
+  services: string[];
+  /** Compose services of those projects. */
+  containers: string[];
+  /** The host's log of every compose operation (see src/sandbox/compose-log.ts). */
+  composeLog: string;
+}
+
+export interface SandboxInfo {
+  stack: string;
+  projectDir: string;
+  stateDir: string;
+  /** The Pulumi stack config written for the sandbox (no secrets in it). */
+  configFile: string;
+  /** 0600 JSON with sshPrivateKey and adminPassword, to be set as Pulumi secrets. */
+  secretsFile: string;
+  databaseUrl: string;
+  database: { host: string; port: number; name: string; user: string; pgBin: string };
+  backupDir: string;
+  /** The "nightly backup" taken right after seeding. */
+  nightlyDump: string;
+  /** The migration the nightly backup predates (applied again by reconcile after a restore). */
+  pendingMigration: string;
+  hosts: SandboxHost[];
+  sshKeyFile: string;
+  knownHostsFile: string;
+  telwebUrl: string;
+  loginUrl: string;
+  telemetryUrl: string;
+  adminUser: string;
+  reportsDir: string;
+  pids: { postgres: number; http: number; sshd: Record<string, number> };
+  startedAt: string;
+  upSeconds: number;
+}
+
+export function writeState(L: Layout, info: SandboxInfo): void {
+  writeFileSync(L.stateFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+}
+
+export function readState(L: Layout): SandboxInfo | undefined {
+  if (!existsSync(L.stateFile)) return undefined;
+  try {
+    return JSON.parse(readFileSync(L.stateFile, "utf8")) as SandboxInfo;
+  } catch {
+    return undefined;
+  }
+}
