@@ -1,0 +1,252 @@
+// The sandbox's programmatic API: startSandbox / stopSandbox / sandboxStatus, used by the CLI
+// (`delphi-restore sandbox up|down`) and the e2e tests, plus the tests' hooks re-exported.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+import { execa } from "execa";
+import { findBinaries, type Binaries } from "./binaries";
+import { installStandin } from "./compose-standin/install";
+import { ADMIN_EMAIL, DB_NAME, DB_USER, layout, SANDBOX_HOSTS, STACK_NAME, type Layout } from "./layout";
+import { randomPassword } from "./password";
+import { freePorts, LOOPBACK } from "./ports";
+import { currentUser, startPostgres, stopPostgres } from "./postgres";
+import { cmdline, readPid, running, stopProcessTree } from "./processes";
+import { installMigrations, pendingMigration, seedDatabase, takeNightlyBackup } from "./seed";
+import { keygen, startSshHost, stopSshHost } from "./ssh-hosts";
+import { writeStackConfig } from "./stack-config";
+import { readState, writeState, type SandboxHost, type SandboxInfo } from "./state";
+import type { HttpConfig, HttpPorts } from "./http-endpoints";
+
+export { ADMIN_EMAIL, SANDBOX_HOSTS, layout } from "./layout";
+export type { SandboxHost, SandboxInfo } from "./state";
+export { readComposeLog, parseComposeLog, type ComposeOp } from "./compose-log";
+export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration } from "./faults";
+export { setActiveCalls } from "./active-calls";
+export { writePostBackupRows, TENANTS, type PostBackupRows, type PostBackupRow } from "./post-backup";
+export { MissingProgramError } from "./binaries";
+
+/** The checkout this code runs from: where node_modules (tsx) and bin/ are. */
+const CODE_ROOT = resolve(__dirname, "..", "..");
+
+export interface StartOptions {
+  /** The project folder; the sandbox goes into <projectDir>/.sandbox. */
+  projectDir: string;
+  /** Tear down a running sandbox and make a new one (default: report the running one). */
+  recreate?: boolean;
+  /** Progress lines (the CLI sends them to stderr). */
+  log?: (line: string) => void;
+}
+
+export interface StartResult extends SandboxInfo {
+  /** True when the sandbox was already up and was left as it was. */
+  alreadyUp: boolean;
+}
+
+export interface SandboxStatus {
+  up: boolean;
+  info?: SandboxInfo;
+  /** What is missing or dead when the sandbox folder exists but is not (fully) up. */
+  problems: string[];
+}
+
+const CONFIG_MARKER = "# The `sandbox` stack: a local Delphi deployment made by `delphi-restore sandbox up`";
+
+export function sandboxStatus(projectDir: string): SandboxStatus {
+  const L = layout(projectDir);
+  const info = readState(L);
+  if (!info) return { up: false, problems: existsSync(L.dir) ? ["the sandbox folder exists but has no state file (an interrupted `up`?)"] : [] };
+  const problems: string[] = [];
+  const alive = (pid: number | undefined, mention: string) => pid !== undefined && running(pid) && cmdline(pid).includes(mention);
+  if (!alive(readPid(join(L.pg.data, "postmaster.pid")), L.pg.data)) problems.push("postgres is not running");
+  if (!alive(readPid(L.http.pid), L.dir)) problems.push("the HTTP endpoints are not running");
+  for (const h of SANDBOX_HOSTS) if (!alive(readPid(L.host(h.name).sshdPid), L.host(h.name).sshdConfig)) problems.push(`sshd of host ${h.name} is not running`);
+  return { up: problems.length === 0, info, problems };
+}
+
+async function startHttp(L: Layout, pgBin: string, pgPort: number): Promise<{ pid: number; ports: HttpPorts }> {
+  mkdirSync(L.http.dir, { recursive: true });
+  const cfgFile = join(L.http.dir, "config.json");
+  const cfg: HttpConfig = { projectDir: L.projectDir, pgBin, pgPort };
+  writeFileSync(cfgFile, JSON.stringify(cfg));
+  const out = openSync(L.http.log, "a");
+  // Detached, with its own log: it must outlive this command (`sandbox up` returns at once).
+  // node:child_process here, not execa: a daemon has no result to await, and execa's promise
+  // would reject when `sandbox down` later ends it.
+  const child = spawn(process.execPath, ["--require", join(CODE_ROOT, "bin", "esm-preload.cjs"), "--import", "tsx", join(__dirname, "http-server.ts"), cfgFile], {
+    cwd: CODE_ROOT,
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  closeSync(out);
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("could not start the sandbox's HTTP endpoints");
+  writeFileSync(L.http.pid, `${pid}\n`);
+  const end = Date.now() + 20_000;
+  while (!existsSync(L.http.ports)) {
+    if (!running(pid) || Date.now() > end) {
+      const tail = existsSync(L.http.log) ? readFileSync(L.http.log, "utf8").trim().split("\n").slice(-5).join("\n") : "";
+      throw new Error(`the sandbox's HTTP endpoints did not start: ${tail || "no output"}`);
+    }
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  return { pid, ports: JSON.parse(readFileSync(L.http.ports, "utf8")) as HttpPorts };
+}
+
+async function startSshHosts(L: Layout, bins: Binaries, ports: number[], user: string): Promise<void> {
+  await keygen(bins, L.clientKey, "delphi-restore-sandbox");
+  const pub = readFileSync(`${L.clientKey}.pub`, "utf8");
+  const lines = await Promise.all(SANDBOX_HOSTS.map((h, i) => startSshHost(L, bins, h, ports[i], user, pub)));
+  // Pinned host keys, so clients can check them (StrictHostKeyChecking=yes) instead of trusting blindly.
+  writeFileSync(L.knownHosts, `${lines.map((l) => l.line).join("\n")}\n`);
+}
+
+/** Start every host's services the way a booting host would: `docker compose up -d` in its project. */
+async function startServices(L: Layout): Promise<void> {
+  await Promise.all(
+    SANDBOX_HOSTS.map(async (h) => {
+      const r = await execa(join(L.host(h.name).bin, "docker"), ["compose", "up", "-d"], { cwd: L.host(h.name).projectDir, reject: false, stdin: "ignore" });
+      if (r.exitCode !== 0) throw new Error(`starting the services of host ${h.name} failed: ${String(r.stderr).trim()}`);
+    }),
+  );
+}
+
+export async function startSandbox(opts: StartOptions): Promise<StartResult> {
+  const t0 = Date.now();
+  const log = opts.log ?? (() => undefined);
+  const L = layout(opts.projectDir);
+  const status = sandboxStatus(opts.projectDir);
+  if (status.up && status.info && !opts.recreate) {
+    log(`sandbox: already up since ${status.info.startedAt}; left as it is (use --recreate for a fresh one)`);
+    return { ...status.info, alreadyUp: true };
+  }
+  if (existsSync(L.dir)) {
+    log(status.info && !opts.recreate ? `sandbox: found a broken sandbox (${status.problems.join("; ")}); removing it` : "sandbox: removing the previous sandbox");
+    await stopSandbox(opts.projectDir);
+  }
+  const bins = findBinaries();
+  mkdirSync(L.dir, { recursive: true, mode: 0o755 });
+  const user = currentUser();
+  const [pgPort, ...sshPorts] = await freePorts(1 + SANDBOX_HOSTS.length);
+  const dbPassword = randomPassword();
+  const adminPassword = randomPassword();
+  let nightlyDump = "";
+  try {
+    installStandin(L, bins, pgPort);
+    installMigrations(L);
+    // The slow parts run side by side: the database chain, the six SSH servers, the HTTP process.
+    const database = (async () => {
+      await startPostgres(L, bins, pgPort, dbPassword);
+      log(`sandbox: postgres on ${LOOPBACK}:${pgPort} (data in ${L.pg.data})`);
+      await seedDatabase(L, bins.pgBin, pgPort, adminPassword);
+      nightlyDump = await takeNightlyBackup(L, bins.pgBin, pgPort);
+      log(`sandbox: seeded 3 tenants; nightly backup ${nightlyDump}`);
+      await startServices(L);
+      log(`sandbox: services started on every host (TelWeb applied ${pendingMigration()})`);
+    })();
+    const ssh = startSshHosts(L, bins, sshPorts, user).then(() => log(`sandbox: sshd for ${SANDBOX_HOSTS.map((h, i) => `${h.name}:${sshPorts[i]}`).join(" ")}`));
+    const httpTask = startHttp(L, bins.pgBin, pgPort).then((h) => {
+      log(`sandbox: telweb on ${LOOPBACK}:${h.ports.telweb}, telemetry on ${LOOPBACK}:${h.ports.telemetry}`);
+      return h;
+    });
+    // allSettled: never tear down while a sibling task is still starting processes.
+    const [dbDone, sshDone, httpDone] = await Promise.allSettled([database, ssh, httpTask]);
+    for (const r of [dbDone, sshDone, httpDone]) if (r.status === "rejected") throw r.reason;
+    if (httpDone.status !== "fulfilled") throw new Error("the HTTP endpoints did not start");
+    const http = httpDone.value;
+    const { ports } = http;
+
+    writeFileSync(L.secretsFile, `${JSON.stringify({ sshPrivateKey: readFileSync(L.clientKey, "utf8"), adminPassword }, null, 2)}\n`, { mode: 0o600 });
+    const hosts: SandboxHost[] = SANDBOX_HOSTS.map((h, i) => ({
+      name: h.name,
+      address: LOOPBACK,
+      port: sshPorts[i],
+      user,
+      role: h.role,
+      servicesRoot: L.host(h.name).servicesRoot,
+      services: [h.project],
+      containers: [...h.services],
+      composeLog: L.host(h.name).composeLog,
+    }));
+    const sshd: Record<string, number> = {};
+    for (const h of SANDBOX_HOSTS) sshd[h.name] = readPid(L.host(h.name).sshdPid) ?? 0;
+    // Key order is the reading order of `sandbox up --json`: what to run against first.
+    const info: SandboxInfo = {
+      stack: STACK_NAME,
+      configFile: L.configFile,
+      secretsFile: L.secretsFile,
+      databaseUrl: `postgres://${DB_USER}:${encodeURIComponent(dbPassword)}@${LOOPBACK}:${pgPort}/${DB_NAME}`,
+      backupDir: L.backupDir,
+      nightlyDump,
+      hosts,
+      sshKeyFile: L.clientKey,
+      knownHostsFile: L.knownHosts,
+      telwebUrl: `http://${LOOPBACK}:${ports.telweb}/health`,
+      loginUrl: `http://${LOOPBACK}:${ports.telweb}/api/auth/login`,
+      telemetryUrl: `http://${LOOPBACK}:${ports.telemetry}/api/v1/services`,
+      adminUser: ADMIN_EMAIL,
+      database: { host: LOOPBACK, port: pgPort, name: DB_NAME, user: DB_USER, pgBin: bins.pgBin },
+      pendingMigration: pendingMigration(),
+      reportsDir: L.reportsDir,
+      projectDir: L.projectDir,
+      stateDir: L.dir,
+      pids: { postgres: readPid(join(L.pg.data, "postmaster.pid")) ?? 0, http: http.pid, sshd },
+      startedAt: new Date(t0).toISOString(),
+      upSeconds: Math.round((Date.now() - t0) / 100) / 10,
+    };
+    writeStackConfig(L, info);
+    writeState(L, info);
+    log(`sandbox: up in ${info.upSeconds}s; stack config ${info.configFile}`);
+    return { ...info, alreadyUp: false };
+  } catch (e) {
+    log(`sandbox: start failed, cleaning up: ${(e as Error).message}`);
+    await stopSandbox(opts.projectDir).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Processes still running from inside the sandbox folder (a safety net after the orderly stops). */
+function strayPids(L: Layout): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (cmdline(Number(entry)).includes(`${L.dir}/`)) out.push(Number(entry));
+  }
+  return out;
+}
+
+export interface StopResult {
+  /** False when there was nothing to stop. */
+  wasUp: boolean;
+  stopped: string[];
+}
+
+/** Stop every sandbox process (HTTP, sshd x6, postgres), then remove .sandbox and the stack config. */
+export async function stopSandbox(projectDir: string, opts: { log?: (line: string) => void } = {}): Promise<StopResult> {
+  const log = opts.log ?? (() => undefined);
+  const L = layout(projectDir);
+  const stopped: string[] = [];
+  const ownConfig = existsSync(L.configFile) && readFileSync(L.configFile, "utf8").startsWith(CONFIG_MARKER);
+  if (!existsSync(L.dir)) {
+    if (ownConfig) rmSync(L.configFile, { force: true });
+    return { wasUp: false, stopped };
+  }
+  const httpPid = readPid(L.http.pid);
+  const sshStops = SANDBOX_HOSTS.map(async (h) => ((await stopSshHost(L, h.name)) ? stopped.push(`sshd ${h.name}`) : undefined));
+  const httpStop = httpPid !== undefined ? stopProcessTree(httpPid, L.dir).then((ok) => (ok ? stopped.push("http endpoints") : undefined)) : Promise.resolve();
+  let bins: Binaries | undefined;
+  try {
+    bins = findBinaries();
+  } catch {
+    bins = undefined; // Without pg_ctl the postmaster is still stopped by signal below.
+  }
+  const pgPid = readPid(join(L.pg.data, "postmaster.pid"));
+  const pgStop = stopPostgres(L, bins).then(() => (pgPid !== undefined && !running(pgPid) ? stopped.push("postgres") : undefined));
+  await Promise.all([...sshStops, httpStop, pgStop]);
+  for (const pid of strayPids(L)) if (await stopProcessTree(pid, L.dir, 2000)) stopped.push(`stray process ${pid}`);
+  rmSync(L.dir, { recursive: true, force: true });
+  if (ownConfig) rmSync(L.configFile, { force: true });
+  log(`sandbox: down (${stopped.length ? `stopped ${stopped.join(", ")}` : "nothing was running"}); removed ${L.dir}`);
+  return { wasUp: true, stopped };
+}

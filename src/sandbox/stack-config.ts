@@ -1,0 +1,80 @@
+// Pulumi.sandbox.yaml: the same keys and shape as Pulumi.restore.yaml, filled in for the
+// sandbox. The secrets (SSH key, admin password) are NOT written here; they are in the sandbox's
+// 0600 secrets file and go into the stack with `pulumi config set --secret`.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { relative } from "node:path";
+import { parse, stringify } from "yaml";
+import { ADMIN_EMAIL, DB_NAME, DB_USER, SANDBOX_HOSTS, type Layout } from "./layout";
+import type { SandboxInfo } from "./state";
+
+const NS = "delphi-restore";
+
+/** Top-level keys Pulumi itself writes into a stack file (secrets provider state): kept across rewrites. */
+const PULUMI_OWNED = ["secretsprovider", "encryptedkey", "encryptionsalt"] as const;
+
+export function stackConfig(L: Layout, info: SandboxInfo): Record<string, unknown> {
+  const hosts = Object.fromEntries(
+    info.hosts.map((h) => [h.name, { address: h.address, port: h.port, user: h.user, role: h.role, servicesRoot: h.servicesRoot, services: h.services }]),
+  );
+  const voiceDir = L.host("voice").projectDir;
+  return {
+    [`${NS}:mechanism`]: "pg-restore",
+    [`${NS}:deployment`]: "sandbox",
+    [`${NS}:order`]: "beforeRestore",
+    [`${NS}:hosts`]: hosts,
+    [`${NS}:database`]: {
+      host: "db",
+      composeProject: "postgres",
+      container: "voiceai-postgres",
+      user: DB_USER,
+      name: DB_NAME,
+      // The stand-in's `exec` runs on the db host itself, so the container's path is the host's.
+      backupDir: info.backupDir,
+      jobs: 2,
+    },
+    [`${NS}:voice`]: { activeCallsCommand: ["docker", "compose", "exec", "-T", "voiceai-voice", "voiceai-calls", "active"], forceStop: false },
+    [`${NS}:reconcile`]: { service: "voiceai-telweb", timeoutSeconds: 60 },
+    [`${NS}:verify`]: {
+      telwebUrl: info.telwebUrl,
+      loginUrl: info.loginUrl,
+      adminUser: ADMIN_EMAIL,
+      telemetryUrl: info.telemetryUrl,
+      telemetryServices: SANDBOX_HOSTS.filter((h) => h.role !== "db").flatMap((h) => [...h.services]),
+      timeoutSeconds: 60,
+      spotChecks: [
+        { name: "known-conversation", sql: "select count(*) from conversations where id = 'conv_known_0001'", expect: "1" },
+        { name: "known-tool", sql: "select count(*) from tools where name = 'calendar-booking'", expect: "1" },
+        { name: "known-billing-record", sql: "select count(*) from billing_records where id = 'bill_known_0001'", expect: "1" },
+      ],
+      // Runs on the voice host from the login folder, so it changes into the voice project first.
+      testCallCommand: ["sh", "-c", `cd ${voiceDir} && docker compose exec -T voiceai-voice voiceai-calls test +15550100`],
+    },
+    [`${NS}:report`]: { dir: relative(L.projectDir, L.reportsDir), contact: "sandbox-operator@delphi.example", tables: ["conversations", "tools", "billing_records"] },
+  };
+}
+
+const HEADER = `# The \`sandbox\` stack: a local Delphi deployment made by \`delphi-restore sandbox up\`, which
+# rewrites this file on every start (ports change) and \`sandbox down\` removes it.
+# Same keys as Pulumi.restore.yaml. The secrets are not in this file; set them from the
+# sandbox's secrets file (JSON, mode 0600):
+#   pulumi config set --secret delphi-restore:sshPrivateKey "$(jq -r .sshPrivateKey .sandbox/secrets.json)"
+#   pulumi config set --secret delphi-restore:adminPassword "$(jq -r .adminPassword .sandbox/secrets.json)"
+# \`dump\` is left out on purpose: the restore takes the newest non-pre-restore *.dump.
+`;
+
+export function writeStackConfig(L: Layout, info: SandboxInfo): string {
+  const doc: Record<string, unknown> = {};
+  // Keep the passphrase salt Pulumi stored when the stack was created, or secrets set earlier
+  // could no longer be decrypted.
+  if (existsSync(L.configFile)) {
+    try {
+      const old = (parse(readFileSync(L.configFile, "utf8")) ?? {}) as Record<string, unknown>;
+      for (const k of PULUMI_OWNED) if (old[k] !== undefined) doc[k] = old[k];
+    } catch {
+      // An unreadable old file is replaced as a whole.
+    }
+  }
+  doc.config = stackConfig(L, info);
+  writeFileSync(L.configFile, HEADER + stringify(doc, { lineWidth: 0 }));
+  return L.configFile;
+}
