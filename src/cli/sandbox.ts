@@ -1,0 +1,84 @@
+// `delphi-restore sandbox up|down`: the local Delphi deployment for the demo and the e2e tests.
+// With --json, stdout carries exactly one JSON object; progress always goes to stderr.
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { startSandbox, stopSandbox, type StartResult } from "../sandbox";
+import { EXIT } from "./exit-codes";
+
+/** The checkout; DELPHI_RESTORE_PROJECT_DIR points the sandbox elsewhere (tests use a temp folder). */
+function projectDir(): string {
+  return resolve(process.env.DELPHI_RESTORE_PROJECT_DIR || resolve(__dirname, "..", ".."));
+}
+
+// A closed stderr (`... 2>&1 | head`) must not kill a half-started sandbox: drop the lines instead.
+process.stderr.on("error", () => undefined);
+const progress = (line: string) => {
+  if (!process.stderr.destroyed) process.stderr.write(`${line}\n`);
+};
+
+function summary(info: StartResult): string {
+  const lines = [
+    info.alreadyUp ? `The Delphi sandbox is already up (since ${info.startedAt}); nothing was changed. Recreate it with: delphi-restore sandbox up --recreate` : `The Delphi sandbox is up (${info.upSeconds}s).`,
+    `  database      ${info.databaseUrl.replace(/:[^:@/]+@/, ":***@")}`,
+    `  backups       ${info.backupDir} (nightly: ${info.nightlyDump.split("/").at(-1)})`,
+    `  hosts         ${info.hosts.map((h) => `${h.name}=${h.address}:${h.port}`).join("  ")}  (user ${info.hosts[0]?.user}, key ${info.sshKeyFile})`,
+    `  telweb        ${info.telwebUrl}  login ${info.loginUrl} as ${info.adminUser}`,
+    `  telemetry     ${info.telemetryUrl}`,
+    `  stack config  ${info.configFile}  (secrets in ${info.secretsFile})`,
+    `Try: ssh -i ${info.sshKeyFile} -p ${info.hosts[0]?.port} ${info.hosts[0]?.user}@${info.hosts[0]?.address} 'cd ${info.hosts[0]?.servicesRoot}/web && docker compose ps'`,
+    "Stop it with: delphi-restore sandbox down",
+  ];
+  return lines.join("\n");
+}
+
+export function registerSandboxCommands(program: Command): void {
+  const sandbox = program.command("sandbox").description("a small, real Delphi deployment on this machine (127.0.0.1 only), for the demo and the tests; it lives in <project>/.sandbox (DELPHI_RESTORE_PROJECT_DIR overrides the project folder)");
+
+  sandbox
+    .command("up")
+    .description("start the sandbox (Postgres, six SSH hosts with a compose stand-in, TelWeb and telemetry endpoints) and write Pulumi.sandbox.yaml; when it is already up, report it unchanged")
+    .option("--json", "print one JSON object describing the sandbox on stdout")
+    .option("--recreate", "tear down a running sandbox and start a fresh one")
+    .action(async (o: { json?: boolean; recreate?: boolean }) => {
+      // Ctrl-C while starting: let the start settle (it takes seconds), then remove what it made,
+      // so an interrupted `up` leaves no daemons behind.
+      let interrupted = false;
+      const onSignal = () => {
+        interrupted = true;
+        progress("sandbox: interrupted; cleaning up once the start settles...");
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        const info = await startSandbox({ projectDir: projectDir(), recreate: o.recreate, log: progress }).finally(async () => {
+          if (interrupted) {
+            await stopSandbox(projectDir(), { log: progress });
+            process.exit(EXIT.INTERRUPTED);
+          }
+        });
+        if (o.json) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+        else process.stdout.write(`${summary(info)}\n`);
+        process.exitCode = EXIT.OK;
+      } catch (e) {
+        const message = (e as Error).message ?? String(e);
+        if (o.json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
+        else progress(`sandbox up failed: ${message}`);
+        process.exitCode = EXIT.FAILED;
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+
+  sandbox
+    .command("down")
+    .description("stop every sandbox process and remove .sandbox and Pulumi.sandbox.yaml")
+    .option("--json", "print one JSON object on stdout")
+    .action(async (o: { json?: boolean }) => {
+      const r = await stopSandbox(projectDir(), { log: progress });
+      if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else if (!r.wasUp) process.stdout.write("The Delphi sandbox was not up; nothing to do.\n");
+      else process.stdout.write("The Delphi sandbox is down and its folder removed.\n");
+      process.exitCode = EXIT.OK;
+    });
+}
