@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Installs what this project needs and is missing; safe to re-run (every step checks first).
+#   - Debian packages for the sandbox: postgresql, openssh-server/-client (apt-get, as root)
+#   - npm packages, including Node 22 from the npm registry's `node` package (system Node is 20)
+#   - the Pulumi CLI at the version package.json pins for @pulumi/pulumi: the one on PATH when
+#     it is that version, else built from the Go module proxy (toolchain/pulumi) and cached per
+#     user, so a second checkout or CI run reuses it
+#   - the command provider at @pulumi/command's version, when the Go module proxy serves it
+# It writes .tools/env.sh (PATH and engine settings) and .tools/toolchain.json (what was found).
+# A piece that cannot be had here is reported as MISSING with the reason; the script then exits 0
+# unless --require-engine is given, so that everything that does not need it still runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+REQUIRE_ENGINE=0
+[ "${1:-}" = "--require-engine" ] && REQUIRE_ENGINE=1
+
+started=$SECONDS
+step() { printf '\n==> %s\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf '\nsetup: FAILED: %s\n' "$*" >&2; exit 1; }
+elapsed() { printf '%ss' "$((SECONDS - $1))"; }
+
+# ---------------------------------------------------------------- Debian packages
+step "Debian packages (postgresql, openssh-server, openssh-client)"
+missing_debs=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing_debs+=(postgresql)
+[ -x /usr/sbin/sshd ] || missing_debs+=(openssh-server)
+command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || missing_debs+=(openssh-client)
+command -v curl >/dev/null 2>&1 || missing_debs+=(curl)
+if [ ${#missing_debs[@]} -eq 0 ]; then
+  info "present"
+else
+  [ "$(id -u)" = 0 ] || die "missing Debian packages: ${missing_debs[*]}; run as root or: sudo apt-get install ${missing_debs[*]}"
+  t=$SECONDS
+  info "installing ${missing_debs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Package scripts must not start system-wide servers: the sandbox runs its own on loopback.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1; fi
+  apt-get update -qq >/dev/null || die "apt-get update failed (is Debian's package mirror reachable?)"
+  apt-get install -y -qq --no-install-recommends "${missing_debs[@]}" >/dev/null \
+    || die "apt-get install ${missing_debs[*]} failed"
+  [ "$created_policy" = 1 ] && rm -f "$policy"
+  info "installed in $(elapsed $t)"
+fi
+
+# ---------------------------------------------------------------- npm packages and Node 22
+step "npm packages (Node 22 from the npm registry's node package)"
+if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  t=$SECONDS
+  # Install scripts stay blocked (npm 11's default): @pulumi/command's would download a plugin.
+  npm ci --no-audit --no-fund --loglevel=error || die "npm ci failed (is the npm registry reachable?)"
+  info "installed in $(elapsed $t)"
+else
+  info "present"
+fi
+NODE="$ROOT/node_modules/.bin/node"
+node_major=$("$NODE" -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 22 ] || die "node_modules/.bin/node is v$node_major; Node >= 22 is needed"
+info "node $("$NODE" --version)"
+
+pinned() { "$NODE" -p "require('./package.json').dependencies['$1']"; }
+PULUMI_VERSION=$(pinned @pulumi/pulumi)
+COMMAND_VERSION=$(pinned @pulumi/command)
+CACHE="${DELPHI_RESTORE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/delphi-restore}"
+mkdir -p .tools/bin "$CACHE"
+GOPROXY_URL=$(go env GOPROXY 2>/dev/null | cut -d, -f1 || true)
+[ -n "$GOPROXY_URL" ] && [ "$GOPROXY_URL" != direct ] && [ "$GOPROXY_URL" != off ] || GOPROXY_URL=https://proxy.golang.org
+
+# What the Go module proxy answers for a module version's source archive (200 = served).
+proxy_answer() { curl -s -o /dev/null -w '%{http_code}' "$GOPROXY_URL/$1/@v/$2.zip" || echo "no answer"; }
+
+# ---------------------------------------------------------------- Pulumi CLI
+step "Pulumi CLI v$PULUMI_VERSION"
+cli_source=""
+if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "v$PULUMI_VERSION" ] \
+   && [ "$(command -v pulumi)" != "$ROOT/.tools/bin/pulumi" ]; then
+  ln -sf "$(command -v pulumi)" .tools/bin/pulumi
+  cli_source="PATH"
+else
+  cached="$CACHE/pulumi-v$PULUMI_VERSION/pulumi"
+  if [ ! -x "$cached" ]; then
+    command -v go >/dev/null 2>&1 || die "Go is needed to build the Pulumi CLI from the Go module proxy"
+    grep -q "github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION\$" toolchain/pulumi/go.mod \
+      || die "toolchain/pulumi/go.mod does not pin pkg/v3 v$PULUMI_VERSION (package.json's @pulumi/pulumi)"
+    info "building from the Go module proxy (first time only; ~6-10 min on 2 cores)"
+    t=$SECONDS
+    mkdir -p "$(dirname "$cached")"
+    # One build at a time per cache, even when two checkouts set up at once.
+    exec 9>"$CACHE/pulumi-v$PULUMI_VERSION.lock"
+    flock 9
+    if [ ! -x "$cached" ]; then
+      (cd toolchain/pulumi && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath \
+        -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+        -o "$cached.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) \
+        || die "building the Pulumi CLI v$PULUMI_VERSION failed (see the go output above)"
+      mv "$cached.tmp" "$cached"
+    fi
+    flock -u 9
+    info "built in $(elapsed $t)"
+  fi
+  ln -sf "$cached" .tools/bin/pulumi
+  cli_source="built from the Go module proxy, cached in $CACHE"
+fi
+cli_version=$(.tools/bin/pulumi version)
+[ "$cli_version" = "v$PULUMI_VERSION" ] || die "pulumi version printed $cli_version, expected v$PULUMI_VERSION"
+info "pulumi $cli_version ($cli_source)"
+
+# ---------------------------------------------------------------- nodejs language host
+# The driver runs the program in-process (Automation API inline program: the SDK serves the
+# language-host protocol itself), so the pulumi-language-nodejs binary is only needed to run
+# `pulumi preview/up` by hand on this project.
+step "nodejs language host (for running the pulumi CLI by hand)"
+langhost=""
+if command -v pulumi-language-nodejs >/dev/null 2>&1; then
+  langhost="PATH"
+  info "present on PATH"
+else
+  mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+  answer=$(proxy_answer "$mod" "v$PULUMI_VERSION")
+  info "MISSING: the Go module proxy answers $answer for $mod@v$PULUMI_VERSION;"
+  info "the delphi-restore command does not need it (inline program); \`pulumi preview\` by hand does."
+fi
+
+# ---------------------------------------------------------------- command provider
+step "command provider v$COMMAND_VERSION"
+provider=""
+plugin_dir="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-command-v$COMMAND_VERSION"
+provider_problem=""
+if [ -x "$plugin_dir/pulumi-resource-command" ]; then
+  provider="installed plugin"
+elif command -v pulumi-resource-command >/dev/null 2>&1; then
+  provider="PATH"
+else
+  mod=github.com/pulumi/pulumi-command/provider
+  answer=$(proxy_answer "$mod" "v$COMMAND_VERSION")
+  if [ "$answer" = 200 ]; then
+    cached="$CACHE/command-v$COMMAND_VERSION/pulumi-resource-command"
+    if [ ! -x "$cached" ]; then
+      t=$SECONDS
+      work=$(mktemp -d)
+      printf 'module delphi-restore/toolchain/command\n\ngo 1.26\n' >"$work/go.mod"
+      printf '//go:build tools\n\npackage tools\n\nimport _ "%s/cmd/pulumi-resource-command"\n' "$mod" >"$work/tools.go"
+      (cd "$work" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go get "$mod@v$COMMAND_VERSION" && \
+        GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath \
+          -ldflags "-s -w -X $mod/pkg/version.Version=v$COMMAND_VERSION" \
+          -o "$cached" "$mod/cmd/pulumi-resource-command") || die "building the command provider failed"
+      rm -rf "$work"
+      info "built in $(elapsed $t)"
+    fi
+    .tools/bin/pulumi plugin install resource command "$COMMAND_VERSION" --file "$cached" >/dev/null
+    provider="built from the Go module proxy"
+  else
+    provider_problem="the Go module proxy answers $answer for $mod@v$COMMAND_VERSION (source of pulumi-resource-command); no other source is reachable from this machine"
+  fi
+fi
+if [ -n "$provider" ]; then info "present ($provider)"; else info "MISSING: $provider_problem"; fi
+
+# ---------------------------------------------------------------- env file and summary
+cat >.tools/env.sh <<EOF
+# Written by scripts/setup.sh: source it to use this project's toolchain in a shell.
+export PATH="$ROOT/.tools/bin:$ROOT/node_modules/.bin:\$PATH"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+EOF
+"$NODE" -e '
+const [cli, lang, prov, problem] = process.argv.slice(1);
+require("fs").writeFileSync(".tools/toolchain.json", JSON.stringify({
+  pulumi: { version: cli }, languageHost: lang || null,
+  commandProvider: prov ? { source: prov } : { missing: problem },
+}, null, 2) + "\n");' "$cli_version" "$langhost" "$provider" "$provider_problem"
+
+step "set-up finished in $(elapsed $started)"
+if [ -z "$provider" ]; then
+  info "The restore engine cannot run remote commands on this machine: $provider_problem."
+  info "Everything else (config checks, plans, preflight, the sandbox, AWS unit tests) works."
+  [ "$REQUIRE_ENGINE" = 1 ] && die "--require-engine: the command provider is missing"
+fi
+exit 0

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): installs what is missing (scripts/setup.sh), then type-checks
+# and runs the unit tests and the end-to-end tests (real Postgres, real sshd, the real engine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+bash scripts/setup.sh
+# shellcheck source=/dev/null
+. .tools/env.sh
+printf '\n==> type check\n'
+tsc --noEmit -p tsconfig.json
+printf '\n==> unit tests\n'
+vitest run --config vitest.config.ts
+printf '\n==> end-to-end tests (sandbox on loopback, real engine)\n'
+vitest run --config vitest.e2e.config.ts
+printf '\n==> all tests passed in %ss\n' "$((SECONDS - started))"
