@@ -2,6 +2,7 @@
 // module under src/cli/ and registers itself here.
 import { Command } from "commander";
 import { EXIT } from "./exit-codes";
+import { registerRestoreCommands } from "./restore-commands";
 import { registerSandboxCommands } from "./sandbox";
 
 async function main(argv: string[]): Promise<void> {
@@ -10,6 +11,7 @@ async function main(argv: string[]): Promise<void> {
     .description("Restore a Delphi deployment's Postgres, as reviewable Pulumi infrastructure code.")
     .showHelpAfterError()
     .exitOverride();
+  registerRestoreCommands(program);
   registerSandboxCommands(program);
   try {
     await program.parseAsync(argv);

@@ -1,6 +1,7 @@
 // Preflight: read-only checks that the restore can run, before anything is declared. Each
 // check names its host and what to fix; the driver prints them as a pass/fail table.
 import Table from "cli-table3";
+import { COMPACT } from "./table-style";
 import type { RestoreConfig } from "../config";
 import { serviceStops } from "../plan";
 import { hostConnections } from "../program";
@@ -91,7 +92,7 @@ export async function runPreflight(c: RestoreConfig, ssh: SshRunner): Promise<Ch
 }
 
 export function renderPreflight(results: CheckResult[]): string {
-  const t = new Table({ head: ["", "check", "host", "detail"], style: { head: [], border: [] }, wordWrap: true, colWidths: [6, 26, 10, 70] });
+  const t = new Table({ head: ["", "check", "host", "detail"], ...COMPACT, wordWrap: true, colWidths: [6, 26, 10, 70] });
   for (const r of results) t.push([r.ok ? "PASS" : "FAIL", r.check, r.host, r.detail]);
   const failed = results.filter((r) => !r.ok).length;
   return `${t.toString()}\n${failed === 0 ? `All ${results.length} checks passed.` : `${failed} of ${results.length} checks failed: fix them before preview or up.`}`;

@@ -1,6 +1,7 @@
 // Pure: the ten-second summary of a restore's blast radius, as text and as JSON, both made
 // from the same plan so `--json` carries exactly the facts the operator reads.
 import Table from "cli-table3";
+import { COMPACT } from "./table-style";
 import type { RestoreConfig } from "../config";
 import type { RestorePlan } from "../plan";
 
@@ -40,7 +41,7 @@ export function summarize(stack: string, c: RestoreConfig, plan: RestorePlan): S
 }
 
 export function renderSummary(s: Summary): string {
-  const head = new Table({ style: { head: [], border: [] } });
+  const head = new Table({ ...COMPACT });
   head.push(
     { "Stack / deployment": `${s.stack} / ${s.deployment}` },
     { Mechanism: `${s.mechanism} (order: ${s.order})` },
@@ -51,7 +52,7 @@ export function renderSummary(s: Summary): string {
     { Downtime: s.downtime },
     { "Services stopped": s.stops.map((h) => `${h.host}: ${h.services.join(", ")}`).join("\n") },
   );
-  const steps = new Table({ head: ["#", "step", "host", "what runs"], style: { head: [], border: [] }, wordWrap: true, colWidths: [4, 22, 10, 70] });
+  const steps = new Table({ head: ["#", "step", "host", "what runs"], ...COMPACT, wordWrap: true, colWidths: [4, 22, 10, 70] });
   s.steps.forEach((st, i) => {
     st.commands.forEach((c, j) => steps.push([j === 0 ? String(i + 1) : "", j === 0 ? st.title : "", c.host, c.description]));
     if (st.commands.length === 0) steps.push([String(i + 1), st.title, "-", "(nothing configured)"]);

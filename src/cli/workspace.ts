@@ -1,13 +1,20 @@
 // The Automation API side: a LocalWorkspace over this project's own program, a local file://
 // backend and a passphrase secrets provider, so nothing needs Pulumi's service or network.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { parse as parseYaml } from "yaml";
 import { fromPulumiConfig, parseConfig, type RestoreConfig } from "../config";
+import { restoreProgram } from "../program";
 
-export const PROJECT_DIR = resolve(__dirname, "..", "..");
+/** The checkout: the program's sources and the set-up's toolchain (.tools). */
+export const CHECKOUT_DIR = resolve(__dirname, "..", "..");
+/**
+ * Where stack config files and state live: the checkout, or DELPHI_RESTORE_PROJECT_DIR (the same
+ * override the sandbox honours, so tests keep their stacks and sandboxes in a temp folder).
+ */
+export const PROJECT_DIR = resolve(process.env.DELPHI_RESTORE_PROJECT_DIR || CHECKOUT_DIR);
 export const STATE_DIR = join(PROJECT_DIR, ".state");
 
 /** Environment for the engine: honours the user's own backend/passphrase when set. */
@@ -32,8 +39,32 @@ export function engineEnv(): Record<string, string> {
   return env;
 }
 
+/** The set-up's pinned CLI (.tools/bin/pulumi) when present, else the `pulumi` on PATH. */
+async function pulumiCommand(): Promise<PulumiCommand> {
+  const tools = join(CHECKOUT_DIR, ".tools");
+  const root = existsSync(join(tools, "bin", "pulumi")) ? tools : undefined;
+  // The version check would reject a CLI newer than the SDK; the set-up pins them equal anyway.
+  return PulumiCommand.get({ root, skipVersionCheck: true });
+}
+
+/** The stack's config file; a stack without one is a usage error, not an empty restore. */
+export function stackConfigFile(stackName: string): string {
+  return join(PROJECT_DIR, `Pulumi.${stackName}.yaml`);
+}
+
+/**
+ * The stack, with this project's program run in-process (an Automation API inline program): the
+ * SDK serves the language-host protocol itself, so no pulumi-language-nodejs binary is needed, and
+ * the stack's settings still come from Pulumi.yaml and Pulumi.<stack>.yaml in the checkout.
+ */
 export async function openStack(stackName: string): Promise<Stack> {
-  return LocalWorkspace.createOrSelectStack({ stackName, workDir: PROJECT_DIR }, { envVars: engineEnv() });
+  // A project folder outside the checkout gets the checkout's project file (same name, runtime).
+  const projectFile = join(PROJECT_DIR, "Pulumi.yaml");
+  if (!existsSync(projectFile)) copyFileSync(join(CHECKOUT_DIR, "Pulumi.yaml"), projectFile);
+  return LocalWorkspace.createOrSelectStack(
+    { stackName, projectName: "delphi-restore", program: restoreProgram },
+    { workDir: PROJECT_DIR, envVars: engineEnv(), pulumiCommand: await pulumiCommand() },
+  );
 }
 
 export interface StackConfig {

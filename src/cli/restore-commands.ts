@@ -1,0 +1,90 @@
+// `delphi-restore preflight|preview|up|status|report|rollback|signoff|secrets`: the operator's
+// commands (src/cli/commands.ts) on the command line, each appending to the run log.
+import { existsSync, readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { EXIT, type ExitCode } from "./exit-codes";
+import * as commands from "./commands";
+import { appendRunLog } from "./run-log";
+import { openStack, stackConfigFile } from "./workspace";
+
+interface CommonOpts {
+  stack: string;
+  json?: boolean;
+  yes?: boolean;
+  out?: string;
+  file?: string;
+}
+
+const EXIT_NAMES = new Map<number, string>(Object.entries(EXIT).map(([k, v]) => [v, k.toLowerCase()]));
+
+/** Runs one command: checks the stack has a config file, sets the exit code, logs the run. */
+function action(name: string, run: (o: commands.Opts & CommonOpts) => Promise<ExitCode>) {
+  return async (raw: CommonOpts): Promise<void> => {
+    const o = { ...raw, json: raw.json ?? false };
+    const startedAt = new Date();
+    let code: ExitCode;
+    if (!existsSync(stackConfigFile(o.stack))) {
+      const msg = `no config for stack '${o.stack}': ${stackConfigFile(o.stack)} does not exist. Copy Pulumi.restore.yaml to it and fill it in (or run \`delphi-restore sandbox up\` for the 'sandbox' stack).`;
+      if (o.json) commands.stdoutOut.json({ ok: false, error: "config", message: msg });
+      else process.stderr.write(`${msg}\n`);
+      code = EXIT.USAGE;
+    } else {
+      code = await run(o);
+    }
+    process.exitCode = code;
+    appendRunLog({ command: name, stack: o.stack, outcome: EXIT_NAMES.get(code) ?? String(code), exitCode: code, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime() });
+  };
+}
+
+/** `secrets import`: put the SSH key and admin password into the stack as encrypted config. */
+async function importSecrets(o: CommonOpts): Promise<ExitCode> {
+  if (!o.file) return EXIT.USAGE;
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(readFileSync(o.file, "utf8")) as Record<string, unknown>;
+  } catch (e) {
+    process.stderr.write(`cannot read ${o.file} as JSON: ${(e as Error).message}\n`);
+    return EXIT.USAGE;
+  }
+  const keys = ["sshPrivateKey", "adminPassword"].filter((k) => typeof doc[k] === "string");
+  if (keys.length === 0) {
+    process.stderr.write(`${o.file} has neither "sshPrivateKey" nor "adminPassword" (strings)\n`);
+    return EXIT.USAGE;
+  }
+  const stack = await openStack(o.stack);
+  for (const k of keys) await stack.setConfig(`delphi-restore:${k}`, { value: String(doc[k]), secret: true });
+  // Only the key names are printed: the values never reach the terminal.
+  if (o.json) commands.stdoutOut.json({ ok: true, stack: o.stack, set: keys });
+  else process.stdout.write(`Set ${keys.join(", ")} as encrypted config of stack '${o.stack}'.\n`);
+  return EXIT.OK;
+}
+
+export function registerRestoreCommands(program: Command): void {
+  const define = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .option("-s, --stack <name>", "the stack whose config (Pulumi.<name>.yaml) describes the restore", "restore")
+      .option("--json", "print exactly one JSON object on stdout (human lines go to stderr)");
+
+  define("preflight", "read-only checks: every host answers over SSH, compose projects, the database, the dump, room for the pre-restore snapshot")
+    .action(action("preflight", (o) => commands.preflight(o)));
+  define("preview", "preflight, then the blast-radius summary and Pulumi's own preview; changes nothing")
+    .action(action("preview", (o) => commands.preview(o)));
+  define("up", "preview, confirm by typing the stack name, then run the restore with live progress")
+    .option("-y, --yes", "do not ask for confirmation (scripts)")
+    .action(action("up", (o) => commands.up(o)));
+  define("status", "where the last restore stands: steps done, failed and pending")
+    .action(action("status", (o) => commands.status(o)));
+  define("report", "print the tenant-admin notice of the last restore again")
+    .action(action("report", (o) => commands.report(o)));
+  define("rollback", "point the deployment back at the old database (AWS) or restore the pre-restore snapshot")
+    .option("-y, --yes", "do not ask for confirmation (scripts)")
+    .action(action("rollback", (o) => commands.phase(o, "rollback")));
+  define("signoff", "after verification: snapshot and release the old database (AWS; see docs/aws.md)")
+    .option("-y, --yes", "do not ask for confirmation (scripts)")
+    .action(action("signoff", (o) => commands.phase(o, "signoff")));
+  define("secrets", "import the SSH private key and admin password from a JSON file as encrypted stack config")
+    .requiredOption("-f, --file <path>", 'JSON file with "sshPrivateKey" and/or "adminPassword" (e.g. .sandbox/secrets.json)')
+    .action(action("secrets", (o) => importSecrets(o)));
+}
