@@ -125,11 +125,13 @@ function zodProblems(err: z.ZodError, input: unknown): ConfigProblem[] {
       continue;
     }
     const value = valueAt(input, path);
+    // For a choice (mechanism, order...), the fix lists the choices, so nobody has to open the docs.
+    const allowed = issue.code === "invalid_value" ? issue.values.map(String) : [];
     out.push({
       key: keyOf(path),
       value: show(path, value),
       message: value === undefined ? `is required: ${issue.message}` : issue.message,
-      fix: setFix(path),
+      fix: allowed.length ? `set it to one of ${allowed.join(", ")}: ${setFix(path).replace("<value>", allowed[0])}` : setFix(path),
     });
   }
   return out;

@@ -1,10 +1,10 @@
 // The Automation API side: a LocalWorkspace over this project's own program, a local file://
 // backend and a passphrase secrets provider, so nothing needs Pulumi's service or network.
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { fromPulumiConfig, parseConfig, type RestoreConfig } from "../config";
 import { restoreProgram } from "../program";
 
@@ -58,9 +58,13 @@ export function stackConfigFile(stackName: string): string {
  * the stack's settings still come from Pulumi.yaml and Pulumi.<stack>.yaml in the checkout.
  */
 export async function openStack(stackName: string): Promise<Stack> {
-  // A project folder outside the checkout gets the checkout's project file (same name, runtime).
+  // A project folder outside the checkout gets the checkout's project file (same name, runtime),
+  // without `main`: the program runs in-process, and the entry file lives in the checkout only.
   const projectFile = join(PROJECT_DIR, "Pulumi.yaml");
-  if (!existsSync(projectFile)) copyFileSync(join(CHECKOUT_DIR, "Pulumi.yaml"), projectFile);
+  if (!existsSync(projectFile)) {
+    const { main: _entry, ...project } = parseYaml(readFileSync(join(CHECKOUT_DIR, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+    writeFileSync(projectFile, stringifyYaml(project));
+  }
   return LocalWorkspace.createOrSelectStack(
     { stackName, projectName: "delphi-restore", program: restoreProgram },
     { workDir: PROJECT_DIR, envVars: engineEnv(), pulumiCommand: await pulumiCommand() },

@@ -1,0 +1,190 @@
+// The operator's command as a user types it (`bin/delphi-restore ...`), against a real sandbox in
+// a temp project folder, with the real Pulumi engine built by scripts/setup.sh. The engine runs
+// this project's program for real; where it needs the command provider, which cannot be built on
+// this machine (docs/toolchain.md), the test asserts the driver stops with exit code 4, names the
+// missing plugin, and that nothing changed on any host or in the database.
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hostDown, hostUp, readComposeLog, startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
+
+const ROOT = resolve(__dirname, "..", "..");
+const BIN = join(ROOT, "bin", "delphi-restore");
+const toolchain = JSON.parse(readFileSync(join(ROOT, ".tools", "toolchain.json"), "utf8")) as { commandProvider: { source?: string; missing?: string } };
+const providerMissing = !toolchain.commandProvider.source;
+
+let dir: string;
+let info: StartResult;
+let secrets: { sshPrivateKey: string; adminPassword: string };
+
+function cli(args: string[]) {
+  return execa(BIN, args, {
+    reject: false,
+    cwd: dir,
+    stdin: "ignore",
+    env: { DELPHI_RESTORE_PROJECT_DIR: dir, PATH: `${join(ROOT, ".tools", "bin")}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}` },
+  });
+}
+
+async function sql(query: string): Promise<string> {
+  const r = await execa(join(info.database.pgBin, "psql"), ["-X", "-At", "-v", "ON_ERROR_STOP=1", info.databaseUrl, "-c", query]);
+  return r.stdout.trim();
+}
+
+/** Compose verbs that change a host (preflight's `ps` and the DB checks' `exec` of reads do not). */
+const CHANGING = new Set(["stop", "up", "down", "start", "restart", "kill", "rm", "pull"]);
+
+/** Everything a restore would change: compose operations on the hosts, the DB, the backup folder. */
+async function footprint() {
+  return {
+    compose: readComposeLog(dir).filter((op) => CHANGING.has(op.verb)).length,
+    rows: await sql("select (select count(*) from conversations) || '/' || (select count(*) from billing_records)"),
+    backups: readdirSync(info.backupDir).sort(),
+  };
+}
+
+/** Every file under a folder, as text (state, logs, reports), for the secrets scan. */
+function allText(folder: string): string {
+  if (!existsSync(folder)) return "";
+  return readdirSync(folder, { recursive: true, encoding: "utf8" })
+    .map((f) => join(folder, f))
+    .filter((f) => statSync(f).isFile())
+    .map((f) => readFileSync(f, "utf8"))
+    .join("\n");
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "delphi-driver-e2e-"));
+  chmodSync(dir, 0o755); // the postgres OS user must reach the data dir inside it
+  info = await startSandbox({ projectDir: dir });
+  secrets = JSON.parse(readFileSync(info.secretsFile, "utf8")) as typeof secrets;
+  const r = await cli(["secrets", "--stack", "sandbox", "--file", info.secretsFile]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  // The key names are echoed, never the values.
+  expect(r.stdout).toContain("sshPrivateKey, adminPassword");
+  expect(r.stdout + r.stderr).not.toContain(secrets.adminPassword);
+});
+
+afterAll(async () => {
+  if (dir) {
+    await stopSandbox(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe("delphi-restore preflight", () => {
+  it("passes every check on a healthy sandbox, and --json carries the same checks", async () => {
+    const human = await cli(["preflight", "--stack", "sandbox"]);
+    expect(human.exitCode, human.stdout + human.stderr).toBe(0);
+    for (const h of info.hosts) expect(human.stdout).toMatch(new RegExp(`PASS.*ssh.*${h.name}`));
+    expect(human.stdout).toContain("dump readable");
+    const json = await cli(["preflight", "--stack", "sandbox", "--json"]);
+    const doc = JSON.parse(json.stdout) as { ok: boolean; checks: { check: string; host: string; ok: boolean }[] };
+    expect(doc.ok).toBe(true);
+    expect(doc.checks.length).toBeGreaterThanOrEqual(info.hosts.length + 3);
+    for (const c of doc.checks) expect(human.stdout).toMatch(new RegExp(`PASS.*${c.check}.*${c.host}`));
+  });
+
+  it("finds a stopped SSH host, names it, and exits 1", async () => {
+    await hostDown(dir, "ops");
+    try {
+      const r = await cli(["preflight", "--stack", "sandbox"]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toMatch(/FAIL.*ssh.*ops/);
+      expect(r.stdout).toMatch(/PASS.*ssh.*web/);
+      const j = JSON.parse((await cli(["preflight", "--stack", "sandbox", "--json"])).stdout) as { ok: boolean; checks: { check: string; host: string; ok: boolean }[] };
+      expect(j.ok).toBe(false);
+      expect(j.checks.filter((c) => !c.ok).map((c) => c.host)).toContain("ops");
+    } finally {
+      await hostUp(dir, "ops");
+    }
+  });
+});
+
+describe("delphi-restore preview / up with the real engine", () => {
+  it("preview prints the blast radius (every host, service and step), says what it cannot run, and changes nothing", async () => {
+    const before = await footprint();
+    const r = await cli(["preview", "--stack", "sandbox"]);
+    const out = r.stdout + r.stderr;
+    for (const h of info.hosts.filter((x) => x.role !== "db")) {
+      expect(out).toContain(`${h.name}: ${h.services.join(", ")}`);
+    }
+    for (const title of ["Pre-restore snapshot", "Quiesce", "Restore database", "Reconcile", "Resume", "Verify", "Tenant-admin report"]) expect(out).toContain(title);
+    expect(out).toContain("pg_restore --clean --if-exists --no-owner --exit-on-error");
+    if (providerMissing) {
+      expect(r.exitCode).toBe(4);
+      expect(out).toContain("command provider");
+    } else {
+      expect(r.exitCode, out).toBe(0);
+    }
+    expect(await footprint()).toEqual(before);
+    expect(out).not.toContain(secrets.adminPassword);
+  });
+
+  it("preview --json parses and carries the summary's facts", async () => {
+    const r = await cli(["preview", "--stack", "sandbox", "--json"]);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; stage?: string; summary: { stops: { host: string; services: string[] }[]; order: string; steps: { step: string }[] } };
+    expect(doc.summary.order).toBe("beforeRestore");
+    expect(doc.summary.stops.map((s) => s.host).sort()).toEqual(info.hosts.filter((h) => h.role !== "db").map((h) => h.name).sort());
+    expect(doc.summary.steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "restore", "reconcile", "resume", "verify", "report"]);
+    if (providerMissing) expect([doc.ok, doc.stage]).toEqual([false, "toolchain"]);
+  });
+
+  it.runIf(providerMissing)("up --yes refuses to start without the command provider (exit 4) and nothing runs", async () => {
+    const before = await footprint();
+    const r = await cli(["up", "--stack", "sandbox", "--yes"]);
+    expect(r.exitCode).toBe(4);
+    expect(r.stdout + r.stderr).toContain("command provider");
+    expect(await footprint()).toEqual(before);
+  });
+
+  it("up without --yes and without a terminal declines (exit 3) or stops at the toolchain (exit 4), changing nothing", async () => {
+    const before = await footprint();
+    const r = await cli(["up", "--stack", "sandbox"]);
+    expect(r.exitCode).toBe(providerMissing ? 4 : 3);
+    expect(await footprint()).toEqual(before);
+  });
+});
+
+describe("bad input and bookkeeping", () => {
+  it("a stack without a config file is a usage error (exit 2) that says how to make one", async () => {
+    const r = await cli(["preview", "--stack", "nosuch"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("Pulumi.nosuch.yaml does not exist");
+  });
+
+  it("a bad value in the stack config is rejected (exit 2) with the key, the value and the fix, before the engine runs", async () => {
+    const good = readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8");
+    writeFileSync(join(dir, "Pulumi.badorder.yaml"), good.replace("delphi-restore:order: beforeRestore", "delphi-restore:order: sideways"));
+    const before = await footprint();
+    const r = await cli(["preview", "--stack", "badorder", "--json"]);
+    expect(r.exitCode).toBe(2);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; problems: { key: string; value: unknown; fix: string }[] };
+    expect(doc.ok).toBe(false);
+    expect(doc.problems[0]?.key).toBe("delphi-restore:order");
+    expect(String(doc.problems[0]?.value)).toContain("sideways");
+    expect(doc.problems[0]?.fix).toMatch(/beforeRestore|beforeSwitch/);
+    expect(await footprint()).toEqual(before);
+  });
+
+  it("an unknown command or option is a usage error (exit 2)", async () => {
+    expect((await cli(["restore-everything"])).exitCode).toBe(2);
+    expect((await cli(["preview", "--stak", "x"])).exitCode).toBe(2);
+  });
+
+  it("every run is in the run log with who, what, when and the exit code", () => {
+    const lines = readFileSync(join(dir, ".state", "runs.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { command: string; stack: string; exitCode: number; user: string; at: string });
+    expect(lines.some((l) => l.command === "preflight" && l.exitCode === 1)).toBe(true);
+    expect(lines.some((l) => l.command === "preview" && l.stack === "nosuch" && l.exitCode === 2)).toBe(true);
+    for (const l of lines) expect(l.user.length).toBeGreaterThan(0);
+  });
+
+  it("no secret appears in plaintext in the state folder, the stack config or the run log", () => {
+    const text = allText(join(dir, ".state")) + readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8");
+    expect(text.length).toBeGreaterThan(0);
+    expect(text).not.toContain(secrets.adminPassword);
+    expect(text).not.toContain(secrets.sshPrivateKey.split("\n")[1]);
+  });
+});

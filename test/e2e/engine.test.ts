@@ -1,0 +1,98 @@
+// The real Pulumi engine (the CLI scripts/setup.sh built from the Go module proxy) running this
+// project's program through the Automation API, against a real sandbox in a temp folder. The
+// command provider cannot be built here (docs/toolchain.md); these tests prove everything up to it:
+// engine, in-process language host, config and secrets, the step components and their order, and
+// that a missing provider or bad config stops the run before anything touches a host.
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readComposeLog, startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
+
+const ROOT = resolve(__dirname, "..", "..");
+let dir: string;
+let info: StartResult;
+let secrets: { sshPrivateKey: string; adminPassword: string };
+let ws: typeof import("../../src/cli/workspace");
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "delphi-engine-e2e-"));
+  chmodSync(dir, 0o755);
+  info = await startSandbox({ projectDir: dir });
+  secrets = JSON.parse(readFileSync(info.secretsFile, "utf8")) as typeof secrets;
+  // The workspace module reads the project folder when it loads: point it at the temp folder first.
+  process.env.DELPHI_RESTORE_PROJECT_DIR = dir;
+  ws = await import("../../src/cli/workspace");
+});
+
+afterAll(async () => {
+  delete process.env.DELPHI_RESTORE_PROJECT_DIR;
+  if (dir) {
+    await stopSandbox(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const dbRows = async () => (await execa(join(info.database.pgBin, "psql"), ["-X", "-At", info.databaseUrl, "-c", "select count(*) from conversations"])).stdout;
+
+describe("the real engine", () => {
+  it("is the version package.json pins", async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const r = await execa(join(ROOT, ".tools", "bin", "pulumi"), ["version"]);
+    expect(r.stdout.trim()).toBe(`v${pkg.dependencies["@pulumi/pulumi"]}`);
+  });
+
+  it("runs the restore program: declares the runbook steps in order, with secrets encrypted, and stops at the missing command provider before any host is touched", async () => {
+    const stack = await ws.openStack("sandbox");
+    await stack.setConfig("delphi-restore:sshPrivateKey", { value: secrets.sshPrivateKey, secret: true });
+    await stack.setConfig("delphi-restore:adminPassword", { value: secrets.adminPassword, secret: true });
+    const composeBefore = readComposeLog(dir).length;
+    const rowsBefore = await dbRows();
+    const events: EngineEvent[] = [];
+    let output = "";
+    const toolchain = JSON.parse(readFileSync(join(ROOT, ".tools", "toolchain.json"), "utf8")) as { commandProvider: { source?: string } };
+    const run = stack.preview({ onEvent: (e) => events.push(e), onOutput: (s) => (output += s) });
+    if (toolchain.commandProvider.source) {
+      await run;
+    } else {
+      await expect(run).rejects.toThrow(/no resource plugin 'pulumi-resource-command'/);
+    }
+    // The engine received one component per runbook step (their dependsOn order is asserted
+    // under setMocks in test/unit; registration events arrive in whatever order they resolve).
+    const types = events.flatMap((e) => (e.resourcePreEvent ? [e.resourcePreEvent.metadata.type] : []));
+    const steps = types.filter((t) => t.startsWith("delphi:restore:")).sort();
+    expect(steps).toEqual(["PreRestoreSnapshot", "Quiesce", "Reconcile", "Report", "Restore", "Resume", "Verify"].map((t) => `delphi:restore:${t}`));
+    // A preview touches nothing: no compose operation on any host, the database unchanged.
+    expect(readComposeLog(dir).length).toBe(composeBefore);
+    expect(await dbRows()).toBe(rowsBefore);
+    // Secrets: encrypted in the stack file, absent from engine output and events.
+    const stackFile = readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8");
+    expect(stackFile).toContain("secure:");
+    const keyLine = secrets.sshPrivateKey.split("\n")[1] as string;
+    for (const text of [stackFile, output, JSON.stringify(events)]) {
+      expect(text).not.toContain(secrets.adminPassword);
+      expect(text).not.toContain(keyLine);
+    }
+  });
+
+  it("rejects a bad config inside the engine with the key and the fix, before declaring any resource", async () => {
+    const good = readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8");
+    writeFileSync(join(dir, "Pulumi.badhost.yaml"), good.replace(/(\n\s+servicesRoot: )(\S+)(\n[\s\S]*?)$/, "$1/opt/services;rm -rf /$3"));
+    const stack = await ws.openStack("badhost");
+    const events: EngineEvent[] = [];
+    await expect(stack.preview({ onEvent: (e) => events.push(e) })).rejects.toThrow(/servicesRoot/);
+    const declared = events.flatMap((e) => (e.resourcePreEvent ? [e.resourcePreEvent.metadata.type] : []));
+    expect(declared.filter((t) => t !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+
+  it("keeps no secret in plaintext anywhere in its state backend", () => {
+    const backend = join(dir, ".state", "backend");
+    const files = readdirSync(backend, { recursive: true, encoding: "utf8" }).map((f) => join(backend, f)).filter((f) => statSync(f).isFile());
+    expect(files.length).toBeGreaterThan(0);
+    const text = files.map((f) => readFileSync(f, "utf8")).join("\n");
+    expect(text).not.toContain(secrets.adminPassword);
+    expect(text).not.toContain(secrets.sshPrivateKey.split("\n")[1]);
+  });
+});
