@@ -124,6 +124,8 @@ function zodProblems(err: z.ZodError, input: unknown): ConfigProblem[] {
       }
       continue;
     }
+    // One problem per key: after a type mismatch, zod's further checks on it only add noise.
+    if (out.some((p) => p.key === keyOf(path))) continue;
     const value = valueAt(input, path);
     // For a choice (mechanism, order...), the fix lists the choices, so nobody has to open the docs.
     const allowed = issue.code === "invalid_value" ? issue.values.map(String) : [];
