@@ -1,6 +1,7 @@
 // The operator's commands over the Automation API. Each returns an exit code (src/cli/exit-codes.ts)
 // and, with --json, prints exactly one JSON object carrying the same facts as the human output.
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { ConfigError, type RestoreConfig } from "../config";
@@ -73,15 +74,24 @@ async function preflightResults(config: RestoreConfig, key?: string): Promise<Ch
   }
 }
 
-function summaryOf(o: Opts, config: RestoreConfig): Summary | undefined {
-  return config.mechanism === "pg-restore" ? summarize(o.stack, config, planPgRestore(config)) : undefined;
+/**
+ * The blast-radius summary. Without a named dump the restore takes the newest one when it runs;
+ * the summary shows the one preflight found now, so the restore point and window are concrete.
+ */
+function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): Summary | undefined {
+  if (config.mechanism !== "pg-restore") return undefined;
+  const found = checks.find((c) => c.check === "dump readable" && c.ok)?.detail;
+  const c = !config.dump && found ? { ...config, dump: basename(found) } : config;
+  const s = summarize(o.stack, c, planPgRestore(c));
+  if (c !== config) s.dump = `${found} (the newest now; the restore takes the newest when it runs)`;
+  return s;
 }
 
 export async function preview(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
   const checks = await preflightResults(loaded.config, loaded.key);
-  const summary = summaryOf(o, loaded.config);
+  const summary = summaryOf(o, loaded.config, checks);
   if (!o.json) {
     say(o, out, renderPreflight(checks));
     if (summary) say(o, out, renderSummary(summary));
@@ -167,7 +177,9 @@ export async function status(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     const state = names.some((n) => failed.has(n) && !created.has(n)) ? "failed" : names.every((n) => created.has(n)) && names.length > 0 ? "done" : "pending";
     return { step: s.step, title: s.title, state, failed: names.filter((n) => failed.has(n) && !created.has(n)) };
   });
-  if (o.json) out.json({ stack: o.stack, steps });
+  const ran = resources.length > 0 || progress.length > 0;
+  if (o.json) out.json({ stack: o.stack, ran, steps });
+  else if (!ran) say(o, out, `No restore has run on stack '${o.stack}' yet; every step is pending. Start with: delphi-restore preview --stack ${o.stack}`);
   else for (const s of steps) say(o, out, `${s.state.padEnd(8)} ${s.title}${s.failed.length ? `  (failed: ${s.failed.join(", ")})` : ""}`);
   return steps.some((s) => s.state === "failed") ? EXIT.FAILED : EXIT.OK;
 }

@@ -41,7 +41,7 @@ export function summarize(stack: string, c: RestoreConfig, plan: RestorePlan): S
 }
 
 export function renderSummary(s: Summary): string {
-  const head = new Table({ ...COMPACT });
+  const head = new Table({ ...COMPACT, wordWrap: true, colWidths: [20, 86] });
   head.push(
     { "Stack / deployment": `${s.stack} / ${s.deployment}` },
     { Mechanism: `${s.mechanism} (order: ${s.order})` },
