@@ -11,7 +11,7 @@ import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
 import { ProgressTracker, progressFile } from "./progress";
 import { SshRunner } from "./ssh";
 import { renderSummary, summarize, type Summary } from "./summary";
-import { readStackConfig, openStack } from "./workspace";
+import { openStack, readConfigFileWithoutSecrets, readStackConfig } from "./workspace";
 
 export interface Opts {
   stack: string;
@@ -34,6 +34,8 @@ function say(o: Opts, out: Out, s: string): void {
 
 async function load(o: Opts, out: Out): Promise<{ stack: Stack; config: RestoreConfig; key?: string } | ExitCode> {
   try {
+    // Validate the file first: bad config must not even create the stack in the backend.
+    readConfigFileWithoutSecrets(o.stack);
     const stack = await openStack(o.stack);
     const { config, secrets } = await readStackConfig(stack);
     return { stack, config, key: secrets.sshPrivateKey };

@@ -17,17 +17,23 @@ interface CommonOpts {
 
 const EXIT_NAMES = new Map<number, string>(Object.entries(EXIT).map(([k, v]) => [v, k.toLowerCase()]));
 
+/** A usage error: nothing ran. With --json it is the one object on stdout. */
+function usage(o: { json?: boolean }, error: string, message: string): ExitCode {
+  if (o.json) commands.stdoutOut.json({ ok: false, error, message });
+  else process.stderr.write(`${message}\n`);
+  return EXIT.USAGE;
+}
+
 /** Runs one command: checks the stack has a config file, sets the exit code, logs the run. */
 function action(name: string, run: (o: commands.Opts & CommonOpts) => Promise<ExitCode>) {
   return async (raw: CommonOpts): Promise<void> => {
     const o = { ...raw, json: raw.json ?? false };
     const startedAt = new Date();
     let code: ExitCode;
-    if (!existsSync(stackConfigFile(o.stack))) {
-      const msg = `no config for stack '${o.stack}': ${stackConfigFile(o.stack)} does not exist. Copy Pulumi.restore.yaml to it and fill it in (or run \`delphi-restore sandbox up\` for the 'sandbox' stack).`;
-      if (o.json) commands.stdoutOut.json({ ok: false, error: "config", message: msg });
-      else process.stderr.write(`${msg}\n`);
-      code = EXIT.USAGE;
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(o.stack)) {
+      code = usage(o, "usage", `bad --stack ${JSON.stringify(o.stack)}: a stack name is letters, digits, '_', '.' and '-' (it names the file Pulumi.<stack>.yaml).`);
+    } else if (!existsSync(stackConfigFile(o.stack))) {
+      code = usage(o, "config", `no config for stack '${o.stack}': ${stackConfigFile(o.stack)} does not exist. Copy Pulumi.restore.yaml to it and fill it in (or run \`delphi-restore sandbox up\` for the 'sandbox' stack).`);
     } else {
       code = await run(o);
     }
@@ -43,14 +49,12 @@ async function importSecrets(o: CommonOpts): Promise<ExitCode> {
   try {
     doc = JSON.parse(readFileSync(o.file, "utf8")) as Record<string, unknown>;
   } catch (e) {
-    process.stderr.write(`cannot read ${o.file} as JSON: ${(e as Error).message}\n`);
-    return EXIT.USAGE;
+    // Not the parser's message: it quotes the file's text, which is a private key.
+    const why = (e as NodeJS.ErrnoException).code ?? "not valid JSON";
+    return usage(o, "usage", `cannot read ${o.file} as a JSON secrets file (${why})`);
   }
   const keys = ["sshPrivateKey", "adminPassword"].filter((k) => typeof doc[k] === "string");
-  if (keys.length === 0) {
-    process.stderr.write(`${o.file} has neither "sshPrivateKey" nor "adminPassword" (strings)\n`);
-    return EXIT.USAGE;
-  }
+  if (keys.length === 0) return usage(o, "usage", `${o.file} has neither "sshPrivateKey" nor "adminPassword" (strings)`);
   const stack = await openStack(o.stack);
   for (const k of keys) await stack.setConfig(`delphi-restore:${k}`, { value: String(doc[k]), secret: true });
   // Only the key names are printed: the values never reach the terminal.
