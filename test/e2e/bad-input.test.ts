@@ -2,13 +2,13 @@
 // run against a live sandbox. Each must be refused with exit code 2 and a message that names the
 // key (or argument), and must leave everything as it was: no compose operation on any host, the
 // database and backup folder unchanged, and no stack created in the engine's state.
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { readComposeLog, startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
+import { startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
+import { footprint, tempProject } from "./support/sandbox";
 
 const ROOT = resolve(__dirname, "..", "..");
 const BIN = join(ROOT, "bin", "delphi-restore");
@@ -85,18 +85,8 @@ const CASES: Case[] = [
   ]),
 ];
 
-async function footprint() {
-  const r = await execa(join(info.database.pgBin, "psql"), ["-X", "-At", info.databaseUrl, "-c", "select count(*) from conversations"]);
-  return {
-    compose: readComposeLog(dir).filter((op) => !["ps", "exec", "logs"].includes(op.verb)).length,
-    rows: r.stdout,
-    backups: readdirSync(info.backupDir).sort(),
-  };
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "delphi-badinput-e2e-"));
-  chmodSync(dir, 0o755);
+  dir = tempProject("badinput");
   info = await startSandbox({ projectDir: dir });
   base = (parseYaml(readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8")) as { config: Cfg }).config;
   // Pretend the secrets are set (the values never matter: validation fails before they are read).
@@ -125,7 +115,7 @@ describe("bad stack configs", () => {
     c.mutate(cfg);
     const stack = `bad${i}`;
     writeFileSync(join(dir, `Pulumi.${stack}.yaml`), stringifyYaml({ config: cfg }));
-    const before = await footprint();
+    const before = await footprint(dir, info);
     const printed: unknown[] = [];
     const code = await commands.preview({ stack, json: true }, { log: () => undefined, json: (o) => printed.push(o) });
     expect(code).toBe(2);
@@ -137,7 +127,7 @@ describe("bad stack configs", () => {
       expect(p.message.length).toBeGreaterThan(5);
       expect(p.fix.length).toBeGreaterThan(5);
     }
-    expect(await footprint()).toEqual(before);
+    expect(await footprint(dir, info)).toEqual(before);
     expect(existsSync(join(dir, ".state", "backend", ".pulumi", "stacks", "delphi-restore", `${stack}.json`))).toBe(false);
   });
 });
@@ -155,11 +145,11 @@ describe("bad command lines", () => {
     ["option without its value", ["preview", "--stack"], /argument missing/],
   ];
   it.each(INVOCATIONS)("%s: exit 2 with a message, nothing ran", async (_name, args, message) => {
-    const before = await footprint();
+    const before = await footprint(dir, info);
     const r = await cli(args);
     expect(r.exitCode).toBe(2);
     expect(r.stderr + r.stdout).toMatch(message);
-    expect(await footprint()).toEqual(before);
+    expect(await footprint(dir, info)).toEqual(before);
   });
 
   it("a secrets file that is not JSON is refused without quoting its content", async () => {

@@ -3,12 +3,12 @@
 // this project's program for real; where it needs the command provider, which cannot be built on
 // this machine (docs/toolchain.md), the test asserts the driver stops with exit code 4, names the
 // missing plugin, and that nothing changed on any host or in the database.
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostDown, hostUp, readComposeLog, startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
+import { hostDown, hostUp, startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
+import { footprint, tempProject } from "./support/sandbox";
 
 const ROOT = resolve(__dirname, "..", "..");
 const BIN = join(ROOT, "bin", "delphi-restore");
@@ -28,23 +28,6 @@ function cli(args: string[]) {
   });
 }
 
-async function sql(query: string): Promise<string> {
-  const r = await execa(join(info.database.pgBin, "psql"), ["-X", "-At", "-v", "ON_ERROR_STOP=1", info.databaseUrl, "-c", query]);
-  return r.stdout.trim();
-}
-
-/** Compose verbs that change a host (preflight's `ps` and the DB checks' `exec` of reads do not). */
-const CHANGING = new Set(["stop", "up", "down", "start", "restart", "kill", "rm", "pull"]);
-
-/** Everything a restore would change: compose operations on the hosts, the DB, the backup folder. */
-async function footprint() {
-  return {
-    compose: readComposeLog(dir).filter((op) => CHANGING.has(op.verb)).length,
-    rows: await sql("select (select count(*) from conversations) || '/' || (select count(*) from billing_records)"),
-    backups: readdirSync(info.backupDir).sort(),
-  };
-}
-
 /** Every file under a folder, as text (state, logs, reports), for the secrets scan. */
 function allText(folder: string): string {
   if (!existsSync(folder)) return "";
@@ -56,8 +39,7 @@ function allText(folder: string): string {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "delphi-driver-e2e-"));
-  chmodSync(dir, 0o755); // the postgres OS user must reach the data dir inside it
+  dir = tempProject("driver");
   info = await startSandbox({ projectDir: dir });
   secrets = JSON.parse(readFileSync(info.secretsFile, "utf8")) as typeof secrets;
   const r = await cli(["secrets", "--stack", "sandbox", "--file", info.secretsFile]);
@@ -105,7 +87,7 @@ describe("delphi-restore preflight", () => {
 
 describe("delphi-restore preview / up with the real engine", () => {
   it("preview prints the blast radius (every host, service and step), says what it cannot run, and changes nothing", async () => {
-    const before = await footprint();
+    const before = await footprint(dir, info);
     const r = await cli(["preview", "--stack", "sandbox"]);
     const out = r.stdout + r.stderr;
     for (const h of info.hosts.filter((x) => x.role !== "db")) {
@@ -119,7 +101,7 @@ describe("delphi-restore preview / up with the real engine", () => {
     } else {
       expect(r.exitCode, out).toBe(0);
     }
-    expect(await footprint()).toEqual(before);
+    expect(await footprint(dir, info)).toEqual(before);
     expect(out).not.toContain(secrets.adminPassword);
   });
 
@@ -133,18 +115,18 @@ describe("delphi-restore preview / up with the real engine", () => {
   });
 
   it.runIf(providerMissing)("up --yes refuses to start without the command provider (exit 4) and nothing runs", async () => {
-    const before = await footprint();
+    const before = await footprint(dir, info);
     const r = await cli(["up", "--stack", "sandbox", "--yes"]);
     expect(r.exitCode).toBe(4);
     expect(r.stdout + r.stderr).toContain("command provider");
-    expect(await footprint()).toEqual(before);
+    expect(await footprint(dir, info)).toEqual(before);
   });
 
   it("up without --yes and without a terminal declines (exit 3) or stops at the toolchain (exit 4), changing nothing", async () => {
-    const before = await footprint();
+    const before = await footprint(dir, info);
     const r = await cli(["up", "--stack", "sandbox"]);
     expect(r.exitCode).toBe(providerMissing ? 4 : 3);
-    expect(await footprint()).toEqual(before);
+    expect(await footprint(dir, info)).toEqual(before);
   });
 });
 
@@ -158,7 +140,7 @@ describe("bad input and bookkeeping", () => {
   it("a bad value in the stack config is rejected (exit 2) with the key, the value and the fix, before the engine runs", async () => {
     const good = readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8");
     writeFileSync(join(dir, "Pulumi.badorder.yaml"), good.replace("delphi-restore:order: beforeRestore", "delphi-restore:order: sideways"));
-    const before = await footprint();
+    const before = await footprint(dir, info);
     const r = await cli(["preview", "--stack", "badorder", "--json"]);
     expect(r.exitCode).toBe(2);
     const doc = JSON.parse(r.stdout) as { ok: boolean; problems: { key: string; value: unknown; fix: string }[] };
@@ -166,7 +148,7 @@ describe("bad input and bookkeeping", () => {
     expect(doc.problems[0]?.key).toBe("delphi-restore:order");
     expect(String(doc.problems[0]?.value)).toContain("sideways");
     expect(doc.problems[0]?.fix).toMatch(/beforeRestore|beforeSwitch/);
-    expect(await footprint()).toEqual(before);
+    expect(await footprint(dir, info)).toEqual(before);
   });
 
   it("an unknown command or option is a usage error (exit 2)", async () => {

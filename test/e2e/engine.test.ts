@@ -3,13 +3,13 @@
 // command provider cannot be built here (docs/toolchain.md); these tests prove everything up to it:
 // engine, in-process language host, config and secrets, the step components and their order, and
 // that a missing provider or bad config stops the run before anything touches a host.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readComposeLog, startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
+import { startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
+import { footprint, tempProject } from "./support/sandbox";
 
 const ROOT = resolve(__dirname, "..", "..");
 let dir: string;
@@ -18,8 +18,7 @@ let secrets: { sshPrivateKey: string; adminPassword: string };
 let ws: typeof import("../../src/cli/workspace");
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "delphi-engine-e2e-"));
-  chmodSync(dir, 0o755);
+  dir = tempProject("engine");
   info = await startSandbox({ projectDir: dir });
   secrets = JSON.parse(readFileSync(info.secretsFile, "utf8")) as typeof secrets;
   // The workspace module reads the project folder when it loads: point it at the temp folder first.
@@ -35,7 +34,6 @@ afterAll(async () => {
   }
 });
 
-const dbRows = async () => (await execa(join(info.database.pgBin, "psql"), ["-X", "-At", info.databaseUrl, "-c", "select count(*) from conversations"])).stdout;
 
 describe("the real engine", () => {
   it("is the version package.json pins", async () => {
@@ -48,8 +46,7 @@ describe("the real engine", () => {
     const stack = await ws.openStack("sandbox");
     await stack.setConfig("delphi-restore:sshPrivateKey", { value: secrets.sshPrivateKey, secret: true });
     await stack.setConfig("delphi-restore:adminPassword", { value: secrets.adminPassword, secret: true });
-    const composeBefore = readComposeLog(dir).length;
-    const rowsBefore = await dbRows();
+    const before = await footprint(dir, info);
     const events: EngineEvent[] = [];
     let output = "";
     const toolchain = JSON.parse(readFileSync(join(ROOT, ".tools", "toolchain.json"), "utf8")) as { commandProvider: { source?: string } };
@@ -65,8 +62,7 @@ describe("the real engine", () => {
     const steps = types.filter((t) => t.startsWith("delphi:restore:")).sort();
     expect(steps).toEqual(["PreRestoreSnapshot", "Quiesce", "Reconcile", "Report", "Restore", "Resume", "Verify"].map((t) => `delphi:restore:${t}`));
     // A preview touches nothing: no compose operation on any host, the database unchanged.
-    expect(readComposeLog(dir).length).toBe(composeBefore);
-    expect(await dbRows()).toBe(rowsBefore);
+    expect(await footprint(dir, info)).toEqual(before);
     // Secrets: encrypted in the stack file, absent from engine output and events.
     const stackFile = readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8");
     expect(stackFile).toContain("secure:");

@@ -1,0 +1,30 @@
+// Shared by the e2e tests: a sandbox in its own temp project folder, and a fingerprint of
+// everything a restore could change, to prove that a refused or previewed run changed nothing.
+import { chmodSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { readComposeLog, type StartResult } from "../../../src/sandbox";
+
+export function tempProject(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `delphi-${prefix}-e2e-`));
+  chmodSync(dir, 0o755); // the postgres OS user must reach the data dir inside it
+  return dir;
+}
+
+/** Compose verbs that change a host (preflight's `ps` and the read-only `exec`s do not). */
+const CHANGING = new Set(["stop", "up", "down", "start", "restart", "kill", "rm", "pull"]);
+
+export async function sql(info: StartResult, query: string): Promise<string> {
+  const r = await execa(join(info.database.pgBin, "psql"), ["-X", "-At", "-v", "ON_ERROR_STOP=1", info.databaseUrl, "-c", query]);
+  return r.stdout.trim();
+}
+
+/** Host compose operations that change something, the data a restore replaces, the backup folder. */
+export async function footprint(dir: string, info: StartResult) {
+  return {
+    compose: readComposeLog(dir).filter((op) => CHANGING.has(op.verb)).length,
+    rows: await sql(info, "select (select count(*) from conversations) || '/' || (select count(*) from billing_records)"),
+    backups: readdirSync(info.backupDir).sort(),
+  };
+}
