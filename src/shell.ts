@@ -105,7 +105,7 @@ export function pgRestore(db: DbTarget, dumpPath: string, opts: RestoreOptions):
     `echo "dump=$d"`,
     `${argv(["docker", "compose", "exec", "-T", db.container, "pg_restore", "--list"])} "$d" > /dev/null || { echo "dump $d is not a readable pg_dump archive (missing or corrupt); nothing was restored" >&2; exit 1; }`,
     `${argv(["docker", "compose", "exec", "-T", db.container, "pg_restore", ...flags, "-U", db.user, "-d", target])} "$d"`,
-    `echo "restored $d into ${target}"`,
+    `echo "restored $d into "${quote(target)}`,
   );
   return script(lines);
 }

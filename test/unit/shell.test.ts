@@ -1,0 +1,189 @@
+// The shell builders, run through a real /bin/sh: hostile values must arrive as single argv
+// words (recorded by a stand-in `docker` on PATH) and never run as code.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as sh from "../../src/shell";
+
+// Each tries to create the file PWNED in the working folder if it were ever run as code.
+const HOSTILE = [
+  "x; touch PWNED",
+  "$(touch PWNED)",
+  "`touch PWNED`",
+  "a\ntouch PWNED",
+  "a && touch PWNED",
+  "a | touch PWNED",
+  "it's; touch PWNED",
+  "'; touch PWNED; '",
+  '"; touch PWNED; "',
+  "* ?",
+  "$HOME ${PATH}",
+  "ünïcödé ✓",
+  "-rf",
+  "",
+];
+
+let work: string;
+let log: string;
+
+/** Runs a command line in a real sh with the recording `docker` first on PATH. */
+function run(command: string, stdin = ""): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync("/bin/sh", ["-c", command], { cwd: work, input: stdin, encoding: "utf8", env: { ...process.env, PATH: `${join(work, "bin")}:${process.env.PATH}`, DOCKER_LOG: log } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The argv of every `docker` call so far, one array per call. */
+function dockerCalls(): string[][] {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, "utf8").split("\u0001\n").filter(Boolean).map((c) => c.split("\u0000").slice(0, -1));
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "delphi-shell-"));
+  log = join(work, "docker.log");
+  mkdirSync(join(work, "bin"));
+  // Records its argv NUL-separated, one call per record; prints 0 so guards and checks go on.
+  writeFileSync(join(work, "bin", "docker"), `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >> "$DOCKER_LOG"\nprintf '\\001\\n' >> "$DOCKER_LOG"\necho 0\n`);
+  chmodSync(join(work, "bin", "docker"), 0o755);
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function reset(): void {
+  rmSync(log, { force: true });
+  rmSync(join(work, "PWNED"), { force: true });
+}
+
+describe("quote", () => {
+  it.each(HOSTILE)("round-trips %j through sh unchanged", (word) => {
+    const r = run(`printf '%s' ${sh.quote(word)}`);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(word);
+    expect(existsSync(join(work, "PWNED"))).toBe(false);
+  });
+
+  it("leaves plain words bare and refuses NUL", () => {
+    expect(sh.quote("voiceai-postgres")).toBe("voiceai-postgres");
+    expect(sh.quote("/var/backups/delphi")).toBe("/var/backups/delphi");
+    expect(sh.quote("")).toBe("''");
+    expect(() => sh.quote("a\0b")).toThrow(/NUL/);
+  });
+
+  it("argv keeps every word whole", () => {
+    const r = run(`for a in ${sh.argv(HOSTILE)}; do printf '[%s]' "$a"; done`);
+    expect(r.stdout).toBe(HOSTILE.map((w) => `[${w}]`).join(""));
+  });
+});
+
+describe("builders: hostile values reach docker as single words and never run", () => {
+  const dirFor = (name: string) => {
+    const d = join(work, "proj", name.replace(/\//g, "_") || "empty");
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+
+  it.each(HOSTILE.filter((w) => w !== ""))("compose stop/up/exec with %j", (word) => {
+    const dir = dirFor(word);
+    reset();
+    expect(run(sh.composeStop(dir, [word])).status).toBe(0);
+    expect(run(sh.composeUp(dir, [word])).status).toBe(0);
+    expect(run(sh.composeExec(dir, word, [word, "--flag"])).status).toBe(0);
+    expect(dockerCalls()).toEqual([
+      ["compose", "stop", word],
+      ["compose", "up", "-d", word],
+      ["compose", "exec", "-T", word, word, "--flag"],
+    ]);
+    expect(existsSync(join(work, "PWNED"))).toBe(false);
+  });
+
+  it.each(HOSTILE.filter((w) => w !== ""))("pre-restore snapshot, restore and spot check with %j as container, user and database", (word) => {
+    const db: sh.DbTarget = { dir: dirFor(word), container: word, user: word, name: word };
+    reset();
+    const snap = run(sh.preRestoreSnapshot(db, "/backups"));
+    expect(snap.status, snap.stderr).toBe(0);
+    const calls = dockerCalls();
+    expect(calls[0]?.slice(0, 10)).toEqual(["compose", "exec", "-T", word, "pg_dump", "-Fc", "-U", word, "-d", word]);
+    expect(calls[0]?.[11]).toMatch(/^\/backups\/pre-restore-\d{8}T\d{6}Z\.dump$/);
+    expect(calls[1]?.slice(0, 6)).toEqual(["compose", "exec", "-T", word, "pg_restore", "--list"]);
+    expect(snap.stdout.trim().split("\n").at(-1)).toMatch(/^snapshot=\/backups\/pre-restore-\d{8}T\d{6}Z\.dump$/);
+    reset();
+    expect(run(sh.pgRestore(db, sh.quote(`/backups/${word}.dump`), { jobs: 4 })).status).toBe(0);
+    expect(dockerCalls()[1]).toEqual(["compose", "exec", "-T", word, "pg_restore", "--clean", "--if-exists", "--no-owner", "--exit-on-error", "--jobs=4", "-U", word, "-d", word, `/backups/${word}.dump`]);
+    reset();
+    const spot = run(sh.spotCheck(db, word, `select '${word}'`, "0"));
+    expect(spot.status, spot.stderr).toBe(0);
+    expect(dockerCalls()[0]?.at(-1)).toBe(`select '${word}'`);
+    expect(existsSync(join(work, "PWNED"))).toBe(false);
+  });
+});
+
+describe("builders: the runbook's flags and behaviour", () => {
+  const db: sh.DbTarget = { dir: "/opt/services/postgres", container: "voiceai-postgres", user: "delphi", name: "delphi" };
+
+  it("pg_restore uses the runbook flags, --jobs only above 1, and a restored-into database when asked", () => {
+    expect(sh.pgRestore(db, "/b/x.dump", { jobs: 1 })).not.toContain("--jobs");
+    expect(sh.pgRestore(db, "/b/x.dump", { jobs: 1 })).toContain("--clean --if-exists --no-owner --exit-on-error");
+    const into = sh.pgRestore(db, "/b/x.dump", { jobs: 2, intoDatabase: "delphi_restored" });
+    expect(into).toContain("createdb");
+    expect(into).toContain("-d delphi_restored");
+  });
+
+  it("a missing dump fails the restore before pg_restore runs", () => {
+    reset();
+    const r = run(sh.pgRestore({ ...db, dir: work }, "''", { jobs: 2 }));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("no dump to restore");
+    expect(dockerCalls()).toEqual([]);
+  });
+
+  it("the active-calls guard refuses when calls are active, unless forced", () => {
+    writeFileSync(join(work, "calls"), "#!/bin/sh\necho 3\n");
+    chmodSync(join(work, "calls"), 0o755);
+    const busy = run(sh.activeCallsGuard(work, [join(work, "calls")], false));
+    expect(busy.status).not.toBe(0);
+    expect(busy.stderr).toContain("3 active calls; refusing to stop Voice");
+    expect(run(sh.activeCallsGuard(work, [join(work, "calls")], true)).status).toBe(0);
+    reset();
+    expect(run(sh.activeCallsGuard(work, ["docker", "compose", "exec", "-T", "voiceai-voice", "voiceai-calls", "active"], false)).stdout).toContain("0 active calls");
+  });
+
+  it("the login check reads the password from stdin: it is not in the command", () => {
+    const cmd = sh.loginCheck("http://127.0.0.1:1/api/auth/login", "admin@delphi.example", 1);
+    expect(cmd).toContain("pw=$(cat)");
+    expect(cmd).not.toMatch(/hunter2/);
+  });
+
+  it("the reconcile wait fails fast on the failure pattern", () => {
+    writeFileSync(join(work, "bin", "docker"), `#!/bin/sh\ncase "$2" in logs) echo 'Error: P3009 migrate found failed migrations';; esac\n`);
+    try {
+      const r = run(sh.startAndWaitForLogLines(work, "voiceai-telweb", ["migrate deploy", "baseline-seed"], "P3009", 30));
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain("migration failed");
+    } finally {
+      writeFileSync(join(work, "bin", "docker"), `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >> "$DOCKER_LOG"\nprintf '\\001\\n' >> "$DOCKER_LOG"\necho 0\n`);
+    }
+  });
+
+  it("every generated script is valid sh", () => {
+    const scripts = [
+      sh.preRestoreSnapshot(db, "/b"),
+      sh.pgRestore(db, sh.newestDumpExpr(db, "/b"), { jobs: 4, intoDatabase: "delphi_restored" }),
+      sh.switchDatabases(db, "delphi_restored", "delphi_pre_restore"),
+      sh.startAndWaitForLogLines("/opt/web", "voiceai-telweb", ["migrate deploy", "baseline-seed"], "P3009", 60),
+      sh.activeCallsGuard("/opt/voice", ["voiceai-calls", "active"], false),
+      sh.httpCheck("telweb-health", "https://telweb.example/health", 60),
+      sh.loginCheck("https://telweb.example/api/auth/login", "a@b.c", 60),
+      sh.telemetryCheck("https://signoz.example/api", ["voiceai-api"], "'2026-01-01T00:00:00Z'", 60),
+      sh.spotCheck(db, "known", "select 1", "1"),
+      sh.countLostRows(db, "'/b/pre.dump'", "2026-01-01T00:00:00Z", ["conversations", "tools"], "delphi_lost_rows"),
+    ];
+    for (const s of scripts) {
+      // Each is `sh -c '<script>'`: check the inner script's syntax with sh -n.
+      const inner = run(`printf '%s' ${s.replace(/^sh -c /, "")}`).stdout;
+      const r = spawnSync("/bin/sh", ["-n", "-c", inner], { encoding: "utf8" });
+      expect(r.status, `${r.stderr}\n${inner}`).toBe(0);
+    }
+  });
+});
