@@ -1,0 +1,131 @@
+// The pg-restore config: defaults, and bad configs each rejected with the key (in
+// `pulumi config --path` form), what is wrong, and a fix, before anything is declared.
+import { describe, expect, it, test } from "vitest";
+import { ConfigError, fromPulumiConfig, parseConfig, type ConfigProblem, type RawConfig } from "../../src/config";
+import { ADMIN_PASSWORD, pgConfig, SSH_KEY } from "./fixtures/pg-config";
+
+type Raw = Record<string, unknown>;
+
+function problems(raw: unknown): ConfigProblem[] {
+  try {
+    parseConfig(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+/** The valid config with one nested value replaced (path like "hosts.web.port"). */
+function withValue(path: string, value: unknown): RawConfig {
+  const raw = structuredClone(pgConfig()) as Raw;
+  const parts = path.split(".");
+  const last = parts.pop() as string;
+  let o = raw;
+  for (const p of parts) o = o[p] as Raw;
+  if (value === undefined) delete o[last];
+  else o[last] = value;
+  return raw as RawConfig;
+}
+
+const NS = "delphi-restore";
+const FUTURE = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
+
+// [what, config, key, message fragment]
+const BAD: [string, RawConfig, string, string | RegExp][] = [
+  ["unknown mechanism", withValue("mechanism", "pg_restore"), `${NS}:mechanism`, /must be one of .*pg-restore/],
+  ["unknown order", withValue("order", "sideways"), `${NS}:order`, "must be one of beforeRestore, beforeSwitch"],
+  ["misspelt top-level key", withValue("ordr", "beforeSwitch"), `${NS}:ordr`, "did you mean 'order'?"],
+  ["misspelt nested key", withValue("database.contianer", "x"), `${NS}:database.contianer`, "did you mean 'container'?"],
+  ["deployment with a space", withValue("deployment", "prod eu"), `${NS}:deployment`, /must/],
+  ["dump with a directory", withValue("dump", "../etc/passwd"), `${NS}:dump`, /must/],
+  ["dump with a command", withValue("dump", "x.dump;reboot"), `${NS}:dump`, /must/],
+  ["restore point without a zone", withValue("restorePoint", "2026-11-23 02:00"), `${NS}:restorePoint`, /zone|ISO/],
+  ["restore point in the future", withValue("restorePoint", FUTURE), `${NS}:restorePoint`, /future/],
+  ["no hosts", withValue("hosts", {}), `${NS}:hosts`, /./],
+  ["host without address", withValue("hosts.web.address", undefined), `${NS}:hosts.web.address`, "is required"],
+  ["address with a command", withValue("hosts.web.address", "10.0.0.1;reboot"), `${NS}:hosts.web.address`, /must/],
+  ["port zero", withValue("hosts.web.port", 0), `${NS}:hosts.web.port`, /./],
+  ["port too large", withValue("hosts.web.port", 65536), `${NS}:hosts.web.port`, /./],
+  ["port as text", withValue("hosts.web.port", "ssh"), `${NS}:hosts.web.port`, /./],
+  ["user with a space", withValue("hosts.web.user", "de ploy"), `${NS}:hosts.web.user`, /must/],
+  ["unknown role", withValue("hosts.ops.role", "worker"), `${NS}:hosts.ops.role`, /must be one of/],
+  ["relative services root", withValue("hosts.web.servicesRoot", "opt/services"), `${NS}:hosts.web.servicesRoot`, /absolute/],
+  ["services root with ..", withValue("hosts.web.servicesRoot", "/opt/../etc"), `${NS}:hosts.web.servicesRoot`, /\.\./],
+  ["service with a command", withValue("hosts.api.services", ["api;reboot"]), `${NS}:hosts.api.services[0]`, "must be a plain compose project name"],
+  ["service with a newline", withValue("hosts.api.services", ["api\nreboot"]), `${NS}:hosts.api.services[0]`, "must be a plain compose project name"],
+  ["database on an unknown host", withValue("database.host", "db2"), `${NS}:database.host`, /db2|host/],
+  ["container with $()", withValue("database.container", "pg$(id)"), `${NS}:database.container`, /must/],
+  ["database name with a quote", withValue("database.name", "delphi'"), `${NS}:database.name`, /must/],
+  ["database user with backticks", withValue("database.user", "`id`"), `${NS}:database.user`, /must/],
+  ["relative backup dir", withValue("database.backupDir", "backups"), `${NS}:database.backupDir`, /absolute/],
+  ["backup dir with ..", withValue("database.backupDir", "/var/backups/../../etc"), `${NS}:database.backupDir`, /\.\./],
+  ["zero jobs", withValue("database.jobs", 0), `${NS}:database.jobs`, /./],
+  ["absurd jobs", withValue("database.jobs", 10_000), `${NS}:database.jobs`, /./],
+  ["negative free-space factor", withValue("database.freeSpaceFactor", -2), `${NS}:database.freeSpaceFactor`, /./],
+  ["active-calls command as a string", withValue("voice.activeCallsCommand", "voiceai-calls active"), `${NS}:voice.activeCallsCommand`, "as a list of arguments"],
+  ["forceStop as text", withValue("voice.forceStop", "yes"), `${NS}:voice.forceStop`, /./],
+  ["reconcile timeout zero", withValue("reconcile.timeoutSeconds", 0), `${NS}:reconcile.timeoutSeconds`, /./],
+  ["TelWeb URL not a URL", withValue("verify.telwebUrl", "telweb/health"), `${NS}:verify.telwebUrl`, /URL|http/],
+  ["TelWeb URL on file://", withValue("verify.telwebUrl", "file:///etc/passwd"), `${NS}:verify.telwebUrl`, /http/],
+  ["admin user not an e-mail", withValue("verify.adminUser", "admin; reboot"), `${NS}:verify.adminUser`, /./],
+  ["spot check without expect", withValue("verify.spotChecks", [{ name: "x", sql: "select 1" }]), `${NS}:verify.spotChecks[0].expect`, "is required"],
+  ["report table with a command", withValue("report.tables", ["conversations;drop"]), `${NS}:report.tables[0]`, "must be a lower-case Postgres table name"],
+  ["report dir escaping", withValue("report.dir", "../../tmp"), `${NS}:report.dir`, /\.\./],
+  ["no SSH key", withValue("sshPrivateKey", undefined), `${NS}:sshPrivateKey`, "is required"],
+  ["SSH key that is not a key", withValue("sshPrivateKey", "hunter2"), `${NS}:sshPrivateKey`, /private key/],
+  ["missing database", withValue("database", undefined), `${NS}:database`, /./],
+];
+
+describe("bad pg-restore configs are rejected with the key named", () => {
+  test(`at least 30 cases (${BAD.length})`, () => {
+    expect(BAD.length).toBeGreaterThanOrEqual(30);
+  });
+
+  test.each(BAD)("%s", (_what, raw, key, message) => {
+    const found = problems(raw);
+    const problem = found.find((p) => p.key === key);
+    expect(problem, `problems were: ${found.map((p) => `${p.key}: ${p.message}`).join(" | ")}`).toBeDefined();
+    expect(problem?.message).toMatch(message);
+    expect(problem?.fix.length).toBeGreaterThan(10);
+    expect(() => parseConfig(raw)).toThrow(key);
+  });
+
+  it("never prints a secret's value in an error", () => {
+    const raw = withValue("sshPrivateKey", `${SSH_KEY}\nnot a key line`);
+    const bad = withValue("adminPassword", 12345);
+    for (const r of [raw, bad]) {
+      try {
+        parseConfig(r);
+      } catch (e) {
+        expect(String((e as Error).message)).not.toContain("b3BlbnNzaC1rZXktdjEAAAAApgTestKeyOnly");
+      }
+    }
+    const msg = problems(withValue("adminPassword", { nested: ADMIN_PASSWORD })).map((p) => `${p.value}${p.message}`).join();
+    expect(msg).not.toContain(ADMIN_PASSWORD);
+  });
+
+  it("reports every problem at once", () => {
+    const raw = withValue("order", "sideways") as Raw;
+    (raw.database as Raw).jobs = 0;
+    expect(problems(raw).map((p) => p.key).sort()).toEqual([`${NS}:database.jobs`, `${NS}:order`]);
+  });
+});
+
+describe("good configs", () => {
+  it("the fixture parses, with the runbook's defaults", () => {
+    const c = parseConfig(pgConfig({ dump: undefined }));
+    expect(c.order).toBe("beforeRestore");
+    expect(c.phase).toBe("restore");
+    expect(c.dump).toBeUndefined(); // the newest *.dump, resolved on the host when the restore runs
+    expect(c.voice?.forceStop).toBe(false);
+  });
+
+  it("reads `pulumi config` output: namespaced keys and JSON objects", () => {
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(pgConfig())) flat[`${NS}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    const c = parseConfig(fromPulumiConfig(flat));
+    expect(c.hosts.db?.services).toEqual(["postgres"]);
+    expect(c.database?.jobs).toBe(4);
+  });
+});
