@@ -10,7 +10,7 @@ bash scripts/setup.sh
 printf '\n==> type check\n'
 tsc --noEmit -p tsconfig.json
 printf '\n==> unit tests\n'
-vitest run --config vitest.config.ts
+vitest run --config vitest.config.mts
 printf '\n==> end-to-end tests (sandbox on loopback, real engine)\n'
-vitest run --config vitest.e2e.config.ts
+vitest run --config vitest.e2e.config.mts
 printf '\n==> all tests passed in %ss\n' "$((SECONDS - started))"
