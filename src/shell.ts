@@ -160,6 +160,8 @@ export function activeCallsGuard(dir: string, command: readonly string[], force:
   if (force) return `echo 'voice: forceStop is set; active calls are not checked'`;
   return script([
     `cd ${quote(dir)}`,
+    // Already stopped (a re-run after a failure): no calls to protect, and the command would fail.
+    `if [ -z "$(${argv(["docker", "compose", "ps", "--services", "--status", "running"])})" ]; then echo 'voice: not running; no active calls'; exit 0; fi`,
     `n=$(${argv(command)})`,
     `case "$n" in ''|*[!0-9]*) echo "voice: the active-calls command printed '$n', not a number" >&2; exit 1;; esac`,
     `if [ "$n" -gt 0 ]; then echo "voice: $n active calls; refusing to stop Voice (set voice.forceStop: true to stop anyway)" >&2; exit 1; fi`,

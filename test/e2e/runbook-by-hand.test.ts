@@ -1,0 +1,187 @@
+// The plan's exact commands, run over real SSH on the sandbox step by step (bench/by-hand.ts):
+// the baseline that proves the commands themselves, since the engine cannot run them on this
+// machine (docs/toolchain.md). It is not the engine: no state, no diff, no resume.
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runByHand, StepFailed } from "../../bench/by-hand";
+import { fromPulumiConfig, parseConfig, type RestoreConfig } from "../../src/config";
+import { SshRunner } from "../../src/cli/ssh";
+import { dataLossWindow, parseLostRows, planPgRestore, restorePointFromName } from "../../src/plan";
+import { renderReport } from "../../src/report";
+import { addMigration, readComposeLog, removeMigration, setActiveCalls, startSandbox, stopSandbox, writePostBackupRows, type ComposeOp, type StartResult } from "../../src/sandbox";
+import { footprint, sql, tempProject } from "./support/sandbox";
+
+let dir: string;
+let info: StartResult;
+let config: RestoreConfig;
+let secrets: { sshPrivateKey: string; adminPassword: string };
+let ssh: SshRunner;
+const CONSUMERS = ["web", "api", "voice", "ops", "media"];
+
+beforeAll(async () => {
+  dir = tempProject("byhand");
+  info = await startSandbox({ projectDir: dir });
+  secrets = JSON.parse(readFileSync(info.secretsFile, "utf8")) as typeof secrets;
+  // The stack file the sandbox wrote, with its secrets from the sandbox's secrets file.
+  const doc = parseYaml(readFileSync(info.configFile, "utf8")) as { config: Record<string, unknown> };
+  const flat = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  flat["delphi-restore:sshPrivateKey"] = secrets.sshPrivateKey;
+  flat["delphi-restore:adminPassword"] = secrets.adminPassword;
+  config = parseConfig(fromPulumiConfig(flat));
+  ssh = new SshRunner(secrets.sshPrivateKey);
+});
+
+afterAll(async () => {
+  ssh?.close();
+  if (dir) {
+    await stopSandbox(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const restore = (c: RestoreConfig = config) => runByHand(c, planPgRestore(c), ssh, secrets);
+const opsSince = (ts: string): ComposeOp[] => readComposeLog(dir).filter((op) => op.ts > ts && op.event === "start" && op.verb !== "logs" && op.verb !== "ps");
+/** The state each consumer host's last stop/up left it in. */
+const lastVerbs = (since: string) => CONSUMERS.map((h) => readComposeLog(dir, h).filter((op) => op.ts > since && (op.verb === "stop" || op.verb === "up")).at(-1)?.verb);
+
+describe("a restore (runbook order: quiesce, then restore)", () => {
+  let lost: Awaited<ReturnType<typeof writePostBackupRows>>;
+  let result: Awaited<ReturnType<typeof restore>>;
+  let started: string;
+
+  beforeAll(async () => {
+    lost = await writePostBackupRows(dir, 2);
+    started = new Date().toISOString();
+    result = await restore();
+  });
+
+  it("removes the rows written after the dump from the database", async () => {
+    const ids = lost.rows.map((r) => `'${r.id}'`).join(",");
+    expect(lost.rows.length).toBe(18);
+    for (const table of ["conversations", "tools", "billing_records"]) {
+      const col = table === "tools" ? "name" : "id";
+      expect(await sql(info, `select count(*) from ${table} where ${col} in (${ids})`), table).toBe("0");
+    }
+  });
+
+  it("keeps them in the pre-restore snapshot, which is a readable archive in the backup folder", async () => {
+    const snap = result.runtime.snapshotPath;
+    expect(snap).toMatch(new RegExp(`^${info.backupDir}/pre-restore-\\d{8}T\\d{6}Z\\.dump$`));
+    expect(existsSync(snap)).toBe(true);
+    // The report step restored the snapshot into a scratch database and counted them there.
+    const counted = parseLostRows(Object.values(result.timings.find((t) => t.step === "report")?.stdout ?? {})[0] ?? "");
+    const expected = new Map<string, number>();
+    for (const r of lost.rows) expected.set(`${r.table}/${r.tenant}`, (expected.get(`${r.table}/${r.tenant}`) ?? 0) + 1);
+    expect(new Map(counted.map((c) => [`${c.table}/${c.tenant}`, c.count]))).toEqual(expected);
+    expect(await sql(info, "select count(*) from pg_database where datname like '%lost_rows%'")).toBe("0");
+  });
+
+  it("counts them per tenant and table in the tenant-admin notice", () => {
+    const counted = parseLostRows(Object.values(result.timings.find((t) => t.step === "report")?.stdout ?? {})[0] ?? "");
+    const md = renderReport({
+      deployment: config.deployment,
+      restorePoint: result.runtime.restorePoint,
+      window: dataLossWindow(result.runtime.restorePoint, result.writesStoppedAt),
+      lost: counted,
+      contact: config.report.contact,
+      tables: config.report.tables,
+      generatedAt: result.runtime.resumedAt,
+    });
+    expect(md).toContain("18 rows across 3 tenants were written after the restore point and are gone:");
+    for (const t of ["ten_acme", "ten_globex", "ten_initech"]) expect(md).toContain(`| ${t} | 2 | 2 | 2 |`);
+    expect(result.runtime.restorePoint).toBe(restorePointFromName(basename(info.nightlyDump)));
+  });
+
+  it("leaves every service running, TelWeb reconciled and verified", async () => {
+    expect(lastVerbs(started)).toEqual(CONSUMERS.map(() => "up"));
+    expect((await fetch(info.telwebUrl)).status).toBe(200);
+    const verify = result.timings.find((t) => t.step === "verify")?.stdout ?? {};
+    expect(Object.keys(verify)).toEqual(["telweb-health", "admin-login", "sql-known-conversation", "sql-known-tool", "sql-known-billing-record", "telemetry", "test-call"]);
+  });
+
+  it("ran in the runbook's order, as the hosts' own compose logs tell it", () => {
+    const ops = opsSince(started);
+    const idx = (pred: (op: ComposeOp) => boolean) => ops.findIndex(pred);
+    const lastIdx = (pred: (op: ComposeOp) => boolean) => ops.map(pred).lastIndexOf(true);
+    const snapshot = idx((op) => op.verb === "exec" && op.detail.startsWith("pg_dump"));
+    const stops = ops.map((op, i) => (op.verb === "stop" ? i : -1)).filter((i) => i >= 0);
+    const restoreAt = idx((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
+    // Reconcile starts TelWeb alone (`up -d voiceai-telweb`); resume starts each project (`up -d`).
+    const telweb = idx((op) => op.verb === "up" && op.detail === "up -d voiceai-telweb");
+    const ups = ops.map((op, i) => (op.verb === "up" && op.detail === "up -d" ? i : -1)).filter((i) => i >= 0);
+    const firstSpotCheck = idx((op) => op.verb === "exec" && op.detail.includes("conv_known_0001"));
+    expect(snapshot).toBeGreaterThanOrEqual(0);
+    expect(stops.length).toBe(CONSUMERS.length);
+    expect(Math.min(...stops)).toBeGreaterThan(snapshot);
+    expect(restoreAt).toBeGreaterThan(Math.max(...stops));
+    expect(telweb).toBeGreaterThan(restoreAt);
+    expect(ups.length).toBe(CONSUMERS.length);
+    expect(Math.min(...ups)).toBeGreaterThan(telweb);
+    expect(firstSpotCheck).toBeGreaterThan(Math.max(...ups));
+    expect(lastIdx((op) => op.verb === "stop")).toBeLessThan(restoreAt);
+  });
+});
+
+describe("failures stop the runbook where they happen", () => {
+  let since: string;
+  beforeEach(() => {
+    since = new Date().toISOString();
+  });
+
+  it("a corrupt dump: the restore step fails clearly, the snapshot exists, services stay stopped, the data is untouched; a re-run with a good dump completes", async () => {
+    const corrupt = join(info.backupDir, "delphi-20991231T000000Z.dump"); // the newest by name and time
+    writeFileSync(corrupt, "this is not a pg_dump archive\n");
+    const before = await sql(info, "select count(*) from conversations");
+    const snapshotsBefore = new Set((await footprint(dir, info)).backups.filter((f) => f.startsWith("pre-restore-")));
+    let failure: unknown;
+    try {
+      await restore();
+    } catch (e) {
+      failure = e;
+    }
+    expect(failure).toBeInstanceOf(StepFailed);
+    expect((failure as StepFailed).step).toBe("restore");
+    expect((failure as StepFailed).host).toBe("db");
+    expect((failure as Error).message).toContain("is not a readable pg_dump archive (missing or corrupt); nothing was restored");
+    const snapshots = (await footprint(dir, info)).backups.filter((f) => f.startsWith("pre-restore-") && !snapshotsBefore.has(f));
+    expect(snapshots.length).toBe(1);
+    expect(lastVerbs(since)).toEqual(CONSUMERS.map(() => "stop"));
+    expect(await sql(info, "select count(*) from conversations")).toBe(before);
+    expect(opsSince(since).some((op) => op.verb === "up")).toBe(false);
+
+    rmSync(corrupt);
+    const again = await restore();
+    expect(again.timings.map((t) => t.step)).toEqual(["snapshot", "quiesce", "restore", "reconcile", "resume", "verify", "report"]);
+    expect(lastVerbs(since)).toEqual(CONSUMERS.map(() => "up"));
+  });
+
+  it("Voice with active calls: quiesce refuses to stop Voice and nothing is restored; forceStop overrides", async () => {
+    setActiveCalls(dir, 2);
+    try {
+      const before = await sql(info, "select count(*) from conversations");
+      await expect(restore()).rejects.toThrow(/step quiesce failed on voice .*2 active calls; refusing to stop Voice/);
+      expect(readComposeLog(dir, "voice").filter((op) => op.ts > since && op.verb === "stop")).toEqual([]);
+      expect(opsSince(since).some((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean"))).toBe(false);
+      expect(await sql(info, "select count(*) from conversations")).toBe(before);
+      const forced = { ...config, voice: { ...config.voice, forceStop: true } };
+      const r = await restore(forced);
+      expect(r.timings.at(-1)?.step).toBe("report");
+    } finally {
+      setActiveCalls(dir, 0);
+    }
+  });
+
+  it("a failing migration fails the reconcile step with the migration's error; services stay stopped", async () => {
+    addMigration(dir, "20991231000000_broken", "ALTER TABLE no_such_table ADD COLUMN x int;\n");
+    try {
+      await expect(restore()).rejects.toThrow(/step reconcile failed on web/);
+      expect(lastVerbs(since).slice(1)).toEqual(["stop", "stop", "stop", "stop"]);
+    } finally {
+      removeMigration(dir, "20991231000000_broken");
+    }
+    const r = await restore();
+    expect(r.timings.at(-1)?.step).toBe("report");
+  });
+});
