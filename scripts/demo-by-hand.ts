@@ -1,19 +1,19 @@
 // The demo's restore when the engine cannot run remote commands here (docs/toolchain.md): the
 // plan's exact commands, over plain SSH, step by step (bench/by-hand.ts), against the sandbox in
 // the checkout. It is labelled as such; it is not the engine (no state, no diff, no resume).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Table from "cli-table3";
 import { runByHand, StepFailed } from "../bench/by-hand";
 import { COMPACT } from "../src/cli/table-style";
 import { SshRunner } from "../src/cli/ssh";
-import { PROJECT_DIR, readConfigFileWithoutSecrets } from "../src/cli/workspace";
+import { PROJECT_DIR } from "../src/cli/workspace";
+import { sandboxRestoreConfig } from "../src/sandbox";
 import { dataLossWindow, parseLostRows, planPgRestore } from "../src/plan";
 import { renderReport, reportFileName } from "../src/report";
 
 async function main(): Promise<number> {
-  const config = readConfigFileWithoutSecrets("sandbox");
-  const secrets = JSON.parse(readFileSync(join(PROJECT_DIR, ".sandbox", "secrets.json"), "utf8")) as { sshPrivateKey: string; adminPassword: string };
+  const { config, secrets } = sandboxRestoreConfig({ configFile: join(PROJECT_DIR, "Pulumi.sandbox.yaml"), secretsFile: join(PROJECT_DIR, ".sandbox", "secrets.json") });
   const plan = planPgRestore(config);
   const ssh = new SshRunner(secrets.sshPrivateKey);
   try {

@@ -18,6 +18,7 @@ import { readState, writeState, type SandboxHost, type SandboxInfo } from "./sta
 import type { HttpConfig, HttpPorts } from "./http-endpoints";
 
 export { ADMIN_EMAIL, SANDBOX_HOSTS, layout } from "./layout";
+export { sandboxRestoreConfig } from "./stack-config";
 export type { SandboxHost, SandboxInfo } from "./state";
 export { readComposeLog, parseComposeLog, type ComposeOp } from "./compose-log";
 export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration } from "./faults";

@@ -6,6 +6,7 @@ import { relative } from "node:path";
 import { parse, stringify } from "yaml";
 import { ADMIN_EMAIL, DB_NAME, DB_USER, SANDBOX_HOSTS, type Layout } from "./layout";
 import type { SandboxInfo } from "./state";
+import { fromPulumiConfig, parseConfig, type RestoreConfig } from "../config";
 
 const NS = "delphi-restore";
 
@@ -77,4 +78,17 @@ export function writeStackConfig(L: Layout, info: SandboxInfo): string {
   doc.config = stackConfig(L, info);
   writeFileSync(L.configFile, HEADER + stringify(doc, { lineWidth: 0 }));
   return L.configFile;
+}
+
+/**
+ * The sandbox's restore config with its secrets filled in from the secrets file, for code that
+ * runs the plan without the engine (the by-hand baseline, the benchmark, the demo's fallback).
+ */
+export function sandboxRestoreConfig(info: Pick<SandboxInfo, "configFile" | "secretsFile">): { config: RestoreConfig; secrets: { sshPrivateKey: string; adminPassword: string } } {
+  const secrets = JSON.parse(readFileSync(info.secretsFile, "utf8")) as { sshPrivateKey: string; adminPassword: string };
+  const doc = parse(readFileSync(info.configFile, "utf8")) as { config: Record<string, unknown> };
+  const flat = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  flat[`${NS}:sshPrivateKey`] = secrets.sshPrivateKey;
+  flat[`${NS}:adminPassword`] = secrets.adminPassword;
+  return { config: parseConfig(fromPulumiConfig(flat)), secrets };
 }

@@ -1,16 +1,15 @@
 // The plan's exact commands, run over real SSH on the sandbox step by step (bench/by-hand.ts):
 // the baseline that proves the commands themselves, since the engine cannot run them on this
 // machine (docs/toolchain.md). It is not the engine: no state, no diff, no resume.
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runByHand, StepFailed } from "../../bench/by-hand";
-import { fromPulumiConfig, parseConfig, type RestoreConfig } from "../../src/config";
+import type { RestoreConfig } from "../../src/config";
 import { SshRunner } from "../../src/cli/ssh";
 import { dataLossWindow, parseLostRows, planPgRestore, restorePointFromName } from "../../src/plan";
 import { renderReport } from "../../src/report";
-import { addMigration, readComposeLog, removeMigration, setActiveCalls, startSandbox, stopSandbox, writePostBackupRows, type ComposeOp, type StartResult } from "../../src/sandbox";
+import { addMigration, readComposeLog, removeMigration, sandboxRestoreConfig, setActiveCalls, startSandbox, stopSandbox, writePostBackupRows, type ComposeOp, type StartResult } from "../../src/sandbox";
 import { footprint, sql, tempProject } from "./support/sandbox";
 
 let dir: string;
@@ -23,13 +22,7 @@ const CONSUMERS = ["web", "api", "voice", "ops", "media"];
 beforeAll(async () => {
   dir = tempProject("byhand");
   info = await startSandbox({ projectDir: dir });
-  secrets = JSON.parse(readFileSync(info.secretsFile, "utf8")) as typeof secrets;
-  // The stack file the sandbox wrote, with its secrets from the sandbox's secrets file.
-  const doc = parseYaml(readFileSync(info.configFile, "utf8")) as { config: Record<string, unknown> };
-  const flat = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-  flat["delphi-restore:sshPrivateKey"] = secrets.sshPrivateKey;
-  flat["delphi-restore:adminPassword"] = secrets.adminPassword;
-  config = parseConfig(fromPulumiConfig(flat));
+  ({ config, secrets } = sandboxRestoreConfig(info));
   ssh = new SshRunner(secrets.sshPrivateKey);
 });
 

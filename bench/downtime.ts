@@ -1,0 +1,94 @@
+// Downtime of the two orders, measured side by side in one run on one sandbox: `beforeRestore`
+// (the runbook: stop everything, then pg_restore) against `beforeSwitch` (pg_restore into a new
+// database while services run, then stop, swap, start). The plan's commands run over real SSH
+// (bench/by-hand.ts); downtime is read from the hosts' own compose logs, from the first service
+// stop to the last service start. Run: npm run bench [-- --rows N --rounds N]
+import { execFileSync } from "node:child_process";
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import Table from "cli-table3";
+import { Command } from "commander";
+import { COMPACT } from "../src/cli/table-style";
+import { SshRunner } from "../src/cli/ssh";
+import type { RestoreConfig } from "../src/config";
+import { planPgRestore } from "../src/plan";
+import { readComposeLog, sandboxRestoreConfig, startSandbox, stopSandbox, type StartResult } from "../src/sandbox";
+import { tempProject } from "../test/e2e/support/sandbox";
+import { runByHand } from "./by-hand";
+
+interface Sample {
+  order: RestoreConfig["order"];
+  round: number;
+  downtimeMs: number;
+  totalMs: number;
+}
+
+const psql = (info: StartResult, sql: string, db = info.databaseUrl) => execFileSync(join(info.database.pgBin, "psql"), ["-X", "-At", "-v", "ON_ERROR_STOP=1", db, "-c", sql], { encoding: "utf8", env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" } }).trim();
+
+/** Grow the database so pg_restore takes a measurable time, and dump it as the newest nightly. */
+function growAndDump(info: StartResult, rows: number): string {
+  psql(info, `insert into conversations (id, tenant_id, title, created_at)
+    select 'bench_' || g, (array['ten_acme','ten_globex','ten_initech'])[1 + g % 3], repeat('call transcript ', 8) || g, now() - interval '2 hours'
+    from generate_series(1, ${rows}) g`);
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const file = join(info.backupDir, `delphi-${stamp}.dump`);
+  execFileSync(join(info.database.pgBin, "pg_dump"), ["-Fc", "-f", file, info.databaseUrl]);
+  return file;
+}
+
+/** First consumer-host stop to last consumer-host start, from the compose logs. */
+function downtimeMs(projectDir: string, since: string): number {
+  const ops = readComposeLog(projectDir).filter((op) => op.ts > since && op.host !== "db");
+  const firstStop = ops.find((op) => op.verb === "stop" && op.event === "start")?.ts;
+  const lastUp = ops.filter((op) => op.verb === "up" && op.event === "ok").at(-1)?.ts;
+  if (!firstStop || !lastUp) throw new Error("no stop/up pair in the compose logs");
+  return Date.parse(lastUp) - Date.parse(firstStop);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const secs = (ms: number) => (ms / 1000).toFixed(2);
+
+async function main(): Promise<void> {
+  const opts = new Command().option("--rows <n>", "conversations to add before the dump", "400000").option("--rounds <n>", "restores per order", "3").parse().opts<{ rows: string; rounds: string }>();
+  const dir = tempProject("bench");
+  const info = await startSandbox({ projectDir: dir, log: () => undefined });
+  const { config, secrets } = sandboxRestoreConfig(info);
+  const ssh = new SshRunner(secrets.sshPrivateKey);
+  try {
+    const dump = growAndDump(info, Number(opts.rows));
+    const size = psql(info, "select pg_size_pretty(pg_database_size('delphi'))");
+    process.stdout.write(`sandbox database: ${size} (${opts.rows} extra conversations), dump ${dump.split("/").at(-1)}\n`);
+    const samples: Sample[] = [];
+    // Alternate the orders so drift on the machine (cache, load) hits both alike.
+    for (let round = 1; round <= Number(opts.rounds); round++) {
+      for (const order of ["beforeRestore", "beforeSwitch"] as const) {
+        // beforeSwitch keeps the replaced database as delphi_pre_restore; a later round needs the name free.
+        psql(info, "drop database if exists delphi_pre_restore", info.databaseUrl.replace(/\/delphi$/, "/postgres"));
+        const c: RestoreConfig = { ...config, order };
+        const since = new Date().toISOString();
+        const started = performance.now();
+        await runByHand(c, planPgRestore(c), ssh, secrets);
+        samples.push({ order, round, downtimeMs: downtimeMs(dir, since), totalMs: performance.now() - started });
+        // Pre-restore snapshots pile up in the backup folder; the next round must pick the bench dump.
+        for (const f of readdirSync(info.backupDir)) if (f.startsWith("pre-restore-")) rmSync(join(info.backupDir, f));
+      }
+    }
+    const t = new Table({ ...COMPACT, head: ["order", "round", "downtime s", "whole restore s"] });
+    for (const s of samples) t.push([s.order, s.round, secs(s.downtimeMs), secs(s.totalMs)]);
+    const med = (order: Sample["order"], k: "downtimeMs" | "totalMs") => median(samples.filter((s) => s.order === order).map((s) => s[k]));
+    t.push(["median beforeRestore", "", secs(med("beforeRestore", "downtimeMs")), secs(med("beforeRestore", "totalMs"))]);
+    t.push(["median beforeSwitch", "", secs(med("beforeSwitch", "downtimeMs")), secs(med("beforeSwitch", "totalMs"))]);
+    process.stdout.write(`${t.toString()}\n`);
+    process.stdout.write(`downtime ratio beforeSwitch / beforeRestore = ${(med("beforeSwitch", "downtimeMs") / med("beforeRestore", "downtimeMs")).toFixed(2)}\n`);
+    process.stdout.write(`whole-restore ratio beforeSwitch / beforeRestore = ${(med("beforeSwitch", "totalMs") / med("beforeRestore", "totalMs")).toFixed(2)}\n`);
+  } finally {
+    ssh.close();
+    await stopSandbox(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});
