@@ -146,6 +146,10 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
     out.push({ key: keyOf(path), value: show(path, value), message, fix });
   const hosts = Object.entries(c.hosts);
   const isAws = (AWS_MECHANISMS as readonly string[]).includes(c.mechanism);
+  // A self-managed rollback is another restore (of the pre-restore snapshot), not a phase: a
+  // phase the pg-restore program ignored would silently run the whole restore again.
+  if (!isAws && c.phase !== "restore")
+    add(["phase"], `applies to the AWS mechanisms only; a self-managed restore is rolled back by restoring its pre-restore snapshot`, `run \`delphi-restore rollback\` (it sets dump to the snapshot and runs up), or: pulumi config set ${NAMESPACE}:dump pre-restore-<UTC>.dump && pulumi config set ${NAMESPACE}:phase restore`, c.phase);
 
   const endpoints = new Map<string, string>();
   for (const [name, h] of hosts) {

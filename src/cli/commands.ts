@@ -202,7 +202,24 @@ export async function report(o: Opts & { out?: string }, out: Out = stdoutOut): 
 
 /** rollback / signoff: set the phase and run the same program (see docs/aws.md). */
 export async function phase(o: Opts, which: "rollback" | "signoff", out: Out = stdoutOut): Promise<ExitCode> {
-  const stack = await openStack(o.stack);
-  await stack.setConfig("delphi-restore:phase", { value: which });
+  const loaded = await load(o, out);
+  if (typeof loaded === "number") return loaded;
+  if (loaded.config.mechanism !== "pg-restore") {
+    await loaded.stack.setConfig("delphi-restore:phase", { value: which });
+    return up(o, out);
+  }
+  // Self-managed: rolling back is restoring the snapshot the last restore took (after a fresh
+  // snapshot of the current state, like any restore); there is nothing to sign off.
+  if (which === "signoff") {
+    say(o, out, "Nothing to sign off for a self-managed restore: the old data lives on in the pre-restore snapshot file, which this tool never deletes.");
+    return EXIT.USAGE;
+  }
+  const snapshot = (await loaded.stack.outputs()).preRestoreSnapshot?.value as string | undefined;
+  if (!snapshot) {
+    say(o, out, `No pre-restore snapshot is recorded for stack '${o.stack}': no restore has passed its snapshot step, so there is nothing to roll back to.`);
+    return EXIT.FAILED;
+  }
+  await loaded.stack.setConfig("delphi-restore:dump", { value: basename(snapshot) });
+  say(o, out, `Rolling back: restoring ${snapshot} (taken before the last restore).`);
   return up(o, out);
 }

@@ -129,3 +129,17 @@ describe("good configs", () => {
     expect(c.database?.jobs).toBe(4);
   });
 });
+
+describe("phases", () => {
+  it("rollback and signoff are refused for pg-restore, pointing at the snapshot restore", () => {
+    for (const phase of ["rollback", "signoff"]) {
+      const p = problems(withValue("phase", phase)).find((x) => x.key === `${NS}:phase`);
+      expect(p?.message).toContain("AWS mechanisms only");
+      expect(p?.fix).toContain("delphi-restore rollback");
+    }
+  });
+
+  it("a pre-restore snapshot can be named as the dump to restore", () => {
+    expect(parseConfig(withValue("dump", "pre-restore-20261125T025037Z.dump")).dump).toBe("pre-restore-20261125T025037Z.dump");
+  });
+});
