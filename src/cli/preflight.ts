@@ -29,8 +29,12 @@ const GIB = 1024 ** 3;
 /** Pure: the checks preflight runs for a self-managed restore. */
 export function preflightChecks(c: RestoreConfig): Check[] {
   const checks: Check[] = Object.keys(c.hosts).map((host) => ({ check: "ssh", host, command: "echo ok", failHint: "host does not answer over SSH: is it up, is the key authorised?" }));
-  for (const s of serviceStops(c))
+  for (const s of serviceStops(c)) {
     checks.push({ check: `compose project ${s.service}`, host: s.host, command: sh.inDir(s.dir, "docker compose ps >/dev/null && echo present"), failHint: `no compose project in ${s.dir}` });
+    // The same guard quiesce runs, asked now, so live calls are known before anything stops.
+    if (s.role === "voice" && c.voice.activeCallsCommand && !c.voice.forceStop)
+      checks.push({ check: "voice active calls", host: s.host, command: sh.activeCallsGuard(s.dir, c.voice.activeCallsCommand, false), failHint: "quiesce would refuse to stop Voice" });
+  }
   const d = c.database;
   if (d) {
     const db: sh.DbTarget = { dir: sh.projectDir(c.hosts[d.host].servicesRoot, d.composeProject), container: d.container, user: d.user, name: d.name };

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostDown, hostUp, startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
+import { hostDown, hostUp, setActiveCalls, startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
 import { footprint, tempProject } from "./support/sandbox";
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -81,6 +81,19 @@ describe("delphi-restore preflight", () => {
       expect(j.checks.filter((c) => !c.ok).map((c) => c.host)).toContain("ops");
     } finally {
       await hostUp(dir, "ops");
+    }
+  });
+});
+
+describe("delphi-restore preflight: live calls", () => {
+  it("reports Voice's active calls before anything stops, and exits 1", async () => {
+    setActiveCalls(dir, 2);
+    try {
+      const r = await cli(["preflight", "--stack", "sandbox"]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toMatch(/FAIL.*voice active calls.*voice.*2 active calls/);
+    } finally {
+      setActiveCalls(dir, 0);
     }
   });
 });
