@@ -6,15 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseConfig, type RawConfig } from "../../src/config";
 import { declarePgRestore } from "../../src/program";
 import { ADMIN_PASSWORD, pgConfig, SSH_KEY } from "./fixtures/pg-config";
+import type { Recorded } from "./mechanisms/aws-harness";
 
-interface Recorded {
-  type: string;
-  name: string;
-  props: Record<string, unknown>;
-  opts: pulumi.CustomResourceOptions;
-  resource: pulumi.Resource;
-  inputs?: Record<string, unknown>;
-}
 
 /** Mocked command outputs: the markers the real commands print. */
 function stdoutFor(name: string): string {
