@@ -186,7 +186,7 @@ export async function status(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   return steps.some((s) => s.state === "failed") ? EXIT.FAILED : EXIT.OK;
 }
 
-export async function report(o: Opts & { out?: string }, out: Out = stdoutOut): Promise<ExitCode> {
+export async function report(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const stack = await openStack(o.stack);
   const outputs = await stack.outputs();
   const path = outputs.reportPath?.value as string | undefined;

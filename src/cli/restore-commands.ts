@@ -11,7 +11,6 @@ interface CommonOpts {
   stack: string;
   json?: boolean;
   yes?: boolean;
-  out?: string;
   file?: string;
 }
 
@@ -44,7 +43,7 @@ function action(name: string, run: (o: commands.Opts & CommonOpts) => Promise<Ex
 
 /** `secrets import`: put the SSH key and admin password into the stack as encrypted config. */
 async function importSecrets(o: CommonOpts): Promise<ExitCode> {
-  if (!o.file) return EXIT.USAGE;
+  if (!o.file) return usage(o, "usage", "secrets needs --file <path>");
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(readFileSync(o.file, "utf8")) as Record<string, unknown>;
