@@ -36,7 +36,7 @@ export async function runByHand(c: RestoreConfig, plan: RestorePlan, ssh: SshRun
     );
     const stdout = Object.fromEntries(results);
     const outs = Object.values(stdout);
-    if (step.step === "snapshot") rt.snapshotPath = snapshotPathFrom(outs[0] ?? "");
+    if (step.step === "snapshot") rt.snapshotPath = snapshotPathFrom(outs.join("\n"));
     if (step.step === "restore") rt.restorePoint = restorePointFrom(plan, outs[0] ?? "");
     if (step.step === "quiesce") writesStoppedAt = writesStoppedFrom(outs);
     if (step.step === "resume") rt.resumedAt = resumedAtFrom(outs);

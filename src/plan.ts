@@ -110,6 +110,25 @@ export function quiesceCommands(c: RestoreConfig): HostCommand[] {
   });
 }
 
+/**
+ * Voice's active calls, asked before anything stops (with the pre-restore snapshot), so live
+ * calls refuse the restore while every service is still up. Quiesce asks again right before it
+ * stops Voice, since calls can start in between.
+ */
+export function voiceCallsCheck(c: RestoreConfig): HostCommand[] {
+  if (c.voice.forceStop || !c.voice.activeCallsCommand) return [];
+  const command = c.voice.activeCallsCommand;
+  return serviceStops(c)
+    .filter((s) => s.role === "voice")
+    .map(({ host, service, dir }) => ({
+      name: `${host}-${service}-active-calls`,
+      host,
+      description: `refuse the restore while Voice has active calls (${sh.argv(command)} in ${dir})`,
+      render: fixed(sh.activeCallsGuard(dir, command, false)),
+      needs: [],
+    }));
+}
+
 export function resumeCommands(c: RestoreConfig): HostCommand[] {
   return serviceStops(c).map(({ host, service, dir }) => ({
     name: `${host}-${service}`,
@@ -183,7 +202,7 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
       description: `pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container}, then pg_restore --list to prove it reads`,
       render: fixed(sh.preRestoreSnapshot(db, d.backupDir)),
       needs: [],
-    }],
+    }, ...voiceCallsCheck(c)],
   };
   const restore: StepPlan = {
     step: "restore",

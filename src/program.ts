@@ -64,7 +64,7 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets) {
     }
     done[step.step] = component;
     const stdouts = pulumi.all(Object.values(component.stdout));
-    if (step.step === "snapshot") runtime.snapshotPath = stdouts.apply((o) => snapshotPathFrom(o[0] ?? ""));
+    if (step.step === "snapshot") runtime.snapshotPath = stdouts.apply((o) => snapshotPathFrom(o.join("\n")));
     if (step.step === "restore") runtime.restorePoint = plan.restorePoint ?? stdouts.apply((o) => restorePointFrom(plan, o[0] ?? ""));
     if (step.step === "resume") runtime.resumedAt = stdouts.apply(resumedAtFrom);
     previous = [component];

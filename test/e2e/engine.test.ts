@@ -42,7 +42,7 @@ describe("the real engine", () => {
     expect(r.stdout.trim()).toBe(`v${pkg.dependencies["@pulumi/pulumi"]}`);
   });
 
-  it("runs the restore program: declares the runbook steps in order, with secrets encrypted, and stops at the missing command provider before any host is touched", async () => {
+  it("runs the restore program: declares one component per runbook step, with secrets encrypted, and stops at the missing command provider before any host is touched", async () => {
     const stack = await ws.openStack("sandbox");
     await stack.setConfig("delphi-restore:sshPrivateKey", { value: secrets.sshPrivateKey, secret: true });
     await stack.setConfig("delphi-restore:adminPassword", { value: secrets.adminPassword, secret: true });

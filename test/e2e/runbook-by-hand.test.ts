@@ -150,12 +150,12 @@ describe("failures stop the runbook where they happen", () => {
     expect(lastVerbs(since)).toEqual(CONSUMERS.map(() => "up"));
   });
 
-  it("Voice with active calls: quiesce refuses to stop Voice and nothing is restored; forceStop overrides", async () => {
+  it("Voice with active calls: the restore is refused before any service stops; forceStop overrides", async () => {
     setActiveCalls(dir, 2);
     try {
       const before = await sql(info, "select count(*) from conversations");
-      await expect(restore()).rejects.toThrow(/step quiesce failed on voice .*2 active calls; refusing to stop Voice/);
-      expect(readComposeLog(dir, "voice").filter((op) => op.ts > since && op.verb === "stop")).toEqual([]);
+      await expect(restore()).rejects.toThrow(/step snapshot failed on voice .*2 active calls; refusing to stop Voice/);
+      expect(readComposeLog(dir).filter((op) => op.ts > since && op.verb === "stop")).toEqual([]);
       expect(opsSince(since).some((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean"))).toBe(false);
       expect(await sql(info, "select count(*) from conversations")).toBe(before);
       const forced = { ...config, voice: { ...config.voice, forceStop: true } };

@@ -59,6 +59,13 @@ describe("commands per host", () => {
     expect(forced?.description).toContain("forced");
   });
 
+  it("Voice's active calls are asked before anything stops, with the snapshot, unless forceStop", () => {
+    const snap = plan().steps[0]?.commands ?? [];
+    expect(snap.map((c) => [c.name, c.host])).toEqual([["pg-dump", "db"], ["voice-voice-active-calls", "voice"]]);
+    expect(snap[1]?.render(PREVIEW_VALUES)).toContain("refusing to stop Voice");
+    expect(plan({ voice: { activeCallsCommand: ["voiceai-calls", "active"], forceStop: true } }).steps[0]?.commands.map((c) => c.name)).toEqual(["pg-dump"]);
+  });
+
   it("reconcile starts only TelWeb on the web host and waits for both log lines", () => {
     const [c] = plan().steps.find((s) => s.step === "reconcile")?.commands ?? [];
     expect(c?.host).toBe("web");

@@ -11,7 +11,7 @@ import type { Recorded } from "./mechanisms/aws-harness";
 
 /** Mocked command outputs: the markers the real commands print. */
 function stdoutFor(name: string): string {
-  if (name.startsWith("snapshot-")) return "snapshot=/var/backups/delphi/pre-restore-20261123T031000Z.dump";
+  if (name === "snapshot-pg-dump") return "snapshot=/var/backups/delphi/pre-restore-20261123T031000Z.dump";
   if (name.startsWith("quiesce-")) return "stopped-at=2026-11-23T03:11:00Z";
   if (name.startsWith("resume-")) return "resumed-at=2026-11-23T03:20:00Z";
   if (name === "report-count-lost-rows") return "conversations\tten_acme\t4\ntools\tten_globex\t1";
