@@ -123,10 +123,16 @@ async function confirm(o: Opts): Promise<boolean> {
 }
 
 export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
-  const code = await preview({ ...o, json: false }, { ...out, log: out.log });
-  if (code !== EXIT.OK) return code;
+  // With --json, the preview's object is kept and becomes part of up's one object on stdout.
+  let previewDoc: unknown;
+  const code = await preview(o, { log: out.log, json: (d) => (previewDoc = d) });
+  if (code !== EXIT.OK) {
+    if (o.json) out.json({ ok: false, stage: "preview", preview: previewDoc });
+    return code;
+  }
   if (!(await confirm(o))) {
     say(o, out, "Not confirmed: nothing was changed. (Use --yes in scripts.)");
+    if (o.json) out.json({ ok: false, stage: "confirm", error: "not confirmed; nothing was changed", preview: previewDoc });
     return EXIT.DECLINED;
   }
   const stack = await openStack(o.stack);
@@ -141,7 +147,7 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   try {
     const res = await stack.up({ onEvent: (e) => tracker.onEvent(e) });
     const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
-    if (o.json) out.json({ ok: true, stack: o.stack, outputs, progress: [...tracker.items.values()] });
+    if (o.json) out.json({ ok: true, stack: o.stack, preview: previewDoc, outputs, progress: [...tracker.items.values()] });
     else {
       say(o, out, `Restore complete. Verify: ${JSON.stringify(outputs.verifyResults)}`);
       say(o, out, `Tenant-admin notice: ${String(outputs.reportPath)}`);
@@ -192,6 +198,7 @@ export async function report(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const path = outputs.reportPath?.value as string | undefined;
   if (!path) {
     say(o, out, "No report yet: the restore has not reached its report step.");
+    if (o.json) out.json({ ok: false, stack: o.stack, error: "no report yet: the restore has not reached its report step" });
     return EXIT.FAILED;
   }
   const text = readFileSync(path, "utf8");
@@ -210,15 +217,14 @@ export async function phase(o: Opts, which: "rollback" | "signoff", out: Out = s
   }
   // Self-managed: rolling back is restoring the snapshot the last restore took (after a fresh
   // snapshot of the current state, like any restore); there is nothing to sign off.
-  if (which === "signoff") {
-    say(o, out, "Nothing to sign off for a self-managed restore: the old data lives on in the pre-restore snapshot file, which this tool never deletes.");
-    return EXIT.USAGE;
-  }
+  const refuse = (code: ExitCode, message: string): ExitCode => {
+    say(o, out, message);
+    if (o.json) out.json({ ok: false, stack: o.stack, error: message });
+    return code;
+  };
+  if (which === "signoff") return refuse(EXIT.USAGE, "Nothing to sign off for a self-managed restore: the old data lives on in the pre-restore snapshot file, which this tool never deletes.");
   const snapshot = (await loaded.stack.outputs()).preRestoreSnapshot?.value as string | undefined;
-  if (!snapshot) {
-    say(o, out, `No pre-restore snapshot is recorded for stack '${o.stack}': no restore has passed its snapshot step, so there is nothing to roll back to.`);
-    return EXIT.FAILED;
-  }
+  if (!snapshot) return refuse(EXIT.FAILED, `No pre-restore snapshot is recorded for stack '${o.stack}': no restore has passed its snapshot step, so there is nothing to roll back to.`);
   await loaded.stack.setConfig("delphi-restore:dump", { value: basename(snapshot) });
   say(o, out, `Rolling back: restoring ${snapshot} (taken before the last restore).`);
   return up(o, out);

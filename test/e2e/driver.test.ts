@@ -133,6 +133,12 @@ describe("delphi-restore preview / up with the real engine", () => {
     expect(r.exitCode).toBe(4);
     expect(r.stdout + r.stderr).toContain("command provider");
     expect(await footprint(dir, info)).toEqual(before);
+    // --json: exactly one object on stdout, carrying the preview's facts and why it stopped.
+    const j = await cli(["up", "--stack", "sandbox", "--yes", "--json"]);
+    expect(j.exitCode).toBe(4);
+    const doc = JSON.parse(j.stdout) as { ok: boolean; stage: string; preview: { stage: string; error: string; summary: { order: string } } };
+    expect([doc.ok, doc.stage, doc.preview.stage, doc.preview.summary.order]).toEqual([false, "preview", "toolchain", "beforeRestore"]);
+    expect(doc.preview.error).toContain("command provider");
   });
 
   it("up without --yes and without a terminal declines (exit 3) or stops at the toolchain (exit 4), changing nothing", async () => {
@@ -161,6 +167,31 @@ describe("bad input and bookkeeping", () => {
     expect(doc.problems[0]?.key).toBe("delphi-restore:order");
     expect(String(doc.problems[0]?.value)).toContain("sideways");
     expect(doc.problems[0]?.fix).toMatch(/beforeRestore|beforeSwitch/);
+    expect(await footprint(dir, info)).toEqual(before);
+  });
+
+  it("status and report say plainly that no restore has run, in text and --json", async () => {
+    const status = await cli(["status", "--stack", "sandbox", "--json"]);
+    expect(status.exitCode).toBe(0);
+    const doc = JSON.parse(status.stdout) as { ran: boolean; steps: { step: string; state: string }[] };
+    expect(doc.ran).toBe(false);
+    expect(doc.steps.map((s) => s.state)).toEqual(doc.steps.map(() => "pending"));
+    expect((await cli(["status", "--stack", "sandbox"])).stdout).toContain("No restore has run on stack 'sandbox' yet");
+    const report = await cli(["report", "--stack", "sandbox"]);
+    expect(report.exitCode).toBe(1);
+    expect(report.stdout + report.stderr).toContain("No report yet");
+    const reportJson = await cli(["report", "--stack", "sandbox", "--json"]);
+    expect(JSON.parse(reportJson.stdout)).toMatchObject({ ok: false, error: expect.stringContaining("no report yet") });
+  });
+
+  it("self-managed rollback before any restore, and signoff, say why they cannot run, changing nothing", async () => {
+    const before = await footprint(dir, info);
+    const rollback = await cli(["rollback", "--stack", "sandbox", "--yes", "--json"]);
+    expect(rollback.exitCode).toBe(1);
+    expect((JSON.parse(rollback.stdout) as { error: string }).error).toContain("No pre-restore snapshot is recorded");
+    const signoff = await cli(["signoff", "--stack", "sandbox", "--yes"]);
+    expect(signoff.exitCode).toBe(2);
+    expect(signoff.stdout).toContain("Nothing to sign off for a self-managed restore");
     expect(await footprint(dir, info)).toEqual(before);
   });
 

@@ -1,7 +1,7 @@
 // The plan's exact commands, run over real SSH on the sandbox step by step (bench/by-hand.ts):
 // the baseline that proves the commands themselves, since the engine cannot run them on this
 // machine (docs/toolchain.md). It is not the engine: no state, no diff, no resume.
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runByHand, StepFailed } from "../../bench/by-hand";
@@ -92,6 +92,20 @@ describe("a restore (runbook order: quiesce, then restore)", () => {
     expect((await fetch(info.telwebUrl)).status).toBe(200);
     const verify = result.timings.find((t) => t.step === "verify")?.stdout ?? {};
     expect(Object.keys(verify)).toEqual(["telweb-health", "admin-login", "sql-known-conversation", "sql-known-tool", "sql-known-billing-record", "telemetry", "test-call"]);
+  });
+
+  it("leaves no secret in any command's output, any host log or the sandbox's files", () => {
+    const keyLine = secrets.sshPrivateKey.split("\n")[1] as string;
+    const outputs = JSON.stringify(result.timings.map((t) => t.stdout));
+    const hostFiles = readdirSync(join(dir, ".sandbox", "hosts"), { recursive: true, encoding: "utf8" })
+      .map((f) => join(dir, ".sandbox", "hosts", f))
+      .filter((f) => statSync(f).isFile() && /\.(log|md|json|txt)$|compose\.log$/.test(f));
+    expect(hostFiles.some((f) => f.endsWith("compose.log"))).toBe(true);
+    expect(hostFiles.some((f) => f.endsWith("sshd.log"))).toBe(true);
+    for (const text of [outputs, ...hostFiles.map((f) => readFileSync(f, "utf8"))]) {
+      expect(text).not.toContain(secrets.adminPassword);
+      expect(text).not.toContain(keyLine);
+    }
   });
 
   it("ran in the runbook's order, as the hosts' own compose logs tell it", () => {
