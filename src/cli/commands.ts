@@ -8,7 +8,7 @@ import { ConfigError, type RestoreConfig } from "../config";
 import { planPgRestore } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
-import { ProgressTracker, progressFile } from "./progress";
+import { labelsFromPlan, ProgressTracker, progressFile } from "./progress";
 import { SshRunner } from "./ssh";
 import { renderSummary, summarize, type Summary } from "./summary";
 import { openStack, readConfigFileWithoutSecrets, readStackConfig } from "./workspace";
@@ -136,7 +136,8 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     return EXIT.DECLINED;
   }
   const stack = await openStack(o.stack);
-  const tracker = new ProgressTracker(o.stack, (l) => say(o, out, l));
+  const summary = (previewDoc as { summary?: Summary } | undefined)?.summary ?? summaryOf(o, (await readStackConfig(stack)).config);
+  const tracker = new ProgressTracker(o.stack, (l) => say(o, out, l), labelsFromPlan(summary?.steps ?? []));
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;

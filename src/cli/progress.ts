@@ -1,12 +1,15 @@
 // Live progress of an update, per runbook step and host, from the engine's event stream; also
 // persisted so `status` can name the step that failed after the process is gone.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { STATE_DIR } from "./workspace";
 
 export interface StepProgress {
   resource: string;
+  /** The runbook step's title and the host, when the resource is one of the plan's commands. */
+  step?: string;
+  host?: string;
   type: string;
   state: "running" | "done" | "failed";
   startedAt: string;
@@ -23,11 +26,29 @@ export function urnName(urn: string): string {
   return urn.split("::").at(-1) ?? urn;
 }
 
+/** Resource name -> runbook step title and host, from the plan (`<step>-<command name>`). */
+export type ProgressLabels = Map<string, { step: string; host: string }>;
+
+export function labelsFromPlan(steps: { step: string; title: string; commands: { host: string; name: string }[] }[]): ProgressLabels {
+  return new Map(steps.flatMap((s) => s.commands.map((c) => [`${s.step}-${c.name}`, { step: s.title, host: c.host }] as const)));
+}
+
 export class ProgressTracker {
   readonly items = new Map<string, StepProgress>();
   private readonly started = new Map<string, number>();
 
-  constructor(private readonly stack: string, private readonly print: (line: string) => void) {}
+  constructor(
+    private readonly stack: string,
+    private readonly print: (line: string) => void,
+    private readonly labels: ProgressLabels = new Map(),
+  ) {
+    mkdirSync(STATE_DIR, { recursive: true });
+  }
+
+  /** `Quiesce services  web` for a plan command, the resource name otherwise. */
+  private label(item: StepProgress): string {
+    return item.step ? `${item.step.padEnd(28)} ${(item.host ?? "").padEnd(8)}` : item.resource;
+  }
 
   onEvent(e: EngineEvent): void {
     const t = new Date().toISOString().slice(11, 19);
@@ -36,20 +57,24 @@ export class ProgressTracker {
       if (!m.type.startsWith("command:") && !m.type.startsWith("aws:")) return;
       const name = urnName(m.urn);
       this.started.set(m.urn, Date.now());
-      this.items.set(m.urn, { resource: name, type: m.type, state: "running", startedAt: new Date().toISOString() });
-      if (m.op !== "same") this.print(`${t}  ..  ${name}  (${m.op})`);
+      const item: StepProgress = { resource: name, ...this.labels.get(name), type: m.type, state: "running", startedAt: new Date().toISOString() };
+      this.items.set(m.urn, item);
+      if (m.op !== "same") this.print(`${t}  ..    ${this.label(item)}  started (${m.op})`);
     } else if (e.resOutputsEvent) {
       const m = e.resOutputsEvent.metadata;
       const item = this.items.get(m.urn);
       if (!item) return;
       item.state = "done";
       item.seconds = (Date.now() - (this.started.get(m.urn) ?? Date.now())) / 1000;
-      if (m.op !== "same") this.print(`${t}  ok  ${item.resource}  ${item.seconds.toFixed(1)}s`);
+      if (m.op !== "same") this.print(`${t}  ok    ${this.label(item)}  ${item.seconds.toFixed(1)}s`);
     } else if (e.resOpFailedEvent) {
       const m = e.resOpFailedEvent.metadata;
       const item = this.items.get(m.urn);
-      if (item) item.state = "failed";
-      this.print(`${t}  FAIL  ${urnName(m.urn)}`);
+      if (item) {
+        item.state = "failed";
+        item.seconds = (Date.now() - (this.started.get(m.urn) ?? Date.now())) / 1000;
+      }
+      this.print(`${t}  FAIL  ${item ? `${this.label(item)}  after ${item.seconds?.toFixed(1)}s` : urnName(m.urn)}`);
     } else if (e.diagnosticEvent && e.diagnosticEvent.severity === "error" && e.diagnosticEvent.urn) {
       const item = this.items.get(e.diagnosticEvent.urn);
       if (item) {

@@ -1,0 +1,50 @@
+// Live progress from the engine's event stream: one line per command start, finish and failure,
+// labelled with the runbook step and host, and persisted for `status`.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { beforeAll, describe, expect, it } from "vitest";
+
+let progress: typeof import("../../../src/cli/progress");
+const dir = mkdtempSync(join(tmpdir(), "delphi-progress-"));
+
+beforeAll(async () => {
+  process.env.DELPHI_RESTORE_PROJECT_DIR = dir; // the progress file goes to this folder's .state
+  progress = await import("../../../src/cli/progress");
+});
+
+const urn = (name: string) => `urn:pulumi:restore::delphi-restore::pulumi:pulumi:Stack$delphi:restore:Quiesce$command:remote:Command::${name}`;
+const meta = (name: string, op = "create") => ({ urn: urn(name), type: "command:remote:Command", op, provider: "" }) as never;
+const pre = (name: string): EngineEvent => ({ sequence: 1, timestamp: 0, resourcePreEvent: { metadata: meta(name) } }) as EngineEvent;
+const done = (name: string): EngineEvent => ({ sequence: 2, timestamp: 0, resOutputsEvent: { metadata: meta(name) } }) as EngineEvent;
+const failed = (name: string): EngineEvent => ({ sequence: 3, timestamp: 0, resOpFailedEvent: { metadata: meta(name), status: 1, steps: 1 } }) as EngineEvent;
+const diag = (name: string, message: string): EngineEvent => ({ sequence: 4, timestamp: 0, diagnosticEvent: { urn: urn(name), message, color: "never", severity: "error" } }) as EngineEvent;
+
+describe("ProgressTracker", () => {
+  it("prints step, host and elapsed time per command, and records a failure with its error", () => {
+    const lines: string[] = [];
+    const labels = progress.labelsFromPlan([
+      { step: "quiesce", title: "Quiesce services", commands: [{ host: "web", name: "web-web" }, { host: "voice", name: "voice-voice" }] },
+    ]);
+    const t = new progress.ProgressTracker("restore", (l) => lines.push(l), labels);
+    for (const e of [pre("quiesce-web-web"), pre("quiesce-voice-voice"), done("quiesce-web-web"), diag("quiesce-voice-voice", "voice: 2 active calls; refusing to stop Voice\n"), failed("quiesce-voice-voice")]) t.onEvent(e);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d {2}\.\. {4}Quiesce services +web +started \(create\)$/);
+    expect(lines[2]).toMatch(/ok {4}Quiesce services +web +\d+\.\ds$/);
+    expect(lines[3]).toMatch(/FAIL {2}Quiesce services +voice +after \d+\.\ds$/);
+    const saved = JSON.parse(readFileSync(progress.progressFile("restore"), "utf8")) as { resource: string; state: string; host?: string; error?: string }[];
+    expect(saved.map((s) => [s.resource, s.state, s.host])).toEqual([
+      ["quiesce-web-web", "done", "web"],
+      ["quiesce-voice-voice", "failed", "voice"],
+    ]);
+    expect(saved[1]?.error).toBe("voice: 2 active calls; refusing to stop Voice");
+  });
+
+  it("ignores components and resources left unchanged", () => {
+    const lines: string[] = [];
+    const t = new progress.ProgressTracker("restore", (l) => lines.push(l));
+    t.onEvent({ sequence: 1, timestamp: 0, resourcePreEvent: { metadata: { urn: "urn:x::delphi:restore:Quiesce::quiesce", type: "delphi:restore:Quiesce", op: "create" } } } as unknown as EngineEvent);
+    t.onEvent({ sequence: 2, timestamp: 0, resourcePreEvent: { metadata: meta("snapshot-pg-dump", "same") } } as EngineEvent);
+    expect(lines).toEqual([]);
+  });
+});
