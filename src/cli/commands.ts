@@ -139,14 +139,17 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const summary = (previewDoc as { summary?: Summary } | undefined)?.summary ?? summaryOf(o, (await readStackConfig(stack)).config);
   const tracker = new ProgressTracker(o.stack, (l) => say(o, out, l), labelsFromPlan(summary?.steps ?? []));
   let interrupted = false;
+  // Ctrl-C: SIGINT to the engine, which stops starting new operations and lets running ones
+  // finish (`stack.cancel()` would be the backend's hard cancel, unsafe mid-operation).
+  const abort = new AbortController();
   const onSigint = () => {
     interrupted = true;
     say(o, out, "Interrupt: cancelling the update after the running commands finish...");
-    void stack.cancel();
+    abort.abort();
   };
   process.once("SIGINT", onSigint);
   try {
-    const res = await stack.up({ onEvent: (e) => tracker.onEvent(e) });
+    const res = await stack.up({ onEvent: (e) => tracker.onEvent(e), signal: abort.signal });
     const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
     if (o.json) out.json({ ok: true, stack: o.stack, preview: previewDoc, outputs, progress: [...tracker.items.values()] });
     else {
