@@ -211,7 +211,7 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
       name: "pg-restore",
       host: d.host,
       description: `pg_restore --clean --if-exists --no-owner --exit-on-error${d.jobs > 1 ? ` --jobs=${d.jobs}` : ""} of ${c.dump ?? "the newest *.dump (not a pre-restore snapshot)"} into ${restoreTarget}${beforeSwitch ? " (a new database; the live one keeps serving)" : ""}`,
-      render: fixed(sh.pgRestore(db, dumpExpr, { jobs: d.jobs, intoDatabase: beforeSwitch ? restoreTarget : undefined })),
+      render: fixed(sh.pgRestore(db, dumpExpr, { jobs: d.jobs, intoDatabase: beforeSwitch ? restoreTarget : undefined, keepOldAs: keptOld })),
       needs: [],
     }],
   };

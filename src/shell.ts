@@ -79,6 +79,8 @@ export interface RestoreOptions {
   jobs: number;
   /** Restore into this database instead of db.name (beforeSwitch mode). */
   intoDatabase?: string;
+  /** beforeSwitch: the name the live database will be kept under; it must be free before anything stops. */
+  keepOldAs?: string;
 }
 
 /**
@@ -92,6 +94,12 @@ export function pgRestore(db: DbTarget, dumpPath: string, opts: RestoreOptions):
   const flags = ["--clean", "--if-exists", "--no-owner", "--exit-on-error"];
   if (opts.jobs > 1) flags.push(`--jobs=${opts.jobs}`);
   const lines = [`cd ${quote(db.dir)}`];
+  if (opts.keepOldAs) {
+    // Checked now, while services still run: the switch after quiesce would fail on a taken name.
+    lines.push(
+      `if [ -n "$(${psql(db, `select 1 from pg_database where datname = '${opts.keepOldAs}'`, "postgres")})" ]; then echo ${quote(`database ${opts.keepOldAs} (kept by an earlier restore) still exists; rename or drop it before this restore can keep the live database under that name. Nothing was stopped or changed.`)} >&2; exit 1; fi`,
+    );
+  }
   if (opts.intoDatabase) {
     // A fresh database beside the live one: the old one keeps serving until the switch.
     lines.push(

@@ -180,6 +180,17 @@ describe("failures stop the runbook where they happen", () => {
     }
   });
 
+  it("beforeSwitch: restores beside the live database, keeps the old one, and refuses a second run before anything stops while that name is taken", async () => {
+    const c: RestoreConfig = { ...config, order: "beforeSwitch" };
+    const first = await restore(c);
+    expect(first.timings.map((t) => t.step)).toEqual(["snapshot", "restore", "quiesce", "repoint", "reconcile", "resume", "verify", "report"]);
+    expect(await sql(info, "select count(*) from pg_database where datname = 'delphi_pre_restore'")).toBe("1");
+    const second = new Date().toISOString();
+    await expect(restore(c)).rejects.toThrow(/step restore failed on db .*delphi_pre_restore \(kept by an earlier restore\) still exists/);
+    expect(readComposeLog(dir).filter((op) => op.ts > second && op.verb === "stop")).toEqual([]);
+    await sql(info, "drop database delphi_pre_restore");
+  });
+
   it("a failing migration fails the reconcile step with the migration's error; services stay stopped", async () => {
     addMigration(dir, "20991231000000_broken", "ALTER TABLE no_such_table ADD COLUMN x int;\n");
     try {
