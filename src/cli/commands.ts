@@ -10,7 +10,8 @@ import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
 import { labelsFromPlan, ProgressTracker, progressFile } from "./progress";
 import { SshRunner } from "./ssh";
-import { renderSummary, summarize, type Summary } from "./summary";
+import { renderSummary, summarize, summarizeAws, type Summary } from "./summary";
+import { planAws } from "../mechanisms/aws-plan";
 import { openStack, readConfigFileWithoutSecrets, readStackConfig } from "./workspace";
 
 export interface Opts {
@@ -80,8 +81,8 @@ async function preflightResults(config: RestoreConfig, key?: string): Promise<Ch
  * The blast-radius summary. Without a named dump the restore takes the newest one when it runs;
  * the summary shows the one preflight found now, so the restore point and window are concrete.
  */
-function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): Summary | undefined {
-  if (config.mechanism !== "pg-restore") return undefined;
+function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): Summary {
+  if (config.mechanism !== "pg-restore") return summarizeAws(o.stack, config, planAws(config));
   const found = checks.find((c) => c.check === "dump readable" && c.ok)?.detail;
   const c = !config.dump && found ? { ...config, dump: basename(found) } : config;
   const s = summarize(o.stack, c, planPgRestore(c));

@@ -3,6 +3,7 @@
 import Table from "cli-table3";
 import { COMPACT } from "./table-style";
 import type { RestoreConfig } from "../config";
+import { type AwsPlan, recoveryText } from "../mechanisms/aws-plan";
 import type { RestorePlan } from "../plan";
 
 export interface Summary {
@@ -37,6 +38,35 @@ export function summarize(stack: string, c: RestoreConfig, plan: RestorePlan): S
     keptOldDatabase: plan.keptOldDatabase,
     stops: [...byHost].map(([host, services]) => ({ host, services })),
     steps: plan.steps.map((s) => ({ step: s.step, title: s.title, commands: s.commands.map((x) => ({ host: x.host, name: x.name, description: x.description })) })),
+  };
+}
+
+/**
+ * The same summary for an AWS restore: the database objects and secret/DNS changes are the steps'
+ * lines (host `aws`), the remote commands are the hosts' own.
+ */
+export function summarizeAws(stack: string, c: RestoreConfig, plan: AwsPlan): Summary {
+  const byHost = new Map<string, string[]>();
+  for (const s of plan.stops) byHost.set(s.host, [...(byHost.get(s.host) ?? []), s.service]);
+  const rp = plan.recovery.type === "time" ? plan.recovery.time : `the restored database's point (${recoveryText(plan.recovery)})`;
+  return {
+    stack,
+    deployment: c.deployment,
+    mechanism: `${c.mechanism}${c.phase === "restore" ? "" : `, phase ${c.phase}`}`,
+    order: c.order,
+    downtime: plan.downtime,
+    restorePoint: rp,
+    dataLossWindow: { from: rp, to: c.order === "beforeSwitch" ? "the switch" : "the moment services stop" },
+    dump: `${plan.sourceId} ${recoveryText(plan.recovery)}`,
+    restoreTarget: `a new ${plan.kind === "cluster" ? "Aurora cluster" : "RDS instance"} (the old one is kept until sign-off)`,
+    stops: [...byHost].map(([host, services]) => ({ host, services })),
+    steps: plan.steps.map((st) => ({
+      step: st.step,
+      title: st.title,
+      commands: st.commands.length
+        ? st.commands.map((x) => ({ host: x.host, name: x.name, description: x.description }))
+        : st.does.map((d, i) => ({ host: "aws", name: `${st.name}-${i}`, description: d })),
+    })),
   };
 }
 
