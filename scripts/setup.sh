@@ -111,18 +111,67 @@ info "pulumi $cli_version ($cli_source)"
 # ---------------------------------------------------------------- nodejs language host
 # The driver runs the program in-process (Automation API inline program: the SDK serves the
 # language-host protocol itself), so the pulumi-language-nodejs binary is only needed to run
-# `pulumi preview/up` by hand on this project.
+# `pulumi preview/up/destroy` by hand on this project. Its own module
+# (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) is refused by the Go module
+# proxy; sdk/v3 v3.68.0, the last release whose module still holds nodejs/cmd/pulumi-language-nodejs,
+# is served, so it is built from there (toolchain/language-nodejs) and cached per user.
+#
+# The CLI looks for its bundled plugins (the language hosts, pulumi-resource-pulumi-nodejs) on PATH
+# first, then next to its own executable, symlinks resolved; it warns `using <plugin> from $PATH`
+# unless the PATH one, symlinks resolved, is that very file. So, as in Pulumi's own install, they are
+# put next to the CLI binary the set-up built (in the cache), and .tools/bin links to them there.
+cli_dir=$(dirname "$(readlink -f .tools/bin/pulumi)")
+bundle_with_cli() { # name source
+  local dest="$cli_dir/$1"
+  if [ "$cli_dir" = "$CACHE/pulumi-v$PULUMI_VERSION" ]; then
+    if ! [ "$2" -ef "$dest" ] && ! cmp -s "$2" "$dest"; then
+      ln -f "$2" "$dest.tmp$$" 2>/dev/null || cp "$2" "$dest.tmp$$"
+      if ! mv -f "$dest.tmp$$" "$dest" 2>/dev/null; then
+        # mv refuses when a set-up running at the same time has just made the same hard link.
+        [ "$dest.tmp$$" -ef "$dest" ] || die "could not put $1 next to the CLI in $cli_dir"
+        rm -f "$dest.tmp$$"
+      fi
+    fi
+  elif [ ! -x "$dest" ]; then
+    dest=$2 # a CLI from PATH: its folder is not ours to write, and the CLI will print that warning
+  fi
+  ln -sf "$dest" ".tools/bin/$1"
+}
+LANGHOST_VERSION=$(sed -n 's|^require github.com/pulumi/pulumi/sdk/v3 \(v[0-9.]*\)$|\1|p' toolchain/language-nodejs/go.mod)
 step "nodejs language host (for running the pulumi CLI by hand)"
 langhost=""
-if command -v pulumi-language-nodejs >/dev/null 2>&1; then
-  langhost="PATH"
-  info "present on PATH"
+path_langhost=$(command -v pulumi-language-nodejs 2>/dev/null || true)
+if [ -n "$path_langhost" ] && [ "$path_langhost" != "$ROOT/.tools/bin/pulumi-language-nodejs" ]; then
+  ln -sf "$path_langhost" .tools/bin/pulumi-language-nodejs
+  langhost="PATH: $path_langhost"
 else
-  mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-  answer=$(proxy_answer "$mod" "v$PULUMI_VERSION")
-  info "MISSING: the Go module proxy answers $answer for $mod@v$PULUMI_VERSION;"
-  info "the delphi-restore command does not need it (inline program); \`pulumi preview\` by hand does."
+  [ -n "$LANGHOST_VERSION" ] || die "toolchain/language-nodejs/go.mod does not pin github.com/pulumi/pulumi/sdk/v3"
+  cached="$CACHE/language-nodejs-$LANGHOST_VERSION/pulumi-language-nodejs"
+  if [ ! -x "$cached" ]; then
+    command -v go >/dev/null 2>&1 || die "Go is needed to build the nodejs language host from the Go module proxy"
+    info "building it from the Go module proxy: sdk/v3 $LANGHOST_VERSION (first time only; ~1 min)"
+    t=$SECONDS
+    mkdir -p "$(dirname "$cached")"
+    exec 8>"$CACHE/language-nodejs-$LANGHOST_VERSION.lock"
+    flock 8
+    if [ ! -x "$cached" ]; then
+      # -mod=readonly: go.sum is complete, so the build needs only the proxy and changes no file here.
+      (cd toolchain/language-nodejs && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -trimpath \
+        -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_VERSION" \
+        -o "$cached.tmp" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs) \
+        || die "building pulumi-language-nodejs $LANGHOST_VERSION failed (see the go output above)"
+      mv "$cached.tmp" "$cached"
+    fi
+    flock -u 8
+    info "built in $(elapsed $t)"
+  fi
+  bundle_with_cli pulumi-language-nodejs "$cached"
+  langhost="built from the Go module proxy (sdk/v3 $LANGHOST_VERSION), cached in $CACHE"
 fi
+# The host of dynamic providers (pulumi.dynamic.Resource), a script @pulumi/pulumi ships; the CLI
+# and @pulumi/pulumi are the same version.
+bundle_with_cli pulumi-resource-pulumi-nodejs "$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+info "present ($langhost); pulumi-resource-pulumi-nodejs from @pulumi/pulumi"
 
 # ---------------------------------------------------------------- command provider
 step "command provider v$COMMAND_VERSION"
@@ -164,6 +213,30 @@ cat >.tools/env.sh <<EOF
 export PATH="$ROOT/.tools/bin:$ROOT/node_modules/.bin:\$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# \`pulumi\` typed here uses the backend and passphrase the delphi-restore command uses
+# (src/cli/workspace.ts, engineEnv), so it sees the same stacks; a PULUMI_BACKEND_URL or
+# PULUMI_CONFIG_PASSPHRASE(_FILE) of your own wins. They are set for that command only (a shell
+# function, not exported), so that programs started from this shell keep choosing their own: the
+# e2e tests point DELPHI_RESTORE_PROJECT_DIR at a temp folder and must not get this checkout's state.
+pulumi() {
+  local dr_state="\${DELPHI_RESTORE_PROJECT_DIR:-$ROOT}"
+  case "\$dr_state" in /*) ;; *) dr_state="\$PWD/\$dr_state" ;; esac
+  dr_state="\$dr_state/.state"
+  local backend="\${PULUMI_BACKEND_URL:-}" passfile="\${PULUMI_CONFIG_PASSPHRASE_FILE:-}"
+  if [ -z "\$backend" ]; then
+    mkdir -p "\$dr_state/backend" && backend="file://\$dr_state/backend"
+  fi
+  if [ -z "\${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "\$passfile" ]; then
+    passfile="\$dr_state/passphrase"
+    [ -e "\$passfile" ] || { mkdir -p "\$dr_state" &&
+      (umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"\$passfile"); }
+  fi
+  if [ -n "\$passfile" ]; then
+    PULUMI_BACKEND_URL="\$backend" PULUMI_CONFIG_PASSPHRASE_FILE="\$passfile" command pulumi "\$@"
+  else
+    PULUMI_BACKEND_URL="\$backend" command pulumi "\$@"
+  fi
+}
 EOF
 "$NODE" -e '
 const [cli, lang, prov, problem] = process.argv.slice(1);

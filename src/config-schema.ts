@@ -10,6 +10,8 @@ export const ROLES = ["web", "api", "voice", "ops", "media", "db"] as const;
 export const CONSUMER_ROLES = ["web", "api", "voice", "ops", "media"] as const;
 export const ORDERS = ["beforeRestore", "beforeSwitch"] as const;
 export const PHASES = ["restore", "rollback", "signoff"] as const;
+/** How host commands run: this project's SSH resource (default), or @pulumi/command's resources. */
+export const TRANSPORTS = ["ssh", "pulumi-command"] as const;
 /** Config keys whose values are secrets: read with requireSecret, never printed. */
 export const SECRET_KEYS = ["sshPrivateKey", "adminPassword"] as const;
 
@@ -24,6 +26,8 @@ const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?
 const IPV4_RE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6_RE = /^[0-9A-Fa-f:]{2,39}$/;
 const UNIX_USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+// A public host key as `<type> <base64>` (a known_hosts entry without its host, or a `.pub` file).
+const HOST_KEY_RE = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]{16,}={0,3}(?: [^\x00-\x1f\x7f]{0,200})?$/;
 // One argument of an operator-supplied command (argv form, each quoted separately).
 const ARG_RE = /^[^\x00-\x1f\x7f]{1,500}$/;
 const URL_RE = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/;
@@ -86,7 +90,15 @@ export const hostSchema = z.strictObject({
     .min(1, { error: "must list at least one compose project" })
     .max(20, { error: "must list at most 20 compose projects" })
     .refine((s) => new Set(s).size === s.length, { error: "must not list a project twice" }),
-  /** Run this host's commands locally (local.Command) instead of over SSH. */
+  /**
+   * The host's public SSH host key (`ssh-ed25519 AAAA...`); connections trust exactly this key.
+   * Required for every host reached over SSH.
+   */
+  hostKey: z
+    .string({ error: "must be the host's public key as text, e.g. \"ssh-ed25519 AAAAC3Nza...\"" })
+    .regex(HOST_KEY_RE, { error: "must be a public SSH host key: '<type> <base64>' with type ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa, on one line" })
+    .optional(),
+  /** Run this host's commands locally (/bin/sh) instead of over SSH. */
   local: z.boolean({ error: "must be true or false" }).default(false),
 });
 
@@ -173,6 +185,7 @@ export const configSchema = z
     deployment: name("deployment name"),
     order: z.enum(ORDERS, { error: `must be one of ${ORDERS.join(", ")}` }).default("beforeRestore"),
     phase: z.enum(PHASES, { error: `must be one of ${PHASES.join(", ")}` }).default("restore"),
+    transport: z.enum(TRANSPORTS, { error: `must be one of ${TRANSPORTS.join(", ")}` }).default("ssh"),
     dump: z.string().regex(DUMP_FILE_RE, { error: "must be a file name (no folders) ending in .dump, e.g. delphi-20261123T020000Z.dump" }).optional(),
     restorePoint: isoTime("restore point").optional(),
     hosts: z
@@ -197,3 +210,4 @@ export type ParsedConfig = z.output<typeof configSchema>;
 export type HostConfig = z.output<typeof hostSchema>;
 export type Role = (typeof ROLES)[number];
 export type Mechanism = (typeof MECHANISMS)[number];
+export type Transport = (typeof TRANSPORTS)[number];

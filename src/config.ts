@@ -151,6 +151,10 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
   if (!isAws && c.phase !== "restore")
     add(["phase"], `applies to the AWS mechanisms only; a self-managed restore is rolled back by restoring its pre-restore snapshot`, `run \`delphi-restore rollback\` (it sets dump to the snapshot and runs up), or: pulumi config set ${NAMESPACE}:dump pre-restore-<UTC>.dump && pulumi config set ${NAMESPACE}:phase restore`, c.phase);
 
+  for (const [name, h] of hosts) {
+    if (!h.local && !h.hostKey)
+      add(["hosts", name, "hostKey"], "is required: every command on this host runs over SSH, which trusts exactly this key (no trust on first use)", `read it with \`ssh-keyscan -t ed25519 -p ${h.port} ${h.address}\`, check its fingerprint out of band, then: pulumi config set --path '${NAMESPACE}:hosts.${name}.hostKey' 'ssh-ed25519 AAAA...'`);
+  }
   const endpoints = new Map<string, string>();
   for (const [name, h] of hosts) {
     if (h.local) continue;

@@ -264,6 +264,23 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
   };
 }
 
+/**
+ * What identifies one restore: the same key on a re-run after a failure (only what did not finish
+ * runs), a new key for a new restore (another dump, order, phase or target: every command runs
+ * again, in order). Host commands carry it as their trigger.
+ */
+export function restoreKey(c: RestoreConfig): string {
+  const a = c.aws;
+  return JSON.stringify({
+    mechanism: c.mechanism,
+    order: c.order,
+    phase: c.phase,
+    dump: c.dump ?? "newest",
+    restorePoint: c.restorePoint ?? null,
+    ...(a ? { target: a.targetTime ?? a.snapshotIdentifier ?? (a.useLatestRestorableTime ? "latest" : null) } : {}),
+  });
+}
+
 /** Parse the `key=value` lines the commands print (snapshot=, dump=, stopped-at=, resumed-at=). */
 export function markers(stdout: string, key: string): string[] {
   const prefix = `${key}=`;

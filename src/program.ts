@@ -3,13 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { AWS_MECHANISMS, ConfigError, NAMESPACE, fromPulumiConfig, parseConfig, type RestoreConfig } from "./config";
 import { planPgRestore, restorePointFrom, resumedAtFrom, snapshotPathFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./plan";
 import { Report } from "./steps/report";
-import type { HostConnection, RunbookStep } from "./steps/runbook-step";
+import { commonStepArgs, reportDir, type ProgramContext, type Secrets } from "./steps/common-args";
+import type { RunbookStep } from "./steps/runbook-step";
 import { STEP_CLASSES } from "./steps/runbook-steps";
 
-export interface Secrets {
-  privateKey?: pulumi.Output<string>;
-  adminPassword?: pulumi.Output<string>;
-}
+
+export { hostConnections, type ProgramContext, type Secrets } from "./steps/common-args";
 
 /** Read and validate the stack config; a ConfigError becomes a clean RunError (no stack trace). */
 export function loadConfig(): { config: RestoreConfig; secrets: Secrets } {
@@ -27,25 +26,21 @@ export function loadConfig(): { config: RestoreConfig; secrets: Secrets } {
   };
 }
 
-export function hostConnections(c: RestoreConfig): Record<string, HostConnection> {
-  return Object.fromEntries(Object.entries(c.hosts).map(([n, h]) => [n, { address: h.address, port: h.port, user: h.user, local: h.local }]));
-}
-
 /** The plan (step -> host -> command descriptions) as a plain output for the driver's status. */
 export function planSummary(plan: RestorePlan) {
   return plan.steps.map((s) => ({ step: s.step, title: s.title, commands: s.commands.map((c) => ({ name: c.name, host: c.host, description: c.description })) }));
 }
 
 /** Declare a self-managed restore (pg_dump archive) and return the stack outputs. */
-export function declarePgRestore(config: RestoreConfig, secrets: Secrets) {
+export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: ProgramContext = {}) {
   const plan = planPgRestore(config);
-  const hosts = hostConnections(config);
+  const common = commonStepArgs(config, secrets);
   const done: Partial<Record<string, RunbookStep>> = {};
   const runtime: Partial<Record<keyof RuntimeValues, pulumi.Input<string>>> = {};
   let previous: pulumi.Resource[] = [];
   let report: Report | undefined;
   for (const step of plan.steps) {
-    const base = { plan: step, hosts, privateKey: secrets.privateKey, runtime: { ...runtime }, secrets: { adminPassword: secrets.adminPassword }, after: previous };
+    const base = { ...common, plan: step, runtime: { ...runtime }, after: previous };
     let component: RunbookStep;
     if (step.step === "report") {
       report = new Report(step.step, {
@@ -53,7 +48,7 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets) {
         deployment: config.deployment,
         contact: config.report.contact,
         tables: config.report.tables,
-        dir: config.report.dir,
+        dir: reportDir(config, ctx),
         restorePoint: runtime.restorePoint ?? "",
         writesStoppedAt: pulumi.all(Object.values(done.quiesce?.stdout ?? {})).apply(writesStoppedFrom),
         resumedAt: runtime.resumedAt ?? "",
@@ -85,11 +80,11 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets) {
 }
 
 /** The program's entry: validates everything before declaring any resource. */
-export async function restoreProgram(): Promise<Record<string, unknown>> {
+export async function restoreProgram(ctx: ProgramContext = {}): Promise<Record<string, unknown>> {
   const { config, secrets } = loadConfig();
   if ((AWS_MECHANISMS as readonly string[]).includes(config.mechanism)) {
     const { declareAwsRestore } = await import("./mechanisms/aws-restore");
-    return declareAwsRestore(config, secrets);
+    return declareAwsRestore(config, secrets, ctx);
   }
-  return declarePgRestore(config, secrets);
+  return declarePgRestore(config, secrets, ctx);
 }

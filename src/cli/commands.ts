@@ -55,7 +55,7 @@ async function toolchainProblem(stack: Stack): Promise<string | undefined> {
   const plugins = await stack.workspace.listPlugins();
   if (plugins.some((p) => p.name === "command" && p.kind === "resource")) return undefined;
   if ((process.env.PATH ?? "").split(":").some((d) => { try { readFileSync(`${d}/pulumi-resource-command`); return true; } catch { return false; } })) return undefined;
-  return "the Pulumi command provider (resource plugin `command`) is not installed, so no remote command can be previewed or run. Run scripts/setup.sh; see docs/toolchain.md for why it may be unavailable here.";
+  return "transport pulumi-command needs the Pulumi command provider (resource plugin `command`), which is not installed, so no remote command can be previewed or run. Install it (docs/toolchain.md), or use the default transport: pulumi config set delphi-restore:transport ssh";
 }
 
 export async function preflight(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
@@ -103,7 +103,9 @@ export async function preview(o: Opts, out: Out = stdoutOut): Promise<ExitCode> 
     if (o.json) out.json({ ok: false, stage: "preflight", checks, summary });
     return EXIT.FAILED;
   }
-  const missing = await toolchainProblem(loaded.stack);
+  // Only @pulumi/command's transport needs a plugin; the default SSH resource runs in Pulumi's own
+  // provider host for dynamic resources, which ships with the SDK.
+  const missing = loaded.config.transport === "pulumi-command" ? await toolchainProblem(loaded.stack) : undefined;
   if (missing) {
     if (o.json) out.json({ ok: false, stage: "toolchain", error: missing, checks, summary });
     else say(o, out, `cannot preview: ${missing}`);

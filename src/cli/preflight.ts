@@ -7,6 +7,9 @@ import { serviceStops } from "../plan";
 import { hostConnections } from "../program";
 import * as sh from "../shell";
 import type { SshRunner } from "./ssh";
+import { execa } from "execa";
+import type { HostConnection } from "../resources/declare-command";
+import { hostKeyFingerprint } from "../resources/ssh-exec";
 
 export interface CheckResult {
   check: string;
@@ -71,6 +74,14 @@ export function preflightChecks(c: RestoreConfig): Check[] {
   return checks;
 }
 
+/** The fingerprint of the key a host presents now (ssh-keyscan), to show beside the pinned one. */
+async function presentedKey(h: HostConnection, pinned: string): Promise<string> {
+  const type = pinned.trim().split(/\s+/)[0] ?? "ssh-ed25519";
+  const r = await execa("ssh-keyscan", ["-T", "5", "-p", String(h.port), "-t", type, h.address], { reject: false, stdin: "ignore" });
+  const line = String(r.stdout).split("\n").find((l) => l.trim() && !l.startsWith("#"));
+  return line ? hostKeyFingerprint(line.trim().split(/\s+/).slice(1).join(" ")) : "a key ssh-keyscan could not read";
+}
+
 export async function runPreflight(c: RestoreConfig, ssh: SshRunner): Promise<CheckResult[]> {
   const hosts = hostConnections(c);
   const checks = preflightChecks(c);
@@ -79,8 +90,14 @@ export async function runPreflight(c: RestoreConfig, ssh: SshRunner): Promise<Ch
   // SSH first, all hosts in parallel; other checks only on hosts that answered.
   const sshChecks = checks.filter((k) => k.check === "ssh");
   for (const [k, r] of await Promise.all(sshChecks.map(async (k) => [k, await ssh.run(hosts[k.host], k.command)] as const))) {
+    const h = hosts[k.host];
     reachable.set(k.host, r.ok);
-    results.push({ check: k.check, host: k.host, ok: r.ok, detail: r.ok ? `${hosts[k.host].user}@${hosts[k.host].address}:${hosts[k.host].port}` : `${k.failHint} (${(r.stderr || r.stdout).trim().split("\n").at(-1) ?? ""})` });
+    const where = h.local ? "local (/bin/sh)" : `${h.user}@${h.address}:${h.port}`;
+    // The pinned key's fingerprint on every line, so the operator can compare it with the host's console.
+    const pinned = h.hostKey ? `, host key ${hostKeyFingerprint(h.hostKey)}` : "";
+    let detail = r.ok ? `${where}${pinned}` : (r.sshProblem ?? `${k.failHint} (${(r.stderr || r.stdout).trim().split("\n").at(-1) ?? ""})`);
+    if (!r.ok && h.hostKey && /differs from hosts\./.test(r.sshProblem ?? "")) detail += `; it presents ${await presentedKey(h, h.hostKey)}`;
+    results.push({ check: k.check, host: k.host, ok: r.ok, detail });
   }
   const rest = checks.filter((k) => k.check !== "ssh");
   const outcomes = await Promise.all(

@@ -33,6 +33,11 @@ export function labelsFromPlan(steps: { step: string; title: string; commands: {
   return new Map(steps.flatMap((s) => s.commands.map((c) => [`${s.step}-${c.name}`, { step: s.title, host: c.host }] as const)));
 }
 
+/** Resources worth a progress line: host commands (either transport) and AWS resources. */
+export function isProgressType(type: string): boolean {
+  return type.startsWith("command:") || type.startsWith("aws:") || type === "pulumi-nodejs:dynamic/delphi-restore:HostCommand";
+}
+
 export class ProgressTracker {
   readonly items = new Map<string, StepProgress>();
   private readonly started = new Map<string, number>();
@@ -54,7 +59,7 @@ export class ProgressTracker {
     const t = new Date().toISOString().slice(11, 19);
     if (e.resourcePreEvent) {
       const m = e.resourcePreEvent.metadata;
-      if (!m.type.startsWith("command:") && !m.type.startsWith("aws:")) return;
+      if (!isProgressType(m.type)) return;
       const name = urnName(m.urn);
       this.started.set(m.urn, Date.now());
       const item: StepProgress = { resource: name, ...this.labels.get(name), type: m.type, state: "running", startedAt: new Date().toISOString() };

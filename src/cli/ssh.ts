@@ -1,50 +1,30 @@
-// Run one command on a host with the OpenSSH client, for preflight checks. The key is written
-// to a 0600 temp file that is removed afterwards; it never appears on a command line.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { execa } from "execa";
-import type { HostConnection } from "../steps/runbook-step";
+// Run one command on a host for preflight and the by-hand baseline: the very same OpenSSH call as
+// the host-command resource (src/resources/ssh-exec.ts): batch mode, the pinned host key, the key
+// in a 0600 temp file that is removed afterwards, never on a command line.
+import { explainSshFailure, runOnHost } from "../resources/ssh-exec";
+import type { HostConnection } from "../resources/declare-command";
 
 export interface RunResult {
   ok: boolean;
   stdout: string;
   stderr: string;
   exitCode: number | undefined;
+  /** Why ssh itself failed (host key mismatch, unreachable, key refused), when it did. */
+  sshProblem?: string;
 }
 
 export class SshRunner {
-  private readonly dir: string;
-  private readonly keyFile: string;
-
-  constructor(privateKey: string) {
-    this.dir = mkdtempSync(join(tmpdir(), "delphi-restore-ssh-"));
-    this.keyFile = join(this.dir, "key");
-    writeFileSync(this.keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
-  }
+  constructor(private readonly privateKey: string | undefined) {}
 
   async run(host: HostConnection, command: string, timeoutSeconds = 20, stdin?: string): Promise<RunResult> {
-    const args = host.local
-      ? ["/bin/sh", "-c", command]
-      : [
-          "ssh",
-          "-i", this.keyFile,
-          "-p", String(host.port),
-          "-o", "BatchMode=yes",
-          "-o", "IdentitiesOnly=yes",
-          "-o", "StrictHostKeyChecking=no",
-          "-o", `UserKnownHostsFile=${join(this.dir, "known_hosts")}`,
-          "-o", "LogLevel=ERROR",
-          "-o", "ConnectTimeout=5",
-          `${host.user}@${host.address}`,
-          "--",
-          command,
-        ];
-    const r = await execa(args[0], args.slice(1), { reject: false, timeout: timeoutSeconds * 1000, ...(stdin === undefined ? { stdin: "ignore" as const } : { input: stdin }) });
-    return { ok: r.exitCode === 0, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""), exitCode: r.exitCode };
+    try {
+      const r = await runOnHost(host, command, { privateKey: this.privateKey || undefined, stdin, timeoutSeconds, connectTimeoutSeconds: 5 });
+      return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, sshProblem: explainSshFailure(host, r.exitCode, r.stderr) };
+    } catch (e) {
+      return { ok: false, stdout: "", stderr: (e as Error).message, exitCode: undefined, sshProblem: (e as Error).message };
+    }
   }
 
-  close(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
+  /** Nothing to release: each call cleans up its own files (kept for the callers' try/finally). */
+  close(): void {}
 }

@@ -20,9 +20,17 @@ export const STATE_DIR = join(PROJECT_DIR, ".state");
 /** Environment for the engine: honours the user's own backend/passphrase when set. */
 export function engineEnv(): Record<string, string> {
   mkdirSync(STATE_DIR, { recursive: true });
+  const modules = join(CHECKOUT_DIR, "node_modules");
   const env: Record<string, string> = {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // The provider host of dynamic resources (pulumi-resource-pulumi-nodejs, shipped in the
+    // @pulumi/pulumi package; the set-up links it next to the CLI in .tools/bin, where the CLI
+    // uses it without a warning) and the Node 22 it runs with. It resolves @pulumi/pulumi from the
+    // engine's working folder, which may be a project folder without node_modules: NODE_PATH
+    // points it at the checkout's.
+    PATH: [join(CHECKOUT_DIR, ".tools", "bin"), join(modules, ".bin"), join(modules, "@pulumi", "pulumi"), process.env.PATH ?? ""].join(":"),
+    NODE_PATH: [modules, process.env.NODE_PATH].filter(Boolean).join(":"),
   };
   if (!process.env.PULUMI_BACKEND_URL) {
     const backend = join(STATE_DIR, "backend");
@@ -66,7 +74,7 @@ export async function openStack(stackName: string): Promise<Stack> {
     writeFileSync(projectFile, stringifyYaml(project));
   }
   return LocalWorkspace.createOrSelectStack(
-    { stackName, projectName: "delphi-restore", program: restoreProgram },
+    { stackName, projectName: "delphi-restore", program: () => restoreProgram({ projectDir: PROJECT_DIR }) },
     { workDir: PROJECT_DIR, envVars: engineEnv(), pulumiCommand: await pulumiCommand() },
   );
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RestoreConfig } from "../config";
 import { resumedAtFrom, writesStoppedFrom } from "../plan";
-import { hostConnections, type Secrets } from "../program";
+import { commonStepArgs, reportDir, type ProgramContext, type Secrets } from "../steps/common-args";
 import { AwsPreRestoreSnapshot, AwsRestore } from "../steps/aws-database";
 import { Repoint, Rollback, type RepointArgs } from "../steps/aws-repoint";
 import { SignOff } from "../steps/aws-signoff";
@@ -73,7 +73,7 @@ function restoreTags(c: RestoreConfig, source: SourceDb, restorePoint: string): 
 }
 
 /** Declare the AWS restore for the configured phase and return the stack outputs. */
-export async function declareAwsRestore(config: RestoreConfig, secrets: Secrets): Promise<Record<string, unknown>> {
+export async function declareAwsRestore(config: RestoreConfig, secrets: Secrets, ctx: ProgramContext = {}): Promise<Record<string, unknown>> {
   const plan = planAws(config);
   const a = awsConfig(config);
   // One explicit provider in aws.region for every read and resource: no aws:region to keep in sync.
@@ -85,7 +85,7 @@ export async function declareAwsRestore(config: RestoreConfig, secrets: Secrets)
   // One suffix names everything this restore creates, so the names of one restore read together.
   const suffix = new random.RandomId("restore-suffix", { byteLength: 3 });
   const componentOpts: pulumi.ComponentResourceOptions = { providers: [provider] };
-  const hosts = hostConnections(config);
+  const common = commonStepArgs(config, secrets);
   const secret = a.databaseUrlSecretArn
     ? { arn: a.databaseUrlSecretArn, current: pulumi.secret(aws.secretsmanager.getSecretVersionOutput({ secretId: a.databaseUrlSecretArn }, { provider }).secretString) }
     : undefined;
@@ -96,11 +96,9 @@ export async function declareAwsRestore(config: RestoreConfig, secrets: Secrets)
   let previous: pulumi.Resource[] = [];
   const remote = (s: AwsStepPlan, kind: "quiesce" | "reconcile" | "resume" | "verify"): RunbookStep =>
     new STEP_CLASSES[kind](s.name, {
+      ...common,
       plan: { step: kind, title: s.title, commands: s.commands },
-      hosts,
-      privateKey: secrets.privateKey,
       runtime: resumedAt ? { resumedAt } : {},
-      secrets: { adminPassword: secrets.adminPassword },
       after: previous,
     });
   const stdouts = (name: string) => pulumi.all(Object.values((done[name] as RunbookStep | undefined)?.stdout ?? {}));
@@ -132,13 +130,13 @@ export async function declareAwsRestore(config: RestoreConfig, secrets: Secrets)
         break;
       case "report":
         component = new Report(s.name, {
+          ...common,
           plan: { step: "report", title: s.title, commands: [] },
-          hosts,
           after,
           deployment: config.deployment,
           contact: config.report.contact,
           tables: config.report.tables,
-          dir: config.report.dir,
+          dir: reportDir(config, ctx),
           restorePoint,
           writesStoppedAt: stdouts("quiesce").apply(writesStoppedFrom),
           resumedAt: resumedAt ?? "",

@@ -13,15 +13,21 @@ const NS = "delphi-restore";
 /** Top-level keys Pulumi itself writes into a stack file (secrets provider state): kept across rewrites. */
 const PULUMI_OWNED = ["secretsprovider", "encryptedkey", "encryptionsalt"] as const;
 
+/** The host's public host key as config pins it: `<type> <base64>` from its sshd's key file. */
+export function publicHostKey(L: Layout, host: string): string {
+  return readFileSync(`${L.host(host).hostKey}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+}
+
 export function stackConfig(L: Layout, info: SandboxInfo): Record<string, unknown> {
   const hosts = Object.fromEntries(
-    info.hosts.map((h) => [h.name, { address: h.address, port: h.port, user: h.user, role: h.role, servicesRoot: h.servicesRoot, services: h.services }]),
+    info.hosts.map((h) => [h.name, { address: h.address, port: h.port, user: h.user, role: h.role, servicesRoot: h.servicesRoot, services: h.services, hostKey: publicHostKey(L, h.name) }]),
   );
   const voiceDir = L.host("voice").projectDir;
   return {
     [`${NS}:mechanism`]: "pg-restore",
     [`${NS}:deployment`]: "sandbox",
     [`${NS}:order`]: "beforeRestore",
+    [`${NS}:transport`]: "ssh",
     [`${NS}:hosts`]: hosts,
     [`${NS}:database`]: {
       host: "db",

@@ -1,8 +1,8 @@
 // The tenant-admin notice: lost rows are counted on the database host from the pre-restore
-// snapshot (RunbookStep child), then the Markdown is written locally by a local.Command, so
-// nothing is written during a preview and the file's content is part of the reviewed state.
-import * as command from "@pulumi/command";
+// snapshot (RunbookStep child), then the Markdown is written on this machine by a local host
+// command, so nothing is written during a preview and the file's content is part of the state.
 import * as pulumi from "@pulumi/pulumi";
+import { declareCommand } from "../resources/declare-command";
 import { dataLossWindow, parseLostRows } from "../plan";
 import { renderReport, reportFileName } from "../report";
 import { quote } from "../shell";
@@ -37,12 +37,14 @@ export class Report extends RunbookStep {
       renderReport({ deployment: args.deployment, restorePoint: rp, window, lost: rows, contact: args.contact, tables: args.tables, generatedAt: resumedAt, lostRowsUnavailable: args.lostRowsUnavailable }),
     );
     this.path = pulumi.output(args.restorePoint).apply((rp) => `${args.dir.replace(/\/+$/, "")}/${reportFileName(args.deployment, rp)}`);
-    const write = new command.local.Command(
+    const write = declareCommand(
       `${name}-write-notice`,
       {
+        transport: args.transport,
+        host: { name: "local", address: "localhost", port: 0, user: "", local: true },
         create: this.path.apply((p) => `mkdir -p ${quote(p.replace(/\/[^/]*$/, "") || ".")} && cat > ${quote(p)} && echo ${quote(p)}`),
         stdin: this.markdown,
-        interpreter: ["/bin/sh", "-c"],
+        triggers: [args.restoreKey],
       },
       // The previous step too: a plan without a count command still writes only after it.
       { parent: this, dependsOn: [...Object.values(this.commands), ...(args.after ?? [])] },

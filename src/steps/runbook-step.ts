@@ -1,20 +1,23 @@
 // The base of every runbook step: a ComponentResource whose children are the step's host
 // commands. Children wait for the previous step (dependsOn), run in parallel with each other,
 // and have no delete command: `pulumi destroy` never stops a service or touches data.
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type { Transport } from "../config";
 import { type HostCommand, PREVIEW_VALUES, type RuntimeValues, type StepPlan } from "../plan";
+import { declareCommand, type DeclaredCommand, type HostConnection } from "../resources/declare-command";
 
-export interface HostConnection {
-  address: string;
-  port: number;
-  user: string;
-  local: boolean;
-}
+export type { HostConnection } from "../resources/declare-command";
 
 export interface RunbookStepArgs {
   plan: StepPlan;
   hosts: Record<string, HostConnection>;
+  /** ssh (this project's host-command resource) or pulumi-command. */
+  transport: Transport;
+  /**
+   * Identifies this restore (mechanism, order, dump, restore point): a new restore changes it and
+   * so runs every command again; an `up` after a failure keeps it and repeats only what failed.
+   */
+  restoreKey: string;
   /** The SSH private key, a secret Output. */
   privateKey?: pulumi.Input<string>;
   /** Values produced by earlier steps (snapshot path, restore point, resume time). */
@@ -24,7 +27,7 @@ export interface RunbookStepArgs {
   after?: pulumi.Resource[];
 }
 
-export type StepCommand = command.remote.Command | command.local.Command;
+export type StepCommand = DeclaredCommand;
 
 export class RunbookStep extends pulumi.ComponentResource {
   readonly commands: Record<string, StepCommand> = {};
@@ -61,25 +64,10 @@ export class RunbookStep extends pulumi.ComponentResource {
       return cmd.render(rt);
     });
     const stdin = cmd.stdinSecret ? pulumi.secret(args.secrets?.[cmd.stdinSecret] ?? "") : undefined;
-    const opts: pulumi.CustomResourceOptions = { parent: this, dependsOn: args.after ?? [] };
-    const resName = `${stepName}-${cmd.name}`;
-    if (host.local) return new command.local.Command(resName, { create, stdin, interpreter: ["/bin/sh", "-c"] }, opts);
-    return new command.remote.Command(
-      resName,
-      {
-        connection: {
-          host: host.address,
-          port: host.port,
-          user: host.user,
-          privateKey: args.privateKey,
-          // Fail fast on a dead host instead of retrying for minutes mid-incident.
-          dialErrorLimit: 3,
-          perDialTimeout: 10,
-        },
-        create,
-        stdin,
-      },
-      opts,
+    return declareCommand(
+      `${stepName}-${cmd.name}`,
+      { transport: args.transport, host, create, stdin, triggers: [args.restoreKey], privateKey: args.privateKey },
+      { parent: this, dependsOn: args.after ?? [] },
     );
   }
 }

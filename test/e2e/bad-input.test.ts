@@ -2,13 +2,13 @@
 // run against a live sandbox. Each must be refused with exit code 2 and a message that names the
 // key (or argument), and must leave everything as it was: no compose operation on any host, the
 // database and backup folder unchanged, and no stack created in the engine's state.
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
-import { footprint, tempProject } from "./support/sandbox";
+import type { StartResult } from "../../src/sandbox";
+import { footprint, useTempSandbox } from "./support/sandbox";
 
 const ROOT = resolve(__dirname, "..", "..");
 const BIN = join(ROOT, "bin", "delphi-restore");
@@ -85,23 +85,15 @@ const CASES: Case[] = [
   ]),
 ];
 
+const sandbox = useTempSandbox("badinput", { projectEnv: true });
+
 beforeAll(async () => {
-  dir = tempProject("badinput");
-  info = await startSandbox({ projectDir: dir });
+  ({ dir, info } = sandbox);
   base = (parseYaml(readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8")) as { config: Cfg }).config;
   // Pretend the secrets are set (the values never matter: validation fails before they are read).
   base[`${NS}:sshPrivateKey`] = { secure: "v1:AAAA" };
   base[`${NS}:adminPassword`] = { secure: "v1:AAAA" };
-  process.env.DELPHI_RESTORE_PROJECT_DIR = dir;
   commands = await import("../../src/cli/commands");
-});
-
-afterAll(async () => {
-  delete process.env.DELPHI_RESTORE_PROJECT_DIR;
-  if (dir) {
-    await stopSandbox(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
 });
 
 describe("bad stack configs", () => {

@@ -3,12 +3,12 @@
 // this project's program for real; where it needs the command provider, which cannot be built on
 // this machine (docs/toolchain.md), the test asserts the driver stops with exit code 4, names the
 // missing plugin, and that nothing changed on any host or in the database.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostDown, hostUp, setActiveCalls, startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
-import { footprint, tempProject } from "./support/sandbox";
+import { beforeAll, describe, expect, it } from "vitest";
+import { hostDown, hostUp, setActiveCalls, type StartResult } from "../../src/sandbox";
+import { footprint, useTempSandbox } from "./support/sandbox";
 
 const ROOT = resolve(__dirname, "..", "..");
 const BIN = join(ROOT, "bin", "delphi-restore");
@@ -38,22 +38,16 @@ function allText(folder: string): string {
     .join("\n");
 }
 
+const sandbox = useTempSandbox("driver");
+
 beforeAll(async () => {
-  dir = tempProject("driver");
-  info = await startSandbox({ projectDir: dir });
+  ({ dir, info } = sandbox);
   secrets = JSON.parse(readFileSync(info.secretsFile, "utf8")) as typeof secrets;
   const r = await cli(["secrets", "--stack", "sandbox", "--file", info.secretsFile]);
   expect(r.exitCode, r.stderr).toBe(0);
   // The key names are echoed, never the values.
   expect(r.stdout).toContain("sshPrivateKey, adminPassword");
   expect(r.stdout + r.stderr).not.toContain(secrets.adminPassword);
-});
-
-afterAll(async () => {
-  if (dir) {
-    await stopSandbox(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
 });
 
 describe("delphi-restore preflight", () => {

@@ -3,13 +3,13 @@
 // command provider cannot be built here (docs/toolchain.md); these tests prove everything up to it:
 // engine, in-process language host, config and secrets, the step components and their order, and
 // that a missing provider or bad config stops the run before anything touches a host.
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSandbox, stopSandbox, type StartResult } from "../../src/sandbox";
-import { footprint, tempProject } from "./support/sandbox";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { StartResult } from "../../src/sandbox";
+import { footprint, useTempSandbox } from "./support/sandbox";
 
 const ROOT = resolve(__dirname, "..", "..");
 let dir: string;
@@ -17,23 +17,14 @@ let info: StartResult;
 let secrets: { sshPrivateKey: string; adminPassword: string };
 let ws: typeof import("../../src/cli/workspace");
 
+const sandbox = useTempSandbox("engine", { projectEnv: true });
+
 beforeAll(async () => {
-  dir = tempProject("engine");
-  info = await startSandbox({ projectDir: dir });
+  ({ dir, info } = sandbox);
   secrets = JSON.parse(readFileSync(info.secretsFile, "utf8")) as typeof secrets;
-  // The workspace module reads the project folder when it loads: point it at the temp folder first.
-  process.env.DELPHI_RESTORE_PROJECT_DIR = dir;
+  // Loaded now, after useTempSandbox pointed DELPHI_RESTORE_PROJECT_DIR at the temp folder.
   ws = await import("../../src/cli/workspace");
 });
-
-afterAll(async () => {
-  delete process.env.DELPHI_RESTORE_PROJECT_DIR;
-  if (dir) {
-    await stopSandbox(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
 
 describe("the real engine", () => {
   it("is the version package.json pins", async () => {

@@ -9,8 +9,8 @@ import type { RestoreConfig } from "../../src/config";
 import { SshRunner } from "../../src/cli/ssh";
 import { dataLossWindow, parseLostRows, planPgRestore, restorePointFromName } from "../../src/plan";
 import { renderReport } from "../../src/report";
-import { addMigration, readComposeLog, removeMigration, sandboxRestoreConfig, setActiveCalls, startSandbox, stopSandbox, writePostBackupRows, type ComposeOp, type StartResult } from "../../src/sandbox";
-import { footprint, sql, tempProject } from "./support/sandbox";
+import { addMigration, readComposeLog, removeMigration, sandboxRestoreConfig, setActiveCalls, writePostBackupRows, type ComposeOp, type StartResult } from "../../src/sandbox";
+import { footprint, sql, useTempSandbox } from "./support/sandbox";
 
 let dir: string;
 let info: StartResult;
@@ -19,20 +19,15 @@ let secrets: { sshPrivateKey: string; adminPassword: string };
 let ssh: SshRunner;
 const CONSUMERS = ["web", "api", "voice", "ops", "media"];
 
+const sandbox = useTempSandbox("byhand");
+
 beforeAll(async () => {
-  dir = tempProject("byhand");
-  info = await startSandbox({ projectDir: dir });
+  ({ dir, info } = sandbox);
   ({ config, secrets } = sandboxRestoreConfig(info));
   ssh = new SshRunner(secrets.sshPrivateKey);
 });
 
-afterAll(async () => {
-  ssh?.close();
-  if (dir) {
-    await stopSandbox(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+afterAll(() => ssh?.close());
 
 const restore = (c: RestoreConfig = config) => runByHand(c, planPgRestore(c), ssh, secrets);
 const opsSince = (ts: string): ComposeOp[] => readComposeLog(dir).filter((op) => op.ts > ts && op.event === "start" && op.verb !== "logs" && op.verb !== "ps");

@@ -42,6 +42,11 @@ const BAD: [string, RawConfig, string, string | RegExp][] = [
   ["port as text", withValue("hosts.web.port", "ssh"), `${NS}:hosts.web.port`, /./],
   ["user with a space", withValue("hosts.web.user", "de ploy"), `${NS}:hosts.web.user`, /must/],
   ["unknown role", withValue("hosts.ops.role", "worker"), `${NS}:hosts.ops.role`, /must be one of/],
+  ["host without a pinned host key", withValue("hosts.web.hostKey", undefined), `${NS}:hosts.web.hostKey`, "is required: every command on this host runs over SSH"],
+  ["host key that is a fingerprint", withValue("hosts.web.hostKey", "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"), `${NS}:hosts.web.hostKey`, "must be a public SSH host key"],
+  ["host key with a newline", withValue("hosts.web.hostKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\nreboot"), `${NS}:hosts.web.hostKey`, "must be a public SSH host key"],
+  ["host key of an unknown type", withValue("hosts.web.hostKey", "ssh-dss AAAAB3NzaC1kc3MAAACBAPrivate0000"), `${NS}:hosts.web.hostKey`, "must be a public SSH host key"],
+  ["unknown transport", withValue("transport", "telnet"), `${NS}:transport`, "must be one of ssh, pulumi-command"],
   ["relative services root", withValue("hosts.web.servicesRoot", "opt/services"), `${NS}:hosts.web.servicesRoot`, /absolute/],
   ["services root with ..", withValue("hosts.web.servicesRoot", "/opt/../etc"), `${NS}:hosts.web.servicesRoot`, /\.\./],
   ["service with a command", withValue("hosts.api.services", ["api;reboot"]), `${NS}:hosts.api.services[0]`, "must be a plain compose project name"],
@@ -104,6 +109,16 @@ describe("good configs", () => {
     expect(c.phase).toBe("restore");
     expect(c.dump).toBeUndefined(); // the newest *.dump, resolved on the host when the restore runs
     expect(c.voice?.forceStop).toBe(false);
+    expect(c.transport).toBe("ssh"); // this project's SSH resource: no provider plugin needed
+  });
+
+  it("a host run locally needs no host key; the fix for a missing one says how to read and check it", () => {
+    const local = withValue("hosts.ops.hostKey", undefined);
+    ((local.hosts as Raw).ops as Raw).local = true;
+    expect(parseConfig(local).hosts.ops?.local).toBe(true);
+    const p = problems(withValue("hosts.web.hostKey", undefined))[0];
+    expect(p?.fix).toContain("ssh-keyscan -t ed25519 -p 22 10.0.1.10");
+    expect(p?.fix).toContain("fingerprint out of band");
   });
 
   it("reads `pulumi config` output: namespaced keys and JSON objects", () => {

@@ -1,15 +1,38 @@
 // Shared by the e2e tests: a sandbox in its own temp project folder, and a fingerprint of
 // everything a restore could change, to prove that a refused or previewed run changed nothing.
-import { chmodSync, mkdtempSync, readdirSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { readComposeLog, type StartResult } from "../../../src/sandbox";
+import { afterAll, beforeAll } from "vitest";
+import { readComposeLog, startSandbox, stopSandbox, type StartResult } from "../../../src/sandbox";
 
 export function tempProject(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `delphi-${prefix}-e2e-`));
   chmodSync(dir, 0o755); // the postgres OS user must reach the data dir inside it
   return dir;
+}
+
+/**
+ * A sandbox in its own temp project folder for the calling test file: started before its tests,
+ * stopped and removed after them. With `projectEnv`, the driver's modules imported afterwards
+ * (they read DELPHI_RESTORE_PROJECT_DIR when they load) use that folder too.
+ */
+export function useTempSandbox(prefix: string, opts: { projectEnv?: boolean } = {}): { dir: string; info: StartResult } {
+  const sandbox = {} as { dir: string; info: StartResult };
+  beforeAll(async () => {
+    sandbox.dir = tempProject(prefix);
+    sandbox.info = await startSandbox({ projectDir: sandbox.dir });
+    if (opts.projectEnv) process.env.DELPHI_RESTORE_PROJECT_DIR = sandbox.dir;
+  });
+  afterAll(async () => {
+    if (opts.projectEnv) delete process.env.DELPHI_RESTORE_PROJECT_DIR;
+    if (sandbox.dir) {
+      await stopSandbox(sandbox.dir);
+      rmSync(sandbox.dir, { recursive: true, force: true });
+    }
+  });
+  return sandbox;
 }
 
 /** Compose verbs that change a host (preflight's `ps` and the read-only `exec`s do not). */

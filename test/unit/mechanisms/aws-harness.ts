@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "vitest";
 import { parseConfig, type RawConfig, type RestoreConfig } from "../../../src/config";
 import { declareAwsRestore } from "../../../src/mechanisms/aws-restore";
+import { HOST_KEY } from "../fixtures/pg-config";
 
 export const PASSWORD = "S3cr3t-pw_9xQ";
 export const ADMIN_PASSWORD = "admin-Pw-71!";
@@ -105,13 +106,16 @@ export function rawConfig(mechanism: Mechanism, aws: Record<string, unknown> = {
     mechanism,
     deployment: "delphi-prod-eu1",
     hosts: {
-      web: { address: "10.0.1.10", user: "deploy", role: "web", services: ["web"] },
-      api: { address: "10.0.1.11", user: "deploy", role: "api", services: ["api"] },
-      voice: { address: "10.0.1.12", user: "deploy", role: "voice", services: ["voice"] },
+      web: { address: "10.0.1.10", user: "deploy", role: "web", services: ["web"], hostKey: HOST_KEY },
+      api: { address: "10.0.1.11", user: "deploy", role: "api", services: ["api"], hostKey: HOST_KEY },
+      voice: { address: "10.0.1.12", user: "deploy", role: "voice", services: ["voice"], hostKey: HOST_KEY },
     },
     sshPrivateKey: SSH_KEY,
     adminPassword: ADMIN_PASSWORD,
     verify: { telwebUrl: "https://telweb.internal.example/health", loginUrl: "https://telweb.internal.example/api/auth/login", adminUser: "restore-check@delphi.example" },
+    // The AWS graph tests assert @pulumi/command's types; the default transport is covered by
+    // test/unit/program.test.ts and test/unit/mechanisms/aws-transport.test.ts.
+    transport: "pulumi-command",
     aws: {
       region: "eu-west-1",
       ...source,
@@ -174,7 +178,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
     case "aws:route53/record:Record":
       return { id: `${name}-record`, state: { ...inputs, fqdn: inputs.name } };
     case "command:remote:Command":
-    case "command:local:Command": {
+    case "command:local:Command":
+    case "pulumi-nodejs:dynamic/delphi-restore:HostCommand": {
       const stdout = /quiesce/.test(name) ? "stopped-at=2026-11-23T09:15:00Z" : /resume/.test(name) ? "resumed-at=2026-11-23T10:05:00Z" : "ok";
       return { id: name, state: { ...inputs, stdout } };
     }

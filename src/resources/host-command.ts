@@ -1,0 +1,139 @@
+// The host-command resource: a Pulumi dynamic resource with the contract of
+// `command.remote.Command`, run by Pulumi's own provider host (`pulumi-resource-pulumi-nodejs`,
+// shipped in the @pulumi/pulumi npm package) through the real engine. Only create/diff/update/
+// delete are ours, and create really runs the command on the host (./ssh-exec.ts).
+//
+// - create: run the command; a non-zero exit fails the resource with the host, the command's
+//   name, the exit code and the last lines of stderr (and nothing is recorded, so `up` retries it).
+// - diff: a changed `create` or `triggers` replaces the resource, so the command runs again; a
+//   changed connection (a new port, a new key) is an in-place update that runs nothing.
+// - delete runs nothing: `pulumi destroy` never stops a service or touches data.
+//
+// The provider object is serialised into the state (`__provider`): it captures only functions of
+// ./ssh-exec.ts (self-contained) and no secret. The private key and stdin arrive as secret inputs.
+import * as pulumi from "@pulumi/pulumi";
+import { explainSshFailure, runOnHost, type HostTarget } from "./ssh-exec";
+
+export interface HostCommandConnection extends HostTarget {
+  /** The SSH private key; pass a secret Output. */
+  privateKey?: string;
+}
+
+export interface HostCommandArgs {
+  connection: pulumi.Input<{ [K in keyof HostCommandConnection]: pulumi.Input<HostCommandConnection[K]> }>;
+  /** The command, run by the host's login shell (`sh -c` for a local host). */
+  create: pulumi.Input<string>;
+  /** Standard input (secrets go here); pass a secret Output. */
+  stdin?: pulumi.Input<string>;
+  /** Any change here replaces the resource, so the command runs again (a new restore). */
+  triggers?: pulumi.Input<unknown[]>;
+  /** Kill the command after this many seconds (default 6 hours; 0 = never). */
+  timeoutSeconds?: pulumi.Input<number>;
+}
+
+/** What the provider receives (secrets unwrapped by the engine) and stores as outputs. */
+interface Inputs {
+  connection: HostCommandConnection;
+  create: string;
+  stdin?: string;
+  triggers?: unknown[];
+  timeoutSeconds?: number;
+  /** Set by the resource: `<resource name>`, for messages. */
+  label: string;
+}
+
+interface Outputs {
+  label: string;
+  /** The connection without its key: what diff compares next time. */
+  connection: HostTarget;
+  create: string;
+  triggers: unknown[];
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  startedAt: string;
+  endedAt: string;
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 6 * 3600;
+
+/** The connection as stored in outputs: never the private key. */
+function publicConnection(c: HostCommandConnection): HostTarget {
+  // No undefined values: the provider host's protobuf Struct conversion rejects them.
+  return { name: c.name, address: c.address, port: c.port, user: c.user, local: c.local, ...(c.hostKey ? { hostKey: c.hostKey } : {}) };
+}
+
+/** Field by field: the state hands outputs back with their keys in another order. */
+function sameConnection(a: HostTarget | undefined, b: HostTarget): boolean {
+  if (!a) return false;
+  return a.name === b.name && a.address === b.address && a.port === b.port && a.user === b.user && a.local === b.local && (a.hostKey ?? "") === (b.hostKey ?? "");
+}
+
+/** The provider; its methods may use only ./ssh-exec.ts and Node built-ins (see the file header). */
+export const hostCommandProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+    const replaces: string[] = [];
+    if (olds.create !== news.create) replaces.push("create");
+    if (JSON.stringify(olds.triggers ?? []) !== JSON.stringify(news.triggers ?? [])) replaces.push("triggers");
+    const moved = !sameConnection(olds.connection, publicConnection(news.connection));
+    return { changes: replaces.length > 0 || moved || olds.label !== news.label, replaces, deleteBeforeReplace: false };
+  },
+
+  async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
+    const c = inputs.connection;
+    const timeout = inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const r = await runOnHost(c, inputs.create, { privateKey: c.privateKey, stdin: inputs.stdin, timeoutSeconds: timeout });
+    if (r.exitCode !== 0) {
+      const why = explainSshFailure(c, r.exitCode, r.stderr);
+      const tail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-8).join("\n");
+      throw new Error(
+        why ??
+          `${inputs.label} failed on host ${c.name}${c.local ? " (local)" : ` (${c.address}:${c.port})`} with exit code ${r.exitCode}` +
+            `${r.timedOut ? ` (killed after ${timeout}s)` : ""}${tail ? `:\n${tail}` : ""}`,
+      );
+    }
+    const outs: Outputs = {
+      label: inputs.label,
+      connection: publicConnection(c),
+      create: inputs.create,
+      triggers: inputs.triggers ?? [],
+      stdout: r.stdout,
+      stderr: r.stderr,
+      exitCode: r.exitCode,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
+    };
+    return { id: `${inputs.label}-${r.startedAt}`, outs };
+  },
+
+  /** A new connection or label only: nothing runs again; the last run's results are kept. */
+  async update(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
+    return { outs: { ...olds, label: news.label, connection: publicConnection(news.connection) } };
+  },
+
+  /** Nothing: a restore's commands are never undone by `pulumi destroy`. */
+  async delete(): Promise<void> {
+    return;
+  },
+};
+
+export class HostCommand extends pulumi.dynamic.Resource {
+  declare readonly stdout: pulumi.Output<string>;
+  declare readonly stderr: pulumi.Output<string>;
+  declare readonly exitCode: pulumi.Output<number>;
+  declare readonly startedAt: pulumi.Output<string>;
+  declare readonly endedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: HostCommandArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      hostCommandProvider,
+      name,
+      { ...args, label: name, stdout: undefined, stderr: undefined, exitCode: undefined, startedAt: undefined, endedAt: undefined },
+      // The key and stdin are secret inputs; stdout and stderr stay plain outputs (the commands
+      // never print a secret) so later steps and `status` can read their markers.
+      opts,
+      "delphi-restore",
+      "HostCommand",
+    );
+  }
+}
