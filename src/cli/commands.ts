@@ -5,9 +5,10 @@ import { basename } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { ConfigError, type RestoreConfig } from "../config";
-import { planPgRestore } from "../plan";
+import { planPgRestore, restoreKey } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
+import { commandsRun, renderFailure, renderSuccess } from "./outcome";
 import { labelsFromPlan, ProgressTracker, progressFile } from "./progress";
 import { SshRunner } from "./ssh";
 import { renderSummary, summarize, summarizeAws, type Summary } from "./summary";
@@ -151,20 +152,20 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     abort.abort();
   };
   process.once("SIGINT", onSigint);
+  const started = Date.now();
   try {
     const res = await stack.up({ onEvent: (e) => tracker.onEvent(e), signal: abort.signal });
     const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
-    if (o.json) out.json({ ok: true, stack: o.stack, preview: previewDoc, outputs, progress: [...tracker.items.values()] });
-    else {
-      say(o, out, `Restore complete. Verify: ${JSON.stringify(outputs.verifyResults)}`);
-      say(o, out, `Tenant-admin notice: ${String(outputs.reportPath)}`);
-    }
+    const changes = (res.summary.resourceChanges ?? {}) as Record<string, number>;
+    const outcome = { stack: o.stack, seconds: (Date.now() - started) / 1000, changes, outputs };
+    if (o.json) out.json({ ok: true, stack: o.stack, commandsRun: commandsRun(changes), seconds: outcome.seconds, changes, preview: previewDoc, outputs, progress: [...tracker.items.values()] });
+    else say(o, out, renderSuccess(outcome));
     return EXIT.OK;
   } catch (e) {
     const failed = [...tracker.items.values()].filter((i) => i.state === "failed");
     const msg = interrupted
       ? `Interrupted. Nothing after the running step was started. Resume with: delphi-restore up --stack ${o.stack}`
-      : `The restore stopped at ${failed.map((f) => f.resource).join(", ") || "an unknown step"}: ${(e as Error).message.split("\n").slice(-3).join(" ")}\nFix the cause, then run: delphi-restore up --stack ${o.stack} (finished steps are not repeated).`;
+      : renderFailure(o.stack, failed, (e as Error).message);
     if (o.json) out.json({ ok: false, interrupted, failed, error: msg, progressFile: progressFile(o.stack) });
     else say(o, out, msg);
     return interrupted ? EXIT.INTERRUPTED : /lock/i.test(String(e)) ? EXIT.LOCKED : EXIT.FAILED;
@@ -177,8 +178,11 @@ export async function status(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
   const state = await loaded.stack.exportStack();
-  const resources: { urn: string; type: string }[] = (state.deployment?.resources ?? []) as { urn: string; type: string }[];
-  const created = new Set(resources.map((r) => r.urn.split("::").at(-1)));
+  const resources = (state.deployment?.resources ?? []) as { urn: string; type: string; outputs?: { triggers?: unknown[] } }[];
+  // Done means done for THIS restore: a command left in the state by an earlier restore (another
+  // dump, or the old side of a replacement that failed) carries another restore key.
+  const key = restoreKey(loaded.config);
+  const created = new Set(resources.filter((r) => r.outputs?.triggers?.[0] === key).map((r) => r.urn.split("::").at(-1)));
   let progress: { resource: string; state: string; error?: string }[] = [];
   try {
     progress = JSON.parse(readFileSync(progressFile(o.stack), "utf8")) as typeof progress;
@@ -189,7 +193,7 @@ export async function status(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const summary = summaryOf(o, loaded.config);
   const steps = (summary?.steps ?? []).map((s) => {
     const names = s.commands.map((c) => `${s.step}-${c.name}`);
-    const state = names.some((n) => failed.has(n) && !created.has(n)) ? "failed" : names.every((n) => created.has(n)) && names.length > 0 ? "done" : "pending";
+    const state = names.some((n) => failed.has(n) && !created.has(n)) ? "failed" : names.length > 0 && names.every((n) => created.has(n)) ? "done" : "pending";
     return { step: s.step, title: s.title, state, failed: names.filter((n) => failed.has(n) && !created.has(n)) };
   });
   const ran = resources.length > 0 || progress.length > 0;

@@ -30,7 +30,11 @@ export function urnName(urn: string): string {
 export type ProgressLabels = Map<string, { step: string; host: string }>;
 
 export function labelsFromPlan(steps: { step: string; title: string; commands: { host: string; name: string }[] }[]): ProgressLabels {
-  return new Map(steps.flatMap((s) => s.commands.map((c) => [`${s.step}-${c.name}`, { step: s.title, host: c.host }] as const)));
+  const labels: ProgressLabels = new Map(steps.flatMap((s) => s.commands.map((c) => [`${s.step}-${c.name}`, { step: s.title, host: c.host }] as const)));
+  // The report step also writes the notice on this machine (src/steps/report.ts).
+  const report = steps.find((s) => s.step === "report");
+  if (report) labels.set("report-write-notice", { step: report.title, host: "local" });
+  return labels;
 }
 
 /** Resources worth a progress line: host commands (either transport) and AWS resources. */
@@ -52,7 +56,7 @@ export class ProgressTracker {
 
   /** `Quiesce services  web` for a plan command, the resource name otherwise. */
   private label(item: StepProgress): string {
-    return item.step ? `${item.step.padEnd(28)} ${(item.host ?? "").padEnd(8)}` : item.resource;
+    return item.step ? `${item.step.padEnd(40)} ${(item.host ?? "").padEnd(8)}` : item.resource;
   }
 
   onEvent(e: EngineEvent): void {

@@ -1,42 +1,24 @@
 // The operator's command as a user types it (`bin/delphi-restore ...`), against a real sandbox in
-// a temp project folder, with the real Pulumi engine built by scripts/setup.sh. The engine runs
-// this project's program for real; where it needs the command provider, which cannot be built on
-// this machine (docs/toolchain.md), the test asserts the driver stops with exit code 4, names the
-// missing plugin, and that nothing changed on any host or in the database.
+// a temp project folder, with the real Pulumi engine built by scripts/setup.sh: preflight, preview
+// (which changes nothing), the confirmation, bad input, bookkeeping. The restore itself through
+// the engine is test/e2e/restore-engine.test.ts. With transport pulumi-command on a machine
+// without the command provider, the driver stops with exit code 4 and changes nothing.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hostDown, hostUp, setActiveCalls, type StartResult } from "../../src/sandbox";
 import { footprint, useTempSandbox } from "./support/sandbox";
+import { allText, cliIn, ROOT } from "./support/cli";
 
-const ROOT = resolve(__dirname, "..", "..");
-const BIN = join(ROOT, "bin", "delphi-restore");
 const toolchain = JSON.parse(readFileSync(join(ROOT, ".tools", "toolchain.json"), "utf8")) as { commandProvider: { source?: string; missing?: string } };
-const providerMissing = !toolchain.commandProvider.source;
+const commandProviderMissing = !toolchain.commandProvider.source;
 
 let dir: string;
 let info: StartResult;
 let secrets: { sshPrivateKey: string; adminPassword: string };
 
-function cli(args: string[]) {
-  return execa(BIN, args, {
-    reject: false,
-    cwd: dir,
-    stdin: "ignore",
-    env: { DELPHI_RESTORE_PROJECT_DIR: dir, PATH: `${join(ROOT, ".tools", "bin")}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}` },
-  });
-}
-
-/** Every file under a folder, as text (state, logs, reports), for the secrets scan. */
-function allText(folder: string): string {
-  if (!existsSync(folder)) return "";
-  return readdirSync(folder, { recursive: true, encoding: "utf8" })
-    .map((f) => join(folder, f))
-    .filter((f) => statSync(f).isFile())
-    .map((f) => readFileSync(f, "utf8"))
-    .join("\n");
-}
+const cli = (args: string[]) => cliIn(dir, args);
 
 const sandbox = useTempSandbox("driver");
 
@@ -93,7 +75,7 @@ describe("delphi-restore preflight: live calls", () => {
 });
 
 describe("delphi-restore preview / up with the real engine", () => {
-  it("preview prints the blast radius (every host, service and step), says what it cannot run, and changes nothing", async () => {
+  it("preview prints the blast radius (every host, service and step), then the engine's own preview, and changes nothing", async () => {
     const before = await footprint(dir, info);
     const r = await cli(["preview", "--stack", "sandbox"]);
     const out = r.stdout + r.stderr;
@@ -102,12 +84,8 @@ describe("delphi-restore preview / up with the real engine", () => {
     }
     for (const title of ["Pre-restore snapshot", "Quiesce", "Restore database", "Reconcile", "Resume", "Verify", "Tenant-admin report"]) expect(out).toContain(title);
     expect(out).toContain("pg_restore --clean --if-exists --no-owner --exit-on-error");
-    if (providerMissing) {
-      expect(r.exitCode).toBe(4);
-      expect(out).toContain("command provider");
-    } else {
-      expect(r.exitCode, out).toBe(0);
-    }
+    expect(r.exitCode, out).toBe(0);
+    expect(out).toMatch(/Resources:\s+\+ \d+ to create/);
     expect(await footprint(dir, info)).toEqual(before);
     expect(out).not.toContain(secrets.adminPassword);
   });
@@ -118,27 +96,31 @@ describe("delphi-restore preview / up with the real engine", () => {
     expect(doc.summary.order).toBe("beforeRestore");
     expect(doc.summary.stops.map((s) => s.host).sort()).toEqual(info.hosts.filter((h) => h.role !== "db").map((h) => h.name).sort());
     expect(doc.summary.steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "restore", "reconcile", "resume", "verify", "report"]);
-    if (providerMissing) expect([doc.ok, doc.stage]).toEqual([false, "toolchain"]);
+    expect(doc.ok).toBe(true);
   });
 
-  it.runIf(providerMissing)("up --yes refuses to start without the command provider (exit 4) and nothing runs", async () => {
+  it.runIf(commandProviderMissing)("transport pulumi-command without the command provider: up --yes stops with exit 4 after the summary, and nothing runs", async () => {
+    const good = readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8");
+    writeFileSync(join(dir, "Pulumi.viacommand.yaml"), good.replace("delphi-restore:transport: ssh", "delphi-restore:transport: pulumi-command"));
+    expect((await cli(["secrets", "--stack", "viacommand", "--file", info.secretsFile])).exitCode).toBe(0);
     const before = await footprint(dir, info);
-    const r = await cli(["up", "--stack", "sandbox", "--yes"]);
+    const r = await cli(["up", "--stack", "viacommand", "--yes"]);
     expect(r.exitCode).toBe(4);
     expect(r.stdout + r.stderr).toContain("command provider");
+    expect(r.stdout + r.stderr).toContain("delphi-restore:transport ssh");
     expect(await footprint(dir, info)).toEqual(before);
     // --json: exactly one object on stdout, carrying the preview's facts and why it stopped.
-    const j = await cli(["up", "--stack", "sandbox", "--yes", "--json"]);
+    const j = await cli(["up", "--stack", "viacommand", "--yes", "--json"]);
     expect(j.exitCode).toBe(4);
     const doc = JSON.parse(j.stdout) as { ok: boolean; stage: string; preview: { stage: string; error: string; summary: { order: string } } };
     expect([doc.ok, doc.stage, doc.preview.stage, doc.preview.summary.order]).toEqual([false, "preview", "toolchain", "beforeRestore"]);
-    expect(doc.preview.error).toContain("command provider");
   });
 
-  it("up without --yes and without a terminal declines (exit 3) or stops at the toolchain (exit 4), changing nothing", async () => {
+  it("up without --yes and without a terminal declines (exit 3), changing nothing", async () => {
     const before = await footprint(dir, info);
     const r = await cli(["up", "--stack", "sandbox"]);
-    expect(r.exitCode).toBe(providerMissing ? 4 : 3);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout + r.stderr).toContain("Not confirmed: nothing was changed");
     expect(await footprint(dir, info)).toEqual(before);
   });
 });

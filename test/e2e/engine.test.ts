@@ -1,8 +1,8 @@
 // The real Pulumi engine (the CLI scripts/setup.sh built from the Go module proxy) running this
-// project's program through the Automation API, against a real sandbox in a temp folder. The
-// command provider cannot be built here (docs/toolchain.md); these tests prove everything up to it:
-// engine, in-process language host, config and secrets, the step components and their order, and
-// that a missing provider or bad config stops the run before anything touches a host.
+// project's program through the Automation API, against a real sandbox in a temp folder: the
+// in-process language host, config and secrets, the step components and the host-command
+// resources (Pulumi's provider host for dynamic resources), and bad config stopping the run before
+// anything touches a host. The restore itself is test/e2e/restore-engine.test.ts.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -33,25 +33,24 @@ describe("the real engine", () => {
     expect(r.stdout.trim()).toBe(`v${pkg.dependencies["@pulumi/pulumi"]}`);
   });
 
-  it("runs the restore program: declares one component per runbook step, with secrets encrypted, and stops at the missing command provider before any host is touched", async () => {
+  it("previews the restore program: one component per runbook step, a host-command resource per planned command, secrets encrypted, nothing touched", async () => {
     const stack = await ws.openStack("sandbox");
     await stack.setConfig("delphi-restore:sshPrivateKey", { value: secrets.sshPrivateKey, secret: true });
     await stack.setConfig("delphi-restore:adminPassword", { value: secrets.adminPassword, secret: true });
     const before = await footprint(dir, info);
     const events: EngineEvent[] = [];
     let output = "";
-    const toolchain = JSON.parse(readFileSync(join(ROOT, ".tools", "toolchain.json"), "utf8")) as { commandProvider: { source?: string } };
-    const run = stack.preview({ onEvent: (e) => events.push(e), onOutput: (s) => (output += s) });
-    if (toolchain.commandProvider.source) {
-      await run;
-    } else {
-      await expect(run).rejects.toThrow(/no resource plugin 'pulumi-resource-command'/);
-    }
+    const res = await stack.preview({ onEvent: (e) => events.push(e), onOutput: (s) => (output += s) });
     // The engine received one component per runbook step (their dependsOn order is asserted
     // under setMocks in test/unit; registration events arrive in whatever order they resolve).
     const types = events.flatMap((e) => (e.resourcePreEvent ? [e.resourcePreEvent.metadata.type] : []));
     const steps = types.filter((t) => t.startsWith("delphi:restore:")).sort();
     expect(steps).toEqual(["PreRestoreSnapshot", "Quiesce", "Reconcile", "Report", "Restore", "Resume", "Verify"].map((t) => `delphi:restore:${t}`));
+    const commands = types.filter((t) => t === "pulumi-nodejs:dynamic/delphi-restore:HostCommand").length;
+    expect(commands).toBeGreaterThan(20);
+    expect(res.changeSummary.create).toBe(types.length);
+    // No provider plugin to download: the dynamic provider host ships with the SDK.
+    expect(output).not.toMatch(/no resource plugin|using pulumi-resource-pulumi-nodejs from \$PATH/);
     // A preview touches nothing: no compose operation on any host, the database unchanged.
     expect(await footprint(dir, info)).toEqual(before);
     // Secrets: encrypted in the stack file, absent from engine output and events.

@@ -11,13 +11,13 @@ import { dataLossWindow, parseLostRows, planPgRestore, restorePointFromName } fr
 import { renderReport } from "../../src/report";
 import { addMigration, readComposeLog, removeMigration, sandboxRestoreConfig, setActiveCalls, writePostBackupRows, type ComposeOp, type StartResult } from "../../src/sandbox";
 import { footprint, sql, useTempSandbox } from "./support/sandbox";
+import { CONSUMERS, expectRunbookOrder, lastVerbs as lastVerbsIn, opsSince as opsSinceIn } from "./support/runbook-order";
 
 let dir: string;
 let info: StartResult;
 let config: RestoreConfig;
 let secrets: { sshPrivateKey: string; adminPassword: string };
 let ssh: SshRunner;
-const CONSUMERS = ["web", "api", "voice", "ops", "media"];
 
 const sandbox = useTempSandbox("byhand");
 
@@ -30,9 +30,8 @@ beforeAll(async () => {
 afterAll(() => ssh?.close());
 
 const restore = (c: RestoreConfig = config) => runByHand(c, planPgRestore(c), ssh, secrets);
-const opsSince = (ts: string): ComposeOp[] => readComposeLog(dir).filter((op) => op.ts > ts && op.event === "start" && op.verb !== "logs" && op.verb !== "ps");
-/** The state each consumer host's last stop/up left it in. */
-const lastVerbs = (since: string) => CONSUMERS.map((h) => readComposeLog(dir, h).filter((op) => op.ts > since && (op.verb === "stop" || op.verb === "up")).at(-1)?.verb);
+const opsSince = (ts: string): ComposeOp[] => opsSinceIn(dir, ts);
+const lastVerbs = (since: string) => lastVerbsIn(dir, since);
 
 describe("a restore (runbook order: quiesce, then restore)", () => {
   let lost: Awaited<ReturnType<typeof writePostBackupRows>>;
@@ -49,8 +48,7 @@ describe("a restore (runbook order: quiesce, then restore)", () => {
     const ids = lost.rows.map((r) => `'${r.id}'`).join(",");
     expect(lost.rows.length).toBe(18);
     for (const table of ["conversations", "tools", "billing_records"]) {
-      const col = table === "tools" ? "name" : "id";
-      expect(await sql(info, `select count(*) from ${table} where ${col} in (${ids})`), table).toBe("0");
+      expect(await sql(info, `select count(*) from ${table} where id in (${ids})`), table).toBe("0");
     }
   });
 
@@ -104,25 +102,7 @@ describe("a restore (runbook order: quiesce, then restore)", () => {
   });
 
   it("ran in the runbook's order, as the hosts' own compose logs tell it", () => {
-    const ops = opsSince(started);
-    const idx = (pred: (op: ComposeOp) => boolean) => ops.findIndex(pred);
-    const lastIdx = (pred: (op: ComposeOp) => boolean) => ops.map(pred).lastIndexOf(true);
-    const snapshot = idx((op) => op.verb === "exec" && op.detail.startsWith("pg_dump"));
-    const stops = ops.map((op, i) => (op.verb === "stop" ? i : -1)).filter((i) => i >= 0);
-    const restoreAt = idx((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
-    // Reconcile starts TelWeb alone (`up -d voiceai-telweb`); resume starts each project (`up -d`).
-    const telweb = idx((op) => op.verb === "up" && op.detail === "up -d voiceai-telweb");
-    const ups = ops.map((op, i) => (op.verb === "up" && op.detail === "up -d" ? i : -1)).filter((i) => i >= 0);
-    const firstSpotCheck = idx((op) => op.verb === "exec" && op.detail.includes("conv_known_0001"));
-    expect(snapshot).toBeGreaterThanOrEqual(0);
-    expect(stops.length).toBe(CONSUMERS.length);
-    expect(Math.min(...stops)).toBeGreaterThan(snapshot);
-    expect(restoreAt).toBeGreaterThan(Math.max(...stops));
-    expect(telweb).toBeGreaterThan(restoreAt);
-    expect(ups.length).toBe(CONSUMERS.length);
-    expect(Math.min(...ups)).toBeGreaterThan(telweb);
-    expect(firstSpotCheck).toBeGreaterThan(Math.max(...ups));
-    expect(lastIdx((op) => op.verb === "stop")).toBeLessThan(restoreAt);
+    expectRunbookOrder(dir, started);
   });
 });
 

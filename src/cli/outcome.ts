@@ -1,0 +1,59 @@
+// Pure: what `up` prints when the update ends, readable in ten seconds: what ran, the snapshot,
+// the restore point and what was lost, the verify checks, the notice; or where it stopped and why.
+import type { StepProgress } from "./progress";
+
+export interface Outcome {
+  stack: string;
+  seconds: number;
+  /** Resource operations by kind, from the engine (create, replace, same, ...). */
+  changes: Record<string, number>;
+  outputs: Record<string, unknown>;
+}
+
+/** How many host commands ran in this update (created or replaced). */
+export function commandsRun(changes: Record<string, number>): number {
+  return (changes.create ?? 0) + (changes.replace ?? 0) + (changes["create-replacement"] ?? 0);
+}
+
+export function renderSuccess(o: Outcome): string {
+  const out = o.outputs;
+  const ran = commandsRun(o.changes);
+  if (ran === 0)
+    return [
+      `Nothing to do on stack '${o.stack}': this restore already completed (${o.changes.same ?? 0} resources unchanged); no command ran.`,
+      `A new restore needs a new dump, order or restore point in Pulumi.${o.stack}.yaml.`,
+    ].join("\n");
+  const window = out.dataLossWindow as { from: string; to: string } | undefined;
+  const verify = Object.keys((out.verifyResults as Record<string, string> | undefined) ?? {});
+  const lost = out.lostRows;
+  const rows: [string, string][] = [
+    ["pre-restore snapshot", String(out.preRestoreSnapshot ?? "-")],
+    ["restore point", String(out.restorePoint ?? "-")],
+    ["data lost", window ? `writes from ${window.from} to ${window.to}${typeof lost === "number" ? ` (${lost} rows counted)` : ""}` : "-"],
+    ["verify", verify.length ? `${verify.length} checks passed: ${verify.join(", ")}` : "no checks configured"],
+    ["tenant-admin notice", `${String(out.reportPath ?? "-")}  (again: delphi-restore report --stack ${o.stack})`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [`Restore on stack '${o.stack}' complete in ${o.seconds.toFixed(1)}s; ${ran} commands ran.`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join("\n");
+}
+
+/** Where the update stopped: the step, the host, the command and the error, and how to go on. */
+export function renderFailure(stack: string, failed: StepProgress[], engineMessage: string): string {
+  const lines: string[] = [];
+  if (failed.length === 0) lines.push(`The update failed before any host command failed: ${lastLines(engineMessage, 6)}`);
+  for (const f of failed) {
+    lines.push(`The restore stopped at step "${f.step ?? f.resource}" on host ${f.host ?? "?"} (${f.resource}):`);
+    lines.push(...lastLines(f.error ?? engineMessage, 10).split("\n").map((l) => `  ${l}`));
+  }
+  lines.push(`Nothing after this step ran. Fix the cause, then run: delphi-restore up --stack ${stack} (finished steps are not repeated; \`delphi-restore status --stack ${stack}\` shows where it stands).`);
+  return lines.join("\n");
+}
+
+function lastLines(text: string, n: number): string {
+  return text
+    .split("\n")
+    .map((l) => l.replace(/^\s*error:\s*/, "").trimEnd())
+    .filter((l) => l.trim() && !/^\s*Duration:/.test(l))
+    .slice(-n)
+    .join("\n");
+}
