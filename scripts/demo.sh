@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # `npm run demo`: set-up, a fresh local sandbox deployment, tenant writes after the nightly dump
-# (the data a restore loses), then the operator's commands: preflight, preview, up, report.
-# Where the engine cannot run remote commands on this machine (docs/toolchain.md), the restore
-# itself is performed by the same planned commands over plain SSH, and says so.
+# (the data a restore loses), then the operator's commands: preflight, preview, up (the restore,
+# through the Pulumi engine), status, report, and a second up that has nothing to do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -23,21 +22,17 @@ run_ts scripts/demo-incident.ts
 banner "3. Preflight (read-only)"
 dr preflight --stack sandbox
 
-banner "4. Preview: the blast radius, then the engine"
-set +e
+banner "4. Preview: the blast radius, then the engine's own preview (changes nothing)"
 dr preview --stack sandbox
-code=$?
-set -e
-if [ "$code" = 0 ]; then
-  banner "5. The restore through the engine"
-  dr up --stack sandbox --yes
-  dr status --stack sandbox
-  dr report --stack sandbox
-elif [ "$code" = 4 ]; then
-  banner "5. The restore, by hand: the engine cannot run remote commands here (exit 4 above), so the"
-  printf '   same planned commands run over plain SSH, step by step (bench/by-hand.ts)\n\n'
-  run_ts scripts/demo-by-hand.ts
-else
-  exit "$code"
-fi
+
+banner "5. The restore through the Pulumi engine (every host command a resource, run over SSH)"
+dr up --stack sandbox --yes
+dr status --stack sandbox
+
+banner "6. The notice for tenant admins"
+dr report --stack sandbox
+
+banner "7. Up again: nothing changed, so no command runs"
+dr up --stack sandbox --yes | tail -n 3
+
 banner "Done. The sandbox is still up to look around; stop it with: bin/delphi-restore sandbox down"
