@@ -13,7 +13,7 @@ import { SshRunner } from "../src/cli/ssh";
 import type { RestoreConfig } from "../src/config";
 import { planPgRestore } from "../src/plan";
 import { readComposeLog, sandboxRestoreConfig, startSandbox, stopSandbox, type StartResult } from "../src/sandbox";
-import { tempProject } from "../test/e2e/support/sandbox";
+import { tempProject } from "../test/e2e/support/temp-project";
 import { runByHand } from "./by-hand";
 
 interface Sample {

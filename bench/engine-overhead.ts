@@ -11,7 +11,7 @@ import { COMPACT } from "../src/cli/table-style";
 import { SshRunner } from "../src/cli/ssh";
 import { planPgRestore } from "../src/plan";
 import { sandboxRestoreConfig, startSandbox, stopSandbox } from "../src/sandbox";
-import { tempProject } from "../test/e2e/support/sandbox";
+import { tempProject } from "../test/e2e/support/temp-project";
 import { runByHand } from "./by-hand";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;

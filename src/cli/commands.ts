@@ -8,8 +8,8 @@ import { ConfigError, type RestoreConfig } from "../config";
 import { planPgRestore, restoreKey } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
-import { commandsRun, renderFailure, renderSuccess } from "./outcome";
-import { labelsFromPlan, ProgressTracker, progressFile } from "./progress";
+import { renderFailure, renderSuccess } from "./outcome";
+import { commandsRun, labelsFromPlan, ProgressTracker, progressFile } from "./progress";
 import { SshRunner } from "./ssh";
 import { renderSummary, summarize, summarizeAws, type Summary } from "./summary";
 import { planAws } from "../mechanisms/aws-plan";
@@ -157,8 +157,8 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     const res = await stack.up({ onEvent: (e) => tracker.onEvent(e), signal: abort.signal });
     const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
     const changes = (res.summary.resourceChanges ?? {}) as Record<string, number>;
-    const outcome = { stack: o.stack, seconds: (Date.now() - started) / 1000, changes, outputs };
-    if (o.json) out.json({ ok: true, stack: o.stack, commandsRun: commandsRun(changes), seconds: outcome.seconds, changes, preview: previewDoc, outputs, progress: [...tracker.items.values()] });
+    const outcome = { stack: o.stack, seconds: (Date.now() - started) / 1000, changes, ran: commandsRun(tracker.items.values()), outputs };
+    if (o.json) out.json({ ok: true, stack: o.stack, commandsRun: outcome.ran, seconds: outcome.seconds, changes, preview: previewDoc, outputs, progress: [...tracker.items.values()] });
     else say(o, out, renderSuccess(outcome));
     return EXIT.OK;
   } catch (e) {

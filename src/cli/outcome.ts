@@ -7,17 +7,14 @@ export interface Outcome {
   seconds: number;
   /** Resource operations by kind, from the engine (create, replace, same, ...). */
   changes: Record<string, number>;
+  /** Host commands that ran (src/cli/progress.ts commandsRun). */
+  ran: number;
   outputs: Record<string, unknown>;
-}
-
-/** How many host commands ran in this update (created or replaced). */
-export function commandsRun(changes: Record<string, number>): number {
-  return (changes.create ?? 0) + (changes.replace ?? 0) + (changes["create-replacement"] ?? 0);
 }
 
 export function renderSuccess(o: Outcome): string {
   const out = o.outputs;
-  const ran = commandsRun(o.changes);
+  const ran = o.ran;
   if (ran === 0)
     return [
       `Nothing to do on stack '${o.stack}': this restore already completed (${o.changes.same ?? 0} resources unchanged); no command ran.`,

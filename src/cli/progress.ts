@@ -11,6 +11,8 @@ export interface StepProgress {
   step?: string;
   host?: string;
   type: string;
+  /** The engine's operation: create, create-replacement (a new restore), update, same. */
+  op: string;
   state: "running" | "done" | "failed";
   startedAt: string;
   seconds?: number;
@@ -42,6 +44,13 @@ export function isProgressType(type: string): boolean {
   return type.startsWith("command:") || type.startsWith("aws:") || type === "pulumi-nodejs:dynamic/delphi-restore:HostCommand";
 }
 
+const QUIET_OPS = new Set(["replace", "delete-replaced", "discard-replaced"]);
+
+/** Host commands that ran in this update (created, or created again for a new restore). */
+export function commandsRun(items: Iterable<StepProgress>): number {
+  return [...items].filter((i) => i.state === "done" && !i.type.startsWith("aws:") && (i.op === "create" || i.op === "create-replacement")).length;
+}
+
 export class ProgressTracker {
   readonly items = new Map<string, StepProgress>();
   private readonly started = new Map<string, number>();
@@ -63,16 +72,18 @@ export class ProgressTracker {
     const t = new Date().toISOString().slice(11, 19);
     if (e.resourcePreEvent) {
       const m = e.resourcePreEvent.metadata;
-      if (!isProgressType(m.type)) return;
+      // A replacement's bookkeeping steps (the logical `replace`, deleting the old side, which
+      // runs nothing for a host command) are not progress an operator needs to follow.
+      if (!isProgressType(m.type) || QUIET_OPS.has(m.op)) return;
       const name = urnName(m.urn);
       this.started.set(m.urn, Date.now());
-      const item: StepProgress = { resource: name, ...this.labels.get(name), type: m.type, state: "running", startedAt: new Date().toISOString() };
+      const item: StepProgress = { resource: name, ...this.labels.get(name), type: m.type, op: m.op, state: "running", startedAt: new Date().toISOString() };
       this.items.set(m.urn, item);
       if (m.op !== "same") this.print(`${t}  ..    ${this.label(item)}  started (${m.op})`);
     } else if (e.resOutputsEvent) {
       const m = e.resOutputsEvent.metadata;
       const item = this.items.get(m.urn);
-      if (!item) return;
+      if (!item || QUIET_OPS.has(m.op)) return;
       item.state = "done";
       item.seconds = (Date.now() - (this.started.get(m.urn) ?? Date.now())) / 1000;
       if (m.op !== "same") this.print(`${t}  ok    ${this.label(item)}  ${item.seconds.toFixed(1)}s`);

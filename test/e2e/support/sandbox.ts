@@ -1,17 +1,13 @@
 // Shared by the e2e tests: a sandbox in its own temp project folder, and a fingerprint of
 // everything a restore could change, to prove that a refused or previewed run changed nothing.
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll } from "vitest";
 import { readComposeLog, startSandbox, stopSandbox, type StartResult } from "../../../src/sandbox";
+import { tempProject } from "./temp-project";
 
-export function tempProject(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `delphi-${prefix}-e2e-`));
-  chmodSync(dir, 0o755); // the postgres OS user must reach the data dir inside it
-  return dir;
-}
+export { tempProject } from "./temp-project";
 
 /**
  * A sandbox in its own temp project folder for the calling test file: started before its tests,
