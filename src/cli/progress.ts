@@ -7,9 +7,10 @@ import { STATE_DIR } from "./workspace";
 
 export interface StepProgress {
   resource: string;
-  /** The runbook step's title and the host, when the resource is one of the plan's commands. */
+  /** The runbook step's title, the host and the command, when the resource is one of the plan's commands. */
   step?: string;
   host?: string;
+  command?: string;
   type: string;
   /** The engine's operation: create, create-replacement (a new restore), update, same. */
   op: string;
@@ -29,13 +30,13 @@ export function urnName(urn: string): string {
 }
 
 /** Resource name -> runbook step title and host, from the plan (`<step>-<command name>`). */
-export type ProgressLabels = Map<string, { step: string; host: string }>;
+export type ProgressLabels = Map<string, { step: string; host: string; command?: string }>;
 
 export function labelsFromPlan(steps: { step: string; title: string; commands: { host: string; name: string }[] }[]): ProgressLabels {
-  const labels: ProgressLabels = new Map(steps.flatMap((s) => s.commands.map((c) => [`${s.step}-${c.name}`, { step: s.title, host: c.host }] as const)));
+  const labels: ProgressLabels = new Map(steps.flatMap((s) => s.commands.map((c) => [`${s.step}-${c.name}`, { step: s.title, host: c.host, command: c.name }] as const)));
   // The report step also writes the notice on this machine (src/steps/report.ts).
   const report = steps.find((s) => s.step === "report");
-  if (report) labels.set("report-write-notice", { step: report.title, host: "local" });
+  if (report) labels.set("report-write-notice", { step: report.title, host: "local", command: "write-notice" });
   return labels;
 }
 
@@ -65,7 +66,7 @@ export class ProgressTracker {
 
   /** `Quiesce services  web` for a plan command, the resource name otherwise. */
   private label(item: StepProgress): string {
-    return item.step ? `${item.step.padEnd(40)} ${(item.host ?? "").padEnd(8)}` : item.resource;
+    return item.step ? `${item.step.padEnd(40)} ${(item.host ?? "").padEnd(6)} ${(item.command ?? "").padEnd(24)}` : item.resource;
   }
 
   onEvent(e: EngineEvent): void {

@@ -29,9 +29,9 @@ describe("ProgressTracker", () => {
     ]);
     const t = new progress.ProgressTracker("restore", (l) => lines.push(l), labels);
     for (const e of [pre("quiesce-web-web"), pre("quiesce-voice-voice"), done("quiesce-web-web"), diag("quiesce-voice-voice", "voice: 2 active calls; refusing to stop Voice\n"), failed("quiesce-voice-voice")]) t.onEvent(e);
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d {2}\.\. {4}Quiesce services +web +started \(create\)$/);
-    expect(lines[2]).toMatch(/ok {4}Quiesce services +web +\d+\.\ds$/);
-    expect(lines[3]).toMatch(/FAIL {2}Quiesce services +voice +after \d+\.\ds$/);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d {2}\.\. {4}Quiesce services +web +web-web +started \(create\)$/);
+    expect(lines[2]).toMatch(/ok {4}Quiesce services +web +web-web +\d+\.\ds$/);
+    expect(lines[3]).toMatch(/FAIL {2}Quiesce services +voice +voice-voice +after \d+\.\ds$/);
     const saved = JSON.parse(readFileSync(progress.progressFile("restore"), "utf8")) as { resource: string; state: string; host?: string; error?: string }[];
     expect(saved.map((s) => [s.resource, s.state, s.host])).toEqual([
       ["quiesce-web-web", "done", "web"],
