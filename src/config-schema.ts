@@ -19,8 +19,10 @@ export const SECRET_KEYS = ["sshPrivateKey", "adminPassword"] as const;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 // Postgres role and database names: stricter, lower case, so they never need SQL quoting.
 const PG_IDENT_RE = /^[a-z_][a-z0-9_]{0,62}$/;
-// An absolute path made of plain segments: no spaces, quotes, `$`, or `..` traversal.
-const ABS_PATH_RE = /^\/(?:[A-Za-z0-9_.@+-]+\/?)*$/;
+// An absolute path made of plain segments: no spaces, quotes, `$`, or `..` traversal. Each segment
+// starts with its slash, so matching is linear (the property test found `(?:x+\/?)*` backtracking
+// for minutes on a long value).
+const ABS_PATH_RE = /^(?:\/[A-Za-z0-9_.@+-]+)*\/?$/;
 const DUMP_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,200}\.dump$/;
 const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4_RE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

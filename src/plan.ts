@@ -199,8 +199,8 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
     commands: [{
       name: "pg-dump",
       host: d.host,
-      description: `pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container}, then pg_restore --list to prove it reads`,
-      render: fixed(sh.preRestoreSnapshot(db, d.backupDir)),
+      description: `read ${c.dump ?? "the newest *.dump"} through completely (refused before anything stops if it cannot be), then pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container} and pg_restore --list it`,
+      render: fixed(sh.preRestoreSnapshot(db, d.backupDir, dumpExpr)),
       needs: [],
     }, ...voiceCallsCheck(c)],
   };

@@ -58,15 +58,33 @@ export interface DbTarget {
 export const UTC_STAMP = `$(date -u +%Y%m%dT%H%M%SZ)`;
 
 /**
+ * The lines that read a dump through completely (every table's data, not only its table of
+ * contents: `pg_restore -f /dev/null`) and refuse it with its path and pg_restore's reason.
+ * `dumpExpr` is a shell word (a quoted path, or newestDumpExpr(...) resolved on the host).
+ */
+export function dumpReadsInFull(db: DbTarget, dumpExpr: string, refusal: string): string[] {
+  const exec = (cmd: string[]) => argv(["docker", "compose", "exec", "-T", db.container, ...cmd]);
+  return [
+    `d=${dumpExpr}`,
+    `[ -n "$d" ] || { echo 'no dump to restore: the backup folder has no *.dump besides pre-restore snapshots' >&2; exit 1; }`,
+    `if ! why=$(${exec(["pg_restore", "-f", "/dev/null"])} "$d" 2>&1 >/dev/null); then echo "dump $d cannot be read in full: $(printf '%s' "$why" | tail -n 3 | tr '\\n' ' ')- ${refusal}" >&2; exit 1; fi`,
+    `echo "dump-verified=$d"`,
+  ];
+}
+
+/**
  * pg_dump the live database to `<backupDir>/pre-restore-<UTC>.dump`, then prove the archive is
  * readable with `pg_restore --list`, and print the path as the last line. The timestamp is
  * taken on the host when the command runs, so the command text (and Pulumi's diff) is stable
  * across re-runs and an `up` after a failure never takes a second "pre-restore" snapshot.
+ * With `dumpToRestore`, the dump the restore will use is first read through completely: a dump
+ * that cannot be restored in full is refused before anything is written or stopped.
  */
-export function preRestoreSnapshot(db: DbTarget, backupDir: string): string {
+export function preRestoreSnapshot(db: DbTarget, backupDir: string, dumpToRestore?: string): string {
   const exec = (cmd: string[]) => argv(["docker", "compose", "exec", "-T", db.container, ...cmd]);
   return script([
     `cd ${quote(db.dir)}`,
+    ...(dumpToRestore ? dumpReadsInFull(db, dumpToRestore, "the restore is refused; nothing was stopped or changed") : []),
     `f=${quote(`${backupDir.replace(/\/+$/, "")}/pre-restore-`)}${UTC_STAMP}.dump`,
     // Paths are the container's: the file is written and read back inside it.
     `${exec(["pg_dump", "-Fc", "-U", db.user, "-d", db.name, "-f"])} "$f"`,

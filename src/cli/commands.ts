@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { createInterface } from "node:readline/promises";
-import type { Stack } from "@pulumi/pulumi/automation";
+import { ConcurrentUpdateError, type Stack } from "@pulumi/pulumi/automation";
 import { ConfigError, type RestoreConfig } from "../config";
 import { planPgRestore, restoreKey } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
@@ -84,7 +84,7 @@ async function preflightResults(config: RestoreConfig, key?: string): Promise<Ch
  */
 function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): Summary {
   if (config.mechanism !== "pg-restore") return summarizeAws(o.stack, config, planAws(config));
-  const found = checks.find((c) => c.check === "dump readable" && c.ok)?.detail;
+  const found = checks.find((c) => c.check === "dump reads in full" && c.ok)?.detail;
   const c = !config.dump && found ? { ...config, dump: basename(found) } : config;
   const s = summarize(o.stack, c, planPgRestore(c));
   if (c !== config) s.dump = `${found} (the newest now; the restore takes the newest when it runs)`;
@@ -168,7 +168,8 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
       : renderFailure(o.stack, failed, (e as Error).message);
     if (o.json) out.json({ ok: false, interrupted, failed, error: msg, progressFile: progressFile(o.stack) });
     else say(o, out, msg);
-    return interrupted ? EXIT.INTERRUPTED : /lock/i.test(String(e)) ? EXIT.LOCKED : EXIT.FAILED;
+    // Only the engine's own lock error: a command's stderr may well contain the word "lock".
+    return interrupted ? EXIT.INTERRUPTED : e instanceof ConcurrentUpdateError ? EXIT.LOCKED : EXIT.FAILED;
   } finally {
     process.off("SIGINT", onSigint);
   }

@@ -37,7 +37,7 @@ describe("delphi-restore preflight", () => {
     const human = await cli(["preflight", "--stack", "sandbox"]);
     expect(human.exitCode, human.stdout + human.stderr).toBe(0);
     for (const h of info.hosts) expect(human.stdout).toMatch(new RegExp(`PASS.*ssh.*${h.name}`));
-    expect(human.stdout).toContain("dump readable");
+    expect(human.stdout).toContain("dump reads in full");
     const json = await cli(["preflight", "--stack", "sandbox", "--json"]);
     const doc = JSON.parse(json.stdout) as { ok: boolean; checks: { check: string; host: string; ok: boolean }[] };
     expect(doc.ok).toBe(true);

@@ -9,7 +9,9 @@ import { basename, join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { readComposeLog, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
+import { layout, readComposeLog, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
+import { findBinaries } from "../../src/sandbox/binaries";
+import { superuserSql } from "../../src/sandbox/postgres";
 import { allText, cliIn, ROOT, TOOLS_PATH } from "./support/cli";
 import { CONSUMERS, expectRunbookOrder, lastVerbs } from "./support/runbook-order";
 import { footprint, sql, useTempSandbox } from "./support/sandbox";
@@ -156,21 +158,46 @@ describe("a dump that cannot be restored", () => {
     }
   });
 
-  it("a dump cut short (its table of contents reads) fails the update at the restore step; the snapshot exists; status names the step; nothing after it ran", async () => {
+  it("a dump cut short (its table of contents still lists) is read through before anything stops, and refused with its path and the reason", async () => {
     const cut = "delphi-20991230T000000Z.dump";
     const whole = readFileSync(info.nightlyDump);
     writeFileSync(join(info.backupDir, cut), whole.subarray(0, Math.floor(whole.length * 0.9)));
+    setConfig({ dump: cut });
+    const before = changing();
+    const data = await footprint(dir, info);
+    try {
+      const r = await up();
+      expect(r.code).toBe(1);
+      const checks = (r.doc as unknown as { preview: { checks: { check: string; ok: boolean; detail: string }[] } }).preview.checks;
+      const read = checks.find((c) => c.check === "dump reads in full");
+      expect(read?.ok).toBe(false);
+      expect(read?.detail).toContain(`dump ${info.backupDir}/${cut} cannot be read in full: pg_restore: error: could not read from input file`);
+      expect(changing()).toBe(before);
+      expect(await footprint(dir, info)).toEqual(data);
+    } finally {
+      rmSync(join(info.backupDir, cut));
+    }
+  });
+
+  it("a dump that reads in full but cannot be restored (a grant to a role this server lacks) fails the update at the restore step; the snapshot exists; status names the step; nothing after it ran", async () => {
+    const bad = "delphi-20991229T000000Z.dump";
+    const L = layout(dir);
+    await superuserSql(L, findBinaries(), info.database.port, "create role delphi_ghost");
+    await sql(info, "grant select on conversations to delphi_ghost");
+    await execa(join(info.database.pgBin, "pg_dump"), ["-Fc", "-f", join(info.backupDir, bad), info.databaseUrl]);
+    await sql(info, "revoke select on conversations from delphi_ghost");
+    await superuserSql(L, findBinaries(), info.database.port, "drop role delphi_ghost");
     const snapshotsBefore = (await footprint(dir, info)).backups.filter((f) => f.startsWith("pre-restore-")).length;
     const since = new Date().toISOString();
-    setConfig({ dump: cut });
+    setConfig({ dump: bad });
     const r = await up();
-    rmSync(join(info.backupDir, cut));
+    rmSync(join(info.backupDir, bad));
     expect(r.code, r.text).toBe(1);
     expect(r.doc.ok).toBe(false);
     expect(r.doc.failed?.map((f) => [f.resource, f.step, f.host])).toEqual([["restore-pg-restore", "Restore database", "db"]]);
     expect(r.doc.error).toContain('The restore stopped at step "Restore database" on host db (restore-pg-restore)');
     expect(r.doc.error).toMatch(/restore-pg-restore failed on host db \(127\.0\.0\.1:\d+\) with exit code \d+/);
-    expect(r.doc.error).toContain("pg_restore");
+    expect(r.doc.error).toContain('role "delphi_ghost" does not exist');
     expect((await footprint(dir, info)).backups.filter((f) => f.startsWith("pre-restore-")).length).toBe(snapshotsBefore + 1);
     expect(lastVerbs(dir, since)).toEqual(CONSUMERS.map(() => "stop"));
     expect(readComposeLog(dir).some((op) => op.ts > since && op.verb === "up")).toBe(false);

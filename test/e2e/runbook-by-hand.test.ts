@@ -112,11 +112,11 @@ describe("failures stop the runbook where they happen", () => {
     since = new Date().toISOString();
   });
 
-  it("a corrupt dump: the restore step fails clearly, the snapshot exists, services stay stopped, the data is untouched; a re-run with a good dump completes", async () => {
+  it("a corrupt dump: refused at the snapshot step, which reads it through first; nothing stopped, nothing written; a re-run with a good dump completes", async () => {
     const corrupt = join(info.backupDir, "delphi-20991231T000000Z.dump"); // the newest by name and time
     writeFileSync(corrupt, "this is not a pg_dump archive\n");
     const before = await sql(info, "select count(*) from conversations");
-    const snapshotsBefore = new Set((await footprint(dir, info)).backups.filter((f) => f.startsWith("pre-restore-")));
+    const backupsBefore = (await footprint(dir, info)).backups;
     let failure: unknown;
     try {
       await restore();
@@ -124,14 +124,13 @@ describe("failures stop the runbook where they happen", () => {
       failure = e;
     }
     expect(failure).toBeInstanceOf(StepFailed);
-    expect((failure as StepFailed).step).toBe("restore");
+    expect((failure as StepFailed).step).toBe("snapshot");
     expect((failure as StepFailed).host).toBe("db");
-    expect((failure as Error).message).toContain("is not a readable pg_dump archive (missing or corrupt); nothing was restored");
-    const snapshots = (await footprint(dir, info)).backups.filter((f) => f.startsWith("pre-restore-") && !snapshotsBefore.has(f));
-    expect(snapshots.length).toBe(1);
-    expect(lastVerbs(since)).toEqual(CONSUMERS.map(() => "stop"));
+    expect((failure as Error).message).toContain(`dump ${corrupt} cannot be read in full`);
+    expect((failure as Error).message).toContain("the restore is refused; nothing was stopped or changed");
+    expect((await footprint(dir, info)).backups).toEqual(backupsBefore);
+    expect(readComposeLog(dir).filter((op) => op.ts > since && op.verb === "stop")).toEqual([]);
     expect(await sql(info, "select count(*) from conversations")).toBe(before);
-    expect(opsSince(since).some((op) => op.verb === "up")).toBe(false);
 
     rmSync(corrupt);
     const again = await restore();

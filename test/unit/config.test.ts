@@ -48,6 +48,8 @@ const BAD: [string, RawConfig, string, string | RegExp][] = [
   ["host key of an unknown type", withValue("hosts.web.hostKey", "ssh-dss AAAAB3NzaC1kc3MAAACBAPrivate0000"), `${NS}:hosts.web.hostKey`, "must be a public SSH host key"],
   ["unknown transport", withValue("transport", "telnet"), `${NS}:transport`, "must be one of ssh, pulumi-command"],
   ["relative services root", withValue("hosts.web.servicesRoot", "opt/services"), `${NS}:hosts.web.servicesRoot`, /absolute/],
+  // Found by the property test: the old path pattern backtracked for minutes on such a value.
+  ["very long services root with a bad character", withValue("hosts.web.servicesRoot", `/${"a".repeat(20_000)}$`), `${NS}:hosts.web.servicesRoot`, /absolute/],
   ["services root with ..", withValue("hosts.web.servicesRoot", "/opt/../etc"), `${NS}:hosts.web.servicesRoot`, /\.\./],
   ["service with a command", withValue("hosts.api.services", ["api;reboot"]), `${NS}:hosts.api.services[0]`, "must be a plain compose project name"],
   ["service with a newline", withValue("hosts.api.services", ["api\nreboot"]), `${NS}:hosts.api.services[0]`, "must be a plain compose project name"],

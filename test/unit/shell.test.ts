@@ -29,8 +29,8 @@ let work: string;
 let log: string;
 
 /** Runs a command line in a real sh with the recording `docker` first on PATH. */
-function run(command: string, stdin = ""): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync("/bin/sh", ["-c", command], { cwd: work, input: stdin, encoding: "utf8", env: { ...process.env, PATH: `${join(work, "bin")}:${process.env.PATH}`, DOCKER_LOG: log } });
+function run(command: string, stdin = "", env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync("/bin/sh", ["-c", command], { cwd: work, input: stdin, encoding: "utf8", env: { ...process.env, PATH: `${join(work, "bin")}:${process.env.PATH}`, DOCKER_LOG: log, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -45,7 +45,12 @@ beforeAll(() => {
   log = join(work, "docker.log");
   mkdirSync(join(work, "bin"));
   // Records its argv NUL-separated, one call per record; prints 0 so guards and checks go on.
-  writeFileSync(join(work, "bin", "docker"), `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >> "$DOCKER_LOG"\nprintf '\\001\\n' >> "$DOCKER_LOG"\necho 0\n`);
+  // With DOCKER_FAIL set, a call that has that argument fails the way a cut-short dump does.
+  writeFileSync(
+    join(work, "bin", "docker"),
+    `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >> "$DOCKER_LOG"\nprintf '\\001\\n' >> "$DOCKER_LOG"\n` +
+      `for a in "$@"; do [ -n "$DOCKER_FAIL" ] && [ "$a" = "$DOCKER_FAIL" ] && { echo 'pg_restore: error: could not read from input file: end of file' >&2; exit 1; }; done\necho 0\n`,
+  );
   chmodSync(join(work, "bin", "docker"), 0o755);
 });
 
@@ -109,6 +114,12 @@ describe("builders: hostile values reach docker as single words and never run", 
     expect(calls[1]?.slice(0, 6)).toEqual(["compose", "exec", "-T", word, "pg_restore", "--list"]);
     expect(snap.stdout.trim().split("\n").at(-1)).toMatch(/^snapshot=\/backups\/pre-restore-\d{8}T\d{6}Z\.dump$/);
     reset();
+    // With the dump to restore: it is read through completely first (every table's data).
+    const checked = run(sh.preRestoreSnapshot(db, "/backups", sh.quote(`/backups/${word}.dump`)));
+    expect(checked.status, checked.stderr).toBe(0);
+    expect(dockerCalls()[0]).toEqual(["compose", "exec", "-T", word, "pg_restore", "-f", "/dev/null", `/backups/${word}.dump`]);
+    expect(dockerCalls()[1]?.slice(4, 6)).toEqual(["pg_dump", "-Fc"]);
+    reset();
     expect(run(sh.pgRestore(db, sh.quote(`/backups/${word}.dump`), { jobs: 4 })).status).toBe(0);
     expect(dockerCalls()[1]).toEqual(["compose", "exec", "-T", word, "pg_restore", "--clean", "--if-exists", "--no-owner", "--exit-on-error", "--jobs=4", "-U", word, "-d", word, `/backups/${word}.dump`]);
     reset();
@@ -121,6 +132,15 @@ describe("builders: hostile values reach docker as single words and never run", 
 
 describe("builders: the runbook's flags and behaviour", () => {
   const db: sh.DbTarget = { dir: "/opt/services/postgres", container: "voiceai-postgres", user: "delphi", name: "delphi" };
+
+  it("a dump that cannot be read in full is refused with its path and pg_restore's reason, before pg_dump writes anything", () => {
+    reset();
+    const r = run(sh.preRestoreSnapshot({ ...db, dir: work }, "/backups", sh.quote("/backups/cut.dump")), "", { DOCKER_FAIL: "/dev/null" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("dump /backups/cut.dump cannot be read in full: pg_restore: error: could not read from input file: end of file");
+    expect(r.stderr).toContain("the restore is refused; nothing was stopped or changed");
+    expect(dockerCalls().map((c) => c[4])).toEqual(["pg_restore"]);
+  });
 
   it("pg_restore uses the runbook flags, --jobs only above 1, and a restored-into database when asked", () => {
     expect(sh.pgRestore(db, "/b/x.dump", { jobs: 1 })).not.toContain("--jobs");
