@@ -87,6 +87,9 @@ export function registerRestoreCommands(program: Command): void {
   define("signoff", "after verification: snapshot and release the old database (AWS; see docs/aws.md)")
     .option("-y, --yes", "do not ask for confirmation (scripts)")
     .action(action("signoff", (o) => commands.phase(o, "signoff")));
+  define("recover", "after a killed update: show what was in flight, then clear its stale lock and unfinished operations")
+    .option("-y, --yes", "do not ask for confirmation (scripts)")
+    .action(action("recover", (o) => commands.recover(o)));
   define("secrets", "import the SSH private key and admin password from a JSON file as encrypted stack config")
     .requiredOption("-f, --file <path>", 'JSON file with "sshPrivateKey" and/or "adminPassword" (e.g. .sandbox/secrets.json)')
     .action(action("secrets", (o) => importSecrets(o)));
