@@ -5,17 +5,10 @@ import * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Transport } from "../config";
 import { HostCommand } from "./host-command";
+import type { HostTarget } from "./ssh-exec";
 
-export interface HostConnection {
-  /** The host's name in config. */
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  local: boolean;
-  /** The pinned public host key (`<type> <base64>`). */
-  hostKey?: string;
-}
+/** A host as the steps see it: the same shape the OpenSSH call takes (./ssh-exec.ts). */
+export type HostConnection = HostTarget;
 
 export interface CommandSpec {
   transport: Transport;
