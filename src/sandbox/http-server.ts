@@ -1,6 +1,6 @@
 // Entry point of the detached HTTP process: `node ... http-server.ts <config.json>`. It writes
 // its ports to the sandbox once it listens (the parent waits for that file) and exits on TERM.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync, renameSync } from "node:fs";
 import { layout } from "./layout";
 import { serveEndpoints, type HttpConfig } from "./http-endpoints";
 
@@ -8,7 +8,9 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(readFileSync(process.argv[2], "utf8")) as HttpConfig;
   const L = layout(cfg.projectDir);
   const { ports, close } = await serveEndpoints(cfg);
-  writeFileSync(L.http.ports, JSON.stringify(ports));
+  // Written whole, then renamed: the parent polls for this file and must never read it half-written.
+  writeFileSync(`${L.http.ports}.tmp`, JSON.stringify(ports));
+  renameSync(`${L.http.ports}.tmp`, L.http.ports);
   const stop = () => void close().finally(() => process.exit(0));
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);

@@ -83,6 +83,17 @@ describe("a hard kill mid-update", () => {
     // Wait until the engine has started the slow command, then kill the whole tree.
     const progress = join(dir, ".state", "sandbox.progress.json");
     await until(() => existsSync(progress) && readFileSync(progress, "utf8").includes('"verify-test-call"'), "the test call to start");
+    // ...and until the engine has recorded it as in flight in its checkpoint (written as it goes).
+    const checkpoint = join(dir, ".state", "backend", ".pulumi", "stacks", "delphi-restore", "sandbox.json");
+    const inFlight = () => {
+      try {
+        const doc = JSON.parse(readFileSync(checkpoint, "utf8")) as { checkpoint?: { latest?: { pending_operations?: { resource: { urn: string } }[] } } };
+        return (doc.checkpoint?.latest?.pending_operations ?? []).some((p) => p.resource.urn.endsWith("::verify-test-call"));
+      } catch {
+        return false; // being rewritten
+      }
+    };
+    await until(inFlight, "the engine to record the test call as in flight");
     // The driver's process group, and the engine (the lock's holder, which the Automation API
     // starts in a group of its own) with its provider host: as if the machine had died.
     const enginePid = (JSON.parse(readFileSync(join(lockDir(), lockFiles()[0] as string), "utf8")) as { pid: number }).pid;
