@@ -23,11 +23,16 @@ async function newRestore(): Promise<{ code: number | undefined; doc: UpDoc; sin
   round++;
   const set = await cli(["secrets", "--stack", "sandbox", "--file", info.secretsFile]);
   expect(set.exitCode).toBe(0);
-  await execa(join(__dirname, "..", "..", ".tools", "bin", "pulumi"), ["config", "set", "--stack", "sandbox", "delphi-restore:restorePoint", `2026-01-0${round}T00:00:00Z`], {
+  await configSet("delphi-restore:restorePoint", `2026-01-0${round}T00:00:00Z`);
+  return resume();
+}
+
+/** `pulumi config set --path` on the sandbox stack, as an operator would type it. */
+async function configSet(key: string, value: string): Promise<void> {
+  await execa(join(__dirname, "..", "..", ".tools", "bin", "pulumi"), ["config", "set", "--stack", "sandbox", "--path", key, value], {
     cwd: dir,
     env: { PULUMI_BACKEND_URL: `file://${join(dir, ".state", "backend")}`, PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, ".state", "passphrase"), PULUMI_SKIP_UPDATE_CHECK: "true" },
   });
-  return resume();
 }
 
 async function resume(): Promise<{ code: number | undefined; doc: UpDoc; since: string }> {
@@ -102,5 +107,19 @@ describe("faults through the engine", () => {
     const ops = readComposeLog(dir).filter((op) => op.ts > again.since && op.event === "start");
     expect(ops.filter((op) => op.verb === "stop" || (op.verb === "exec" && /^pg_(dump|restore --clean)/.test(op.detail)))).toEqual([]);
     expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "up"));
+  });
+
+  it("a verify check fails: the update stops at verify naming the check and the host; services run; with the check fixed, up finishes with the report", async () => {
+    // A spot check whose expected value is wrong, as an operator might mistype it.
+    await configSet("delphi-restore:verify.spotChecks[0].expect", "2");
+    const r = await newRestore();
+    expect(r.code).toBe(1);
+    expect(r.doc.failed?.map((f) => [f.step, f.host, f.resource])).toEqual([["Verify", "db", "verify-sql-known-conversation"]]);
+    expect(r.doc.error).toContain("verify known-conversation failed: expected 2, got '1'");
+    expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "up"));
+    await configSet("delphi-restore:verify.spotChecks[0].expect", "1");
+    const again = await resume();
+    expect(again.code, again.doc.error).toBe(0);
+    expect(again.doc.commandsRun).toBe(3); // the fixed check, the lost-rows count and the notice
   });
 });
