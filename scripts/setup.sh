@@ -21,6 +21,25 @@ info() { printf '    %s\n' "$*"; }
 die() { printf '\nsetup: FAILED: %s\n' "$*" >&2; exit 1; }
 elapsed() { printf '%ss' "$((SECONDS - $1))"; }
 
+# Build a Go package from one of toolchain/'s wrapper modules into the per-user cache, once: a lock
+# per binary keeps two set-ups (two checkouts, CI) from building it at the same time, and the binary
+# appears only when whole (built to .tmp, then moved). The version is stamped as upstream does.
+go_build_cached() { # cached-binary module-dir -mod-flag version package what
+  local cached=$1 dir=$2 modflag=$3 version=$4 pkg=$5 what=$6 t=$SECONDS
+  command -v go >/dev/null 2>&1 || die "Go is needed to build $what from the Go module proxy"
+  mkdir -p "$(dirname "$cached")"
+  exec 9>"$(dirname "$cached").lock"
+  flock 9
+  if [ ! -x "$cached" ]; then
+    (cd "$dir" && GOTOOLCHAIN=local GOFLAGS="-mod=$modflag" go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
+      -o "$cached.tmp" "$pkg") || die "building $what failed (see the go output above)"
+    mv "$cached.tmp" "$cached"
+  fi
+  flock -u 9
+  info "built in $(elapsed "$t")"
+}
+
 # ---------------------------------------------------------------- Debian packages
 step "Debian packages (postgresql, openssh-server, openssh-client)"
 missing_debs=()
@@ -82,24 +101,10 @@ if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "v$P
 else
   cached="$CACHE/pulumi-v$PULUMI_VERSION/pulumi"
   if [ ! -x "$cached" ]; then
-    command -v go >/dev/null 2>&1 || die "Go is needed to build the Pulumi CLI from the Go module proxy"
     grep -q "github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION\$" toolchain/pulumi/go.mod \
       || die "toolchain/pulumi/go.mod does not pin pkg/v3 v$PULUMI_VERSION (package.json's @pulumi/pulumi)"
     info "building from the Go module proxy (first time only; ~6-10 min on 2 cores)"
-    t=$SECONDS
-    mkdir -p "$(dirname "$cached")"
-    # One build at a time per cache, even when two checkouts set up at once.
-    exec 9>"$CACHE/pulumi-v$PULUMI_VERSION.lock"
-    flock 9
-    if [ ! -x "$cached" ]; then
-      (cd toolchain/pulumi && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath \
-        -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-        -o "$cached.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) \
-        || die "building the Pulumi CLI v$PULUMI_VERSION failed (see the go output above)"
-      mv "$cached.tmp" "$cached"
-    fi
-    flock -u 9
-    info "built in $(elapsed $t)"
+    go_build_cached "$cached" toolchain/pulumi mod "v$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "the Pulumi CLI v$PULUMI_VERSION"
   fi
   ln -sf "$cached" .tools/bin/pulumi
   cli_source="built from the Go module proxy, cached in $CACHE"
@@ -148,22 +153,9 @@ else
   [ -n "$LANGHOST_VERSION" ] || die "toolchain/language-nodejs/go.mod does not pin github.com/pulumi/pulumi/sdk/v3"
   cached="$CACHE/language-nodejs-$LANGHOST_VERSION/pulumi-language-nodejs"
   if [ ! -x "$cached" ]; then
-    command -v go >/dev/null 2>&1 || die "Go is needed to build the nodejs language host from the Go module proxy"
     info "building it from the Go module proxy: sdk/v3 $LANGHOST_VERSION (first time only; ~1 min)"
-    t=$SECONDS
-    mkdir -p "$(dirname "$cached")"
-    exec 8>"$CACHE/language-nodejs-$LANGHOST_VERSION.lock"
-    flock 8
-    if [ ! -x "$cached" ]; then
-      # -mod=readonly: go.sum is complete, so the build needs only the proxy and changes no file here.
-      (cd toolchain/language-nodejs && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -trimpath \
-        -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_VERSION" \
-        -o "$cached.tmp" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs) \
-        || die "building pulumi-language-nodejs $LANGHOST_VERSION failed (see the go output above)"
-      mv "$cached.tmp" "$cached"
-    fi
-    flock -u 8
-    info "built in $(elapsed $t)"
+    # -mod=readonly: go.sum is complete, so the build needs only the proxy and changes no file here.
+    go_build_cached "$cached" toolchain/language-nodejs readonly "$LANGHOST_VERSION" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "pulumi-language-nodejs $LANGHOST_VERSION"
   fi
   bundle_with_cli pulumi-language-nodejs "$cached"
   langhost="built from the Go module proxy (sdk/v3 $LANGHOST_VERSION), cached in $CACHE"
