@@ -82,7 +82,6 @@ async function main(): Promise<void> {
     process.stdout.write(`downtime ratio beforeSwitch / beforeRestore = ${(med("beforeSwitch", "downtimeMs") / med("beforeRestore", "downtimeMs")).toFixed(2)}\n`);
     process.stdout.write(`whole-restore ratio beforeSwitch / beforeRestore = ${(med("beforeSwitch", "totalMs") / med("beforeRestore", "totalMs")).toFixed(2)}\n`);
   } finally {
-    ssh.close();
     await stopSandbox(dir);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -57,6 +57,11 @@ export interface DbTarget {
 /** The shell expression for the pre-restore snapshot's UTC timestamp (yyyymmddThhmmssZ). */
 export const UTC_STAMP = `$(date -u +%Y%m%dT%H%M%SZ)`;
 
+/** `$d` set to the dump (a quoted path, or newestDumpExpr(...) resolved on the host); none is an error. */
+function dumpVariable(dumpExpr: string): string[] {
+  return [`d=${dumpExpr}`, `[ -n "$d" ] || { echo 'no dump to restore: the backup folder has no *.dump besides pre-restore snapshots' >&2; exit 1; }`];
+}
+
 /**
  * The lines that read a dump through completely (every table's data, not only its table of
  * contents: `pg_restore -f /dev/null`) and refuse it with its path and pg_restore's reason.
@@ -65,8 +70,7 @@ export const UTC_STAMP = `$(date -u +%Y%m%dT%H%M%SZ)`;
 export function dumpReadsInFull(db: DbTarget, dumpExpr: string, refusal: string): string[] {
   const exec = (cmd: string[]) => argv(["docker", "compose", "exec", "-T", db.container, ...cmd]);
   return [
-    `d=${dumpExpr}`,
-    `[ -n "$d" ] || { echo 'no dump to restore: the backup folder has no *.dump besides pre-restore snapshots' >&2; exit 1; }`,
+    ...dumpVariable(dumpExpr),
     `if ! why=$(${exec(["pg_restore", "-f", "/dev/null"])} "$d" 2>&1 >/dev/null); then echo "dump $d cannot be read in full: $(printf '%s' "$why" | tail -n 3 | tr '\\n' ' ')- ${refusal}" >&2; exit 1; fi`,
     `echo "dump-verified=$d"`,
   ];
@@ -126,8 +130,7 @@ export function pgRestore(db: DbTarget, dumpPath: string, opts: RestoreOptions):
     );
   }
   lines.push(
-    `d=${dumpPath}`,
-    `[ -n "$d" ] || { echo 'no dump to restore: the backup folder has no *.dump besides pre-restore snapshots' >&2; exit 1; }`,
+    ...dumpVariable(dumpPath),
     `echo "dump=$d"`,
     `${argv(["docker", "compose", "exec", "-T", db.container, "pg_restore", "--list"])} "$d" > /dev/null || { echo "dump $d is not a readable pg_dump archive (missing or corrupt); nothing was restored" >&2; exit 1; }`,
     `${argv(["docker", "compose", "exec", "-T", db.container, "pg_restore", ...flags, "-U", db.user, "-d", target])} "$d"`,

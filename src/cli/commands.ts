@@ -35,6 +35,13 @@ function say(o: Opts, out: Out, s: string): void {
   else process.stdout.write(`${s}\n`);
 }
 
+/** A command that cannot go on: the reason to the operator (stderr with --json) and, with --json, the one object. */
+function refuse(o: Opts, out: Out, code: ExitCode, message: string): ExitCode {
+  say(o, out, message);
+  if (o.json) out.json({ ok: false, stack: o.stack, error: message });
+  return code;
+}
+
 async function load(o: Opts, out: Out): Promise<{ stack: Stack; config: RestoreConfig; key?: string } | ExitCode> {
   try {
     // Validate the file first: bad config must not even create the stack in the backend.
@@ -71,12 +78,7 @@ export async function preflight(o: Opts, out: Out = stdoutOut): Promise<ExitCode
 }
 
 async function preflightResults(config: RestoreConfig, key?: string): Promise<CheckResult[]> {
-  const ssh = new SshRunner(key ?? "");
-  try {
-    return await runPreflight(config, ssh);
-  } finally {
-    ssh.close();
-  }
+  return runPreflight(config, new SshRunner(key));
 }
 
 /**
@@ -169,21 +171,16 @@ async function refuseIfLocked(o: Opts, out: Out): Promise<ExitCode | undefined> 
 export async function recover(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const locks = locksOf(o.stack);
   const live = locks.filter((l) => l.alive);
-  const refuse = (code: ExitCode, message: string): ExitCode => {
-    if (o.json) out.json({ ok: false, stack: o.stack, error: message });
-    else say(o, out, message);
-    return code;
-  };
-  if (live.length > 0) return refuse(EXIT.LOCKED, `Stack '${o.stack}' is locked by a running update: ${live.map(describeLock).join("; ")}. recover only clears what a killed update left behind; nothing was changed.`);
+  if (live.length > 0) return refuse(o, out, EXIT.LOCKED, `Stack '${o.stack}' is locked by a running update: ${live.map(describeLock).join("; ")}. recover only clears what a killed update left behind; nothing was changed.`);
   const stack = await openStack(o.stack);
   const pending = await pendingOperations(stack);
-  if (locks.length === 0 && pending.length === 0) return refuse(EXIT.OK, `Nothing to recover on stack '${o.stack}': no lock and no unfinished operation.`);
+  if (locks.length === 0 && pending.length === 0) return refuse(o, out, EXIT.OK, `Nothing to recover on stack '${o.stack}': no lock and no unfinished operation.`);
   const plan = [
     ...locks.map((l) => `remove the lock left by ${describeLock(l)}`),
     ...pending.map((p) => `forget the unfinished ${p.type.replace(/ing$/, "e")} of ${p.resource}: the next up runs it again`),
   ];
   if (!o.json) say(o, out, `recover will:\n${plan.map((l) => `  - ${l}`).join("\n")}\nCommands that run again: check on the hosts first whether they had finished (a stop or a restore is safe to repeat; the pre-restore snapshot is taken again).`);
-  if (!(await confirm(o))) return refuse(EXIT.DECLINED, "Not confirmed: nothing was changed. (Use --yes in scripts.)");
+  if (!(await confirm(o))) return refuse(o, out, EXIT.DECLINED, "Not confirmed: nothing was changed. (Use --yes in scripts.)");
   for (const l of locks) removeStaleLock(l);
   if (pending.length > 0) {
     const state = await stack.exportStack();
@@ -234,16 +231,17 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     return EXIT.OK;
   } catch (e) {
     const failed = [...tracker.items.values()].filter((i) => i.state === "failed");
-    const locks = e instanceof ConcurrentUpdateError ? locksOf(o.stack) : [];
+    // Only the engine's own lock error means locked: a command's stderr may well contain "lock".
+    const lockedOut = e instanceof ConcurrentUpdateError;
+    const locks = lockedOut ? locksOf(o.stack) : [];
     const msg = interrupted
       ? `Interrupted. Nothing after the running step was started. Resume with: delphi-restore up --stack ${o.stack}`
-      : e instanceof ConcurrentUpdateError
+      : lockedOut
         ? `Another update took stack '${o.stack}' first${locks.length ? `: ${locks.map(describeLock).join("; ")}` : ""}. Nothing was changed by this one.`
         : renderFailure(o.stack, failed, (e as Error).message);
     if (o.json) out.json({ ok: false, interrupted, failed, error: msg, progressFile: progressFile(o.stack) });
     else say(o, out, msg);
-    // Only the engine's own lock error: a command's stderr may well contain the word "lock".
-    return interrupted ? EXIT.INTERRUPTED : e instanceof ConcurrentUpdateError ? EXIT.LOCKED : EXIT.FAILED;
+    return interrupted ? EXIT.INTERRUPTED : lockedOut ? EXIT.LOCKED : EXIT.FAILED;
   } finally {
     process.off("SIGINT", onSigint);
   }
@@ -303,14 +301,9 @@ export async function phase(o: Opts, which: "rollback" | "signoff", out: Out = s
   }
   // Self-managed: rolling back is restoring the snapshot the last restore took (after a fresh
   // snapshot of the current state, like any restore); there is nothing to sign off.
-  const refuse = (code: ExitCode, message: string): ExitCode => {
-    say(o, out, message);
-    if (o.json) out.json({ ok: false, stack: o.stack, error: message });
-    return code;
-  };
-  if (which === "signoff") return refuse(EXIT.USAGE, "Nothing to sign off for a self-managed restore: the old data lives on in the pre-restore snapshot file, which this tool never deletes.");
+  if (which === "signoff") return refuse(o, out, EXIT.USAGE, "Nothing to sign off for a self-managed restore: the old data lives on in the pre-restore snapshot file, which this tool never deletes.");
   const snapshot = (await loaded.stack.outputs()).preRestoreSnapshot?.value as string | undefined;
-  if (!snapshot) return refuse(EXIT.FAILED, `No pre-restore snapshot is recorded for stack '${o.stack}': no restore has passed its snapshot step, so there is nothing to roll back to.`);
+  if (!snapshot) return refuse(o, out, EXIT.FAILED, `No pre-restore snapshot is recorded for stack '${o.stack}': no restore has passed its snapshot step, so there is nothing to roll back to.`);
   await loaded.stack.setConfig("delphi-restore:dump", { value: basename(snapshot) });
   say(o, out, `Rolling back: restoring ${snapshot} (taken before the last restore).`);
   return up(o, out);

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { HOST_COMMAND_TYPE } from "../resources/host-command";
 import { STATE_DIR } from "./workspace";
 
 export interface StepProgress {
@@ -42,7 +43,7 @@ export function labelsFromPlan(steps: { step: string; title: string; commands: {
 
 /** Resources worth a progress line: host commands (either transport) and AWS resources. */
 export function isProgressType(type: string): boolean {
-  return type.startsWith("command:") || type.startsWith("aws:") || type === "pulumi-nodejs:dynamic/delphi-restore:HostCommand";
+  return type.startsWith("command:") || type.startsWith("aws:") || type === HOST_COMMAND_TYPE;
 }
 
 const QUIET_OPS = new Set(["replace", "delete-replaced", "discard-replaced"]);

@@ -24,7 +24,4 @@ export class SshRunner {
       return { ok: false, stdout: "", stderr: (e as Error).message, exitCode: undefined, sshProblem: (e as Error).message };
     }
   }
-
-  /** Nothing to release: each call cleans up its own files (kept for the callers' try/finally). */
-  close(): void {}
 }

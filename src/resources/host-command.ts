@@ -57,6 +57,9 @@ interface Outputs {
 
 const DEFAULT_TIMEOUT_SECONDS = 6 * 3600;
 
+/** The engine's type token of this resource (`pulumi-nodejs:dynamic/<module>:<type>`). */
+export const HOST_COMMAND_TYPE = "pulumi-nodejs:dynamic/delphi-restore:HostCommand";
+
 /** The connection as stored in outputs: never the private key. */
 function publicConnection(c: HostCommandConnection): HostTarget {
   // No undefined values: the provider host's protobuf Struct conversion rejects them.

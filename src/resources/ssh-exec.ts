@@ -168,7 +168,7 @@ export function runOnHost(target: HostTarget, command: string, opts: ExecOptions
       cleanup();
       const text = (acc: Buffer[]) => Buffer.concat(acc).toString("utf8").slice(-KEEP_BYTES);
       resolve({
-        exitCode: code ?? (signal ? 128 + (require("node:os") as typeof import("node:os")).constants.signals[signal] : 1),
+        exitCode: code ?? (signal ? 128 + os.constants.signals[signal] : 1),
         stdout: text(out),
         stderr: text(err),
         startedAt,

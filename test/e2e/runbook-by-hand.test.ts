@@ -3,7 +3,7 @@
 // machine (docs/toolchain.md). It is not the engine: no state, no diff, no resume.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runByHand, StepFailed } from "../../bench/by-hand";
 import type { RestoreConfig } from "../../src/config";
 import { SshRunner } from "../../src/cli/ssh";
@@ -27,7 +27,6 @@ beforeAll(async () => {
   ssh = new SshRunner(secrets.sshPrivateKey);
 });
 
-afterAll(() => ssh?.close());
 
 const restore = (c: RestoreConfig = config) => runByHand(c, planPgRestore(c), ssh, secrets);
 const opsSince = (ts: string): ComposeOp[] => opsSinceIn(dir, ts);
