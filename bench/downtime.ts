@@ -12,8 +12,8 @@ import { COMPACT } from "../src/cli/table-style";
 import { SshRunner } from "../src/cli/ssh";
 import type { RestoreConfig } from "../src/config";
 import { planPgRestore } from "../src/plan";
-import { readComposeLog, sandboxRestoreConfig, startSandbox, stopSandbox, type StartResult } from "../src/sandbox";
-import { tempProject } from "../test/e2e/support/temp-project";
+import { readComposeLog, sandboxRestoreConfig, type StartResult } from "../src/sandbox";
+import { median, runBench, secs, withBenchSandbox } from "./support";
 import { runByHand } from "./by-hand";
 
 interface Sample {
@@ -45,16 +45,11 @@ function downtimeMs(projectDir: string, since: string): number {
   return Date.parse(lastUp) - Date.parse(firstStop);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const secs = (ms: number) => (ms / 1000).toFixed(2);
-
 async function main(): Promise<void> {
   const opts = new Command().option("--rows <n>", "conversations to add before the dump", "400000").option("--rounds <n>", "restores per order", "3").parse().opts<{ rows: string; rounds: string }>();
-  const dir = tempProject("bench");
-  const info = await startSandbox({ projectDir: dir, log: () => undefined });
-  const { config, secrets } = sandboxRestoreConfig(info);
-  const ssh = new SshRunner(secrets.sshPrivateKey);
-  try {
+  await withBenchSandbox("bench", async (dir, info) => {
+    const { config, secrets } = sandboxRestoreConfig(info);
+    const ssh = new SshRunner(secrets.sshPrivateKey);
     const dump = growAndDump(info, Number(opts.rows));
     const size = psql(info, "select pg_size_pretty(pg_database_size('delphi'))");
     process.stdout.write(`sandbox database: ${size} (${opts.rows} extra conversations), dump ${dump.split("/").at(-1)}\n`);
@@ -81,13 +76,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${t.toString()}\n`);
     process.stdout.write(`downtime ratio beforeSwitch / beforeRestore = ${(med("beforeSwitch", "downtimeMs") / med("beforeRestore", "downtimeMs")).toFixed(2)}\n`);
     process.stdout.write(`whole-restore ratio beforeSwitch / beforeRestore = ${(med("beforeSwitch", "totalMs") / med("beforeRestore", "totalMs")).toFixed(2)}\n`);
-  } finally {
-    await stopSandbox(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -4,43 +4,37 @@
 // drift on the machine hits both alike; every engine round is a new restore (another restore
 // point), so every command runs. Also measured: an `up` with nothing to do (the engine's fixed
 // cost). Run: npm run bench:engine [-- --rounds N]
-import { rmSync } from "node:fs";
 import Table from "cli-table3";
 import { Command } from "commander";
 import { COMPACT } from "../src/cli/table-style";
 import { SshRunner } from "../src/cli/ssh";
 import { planPgRestore } from "../src/plan";
-import { sandboxRestoreConfig, startSandbox, stopSandbox } from "../src/sandbox";
-import { tempProject } from "../test/e2e/support/temp-project";
+import { sandboxRestoreConfig } from "../src/sandbox";
+import { median, runBench, secs, withBenchSandbox } from "./support";
 import { runByHand } from "./by-hand";
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const secs = (ms: number) => (ms / 1000).toFixed(2);
 
 async function main(): Promise<void> {
   const opts = new Command().option("--rounds <n>", "restores per side", "3").parse().opts<{ rounds: string }>();
-  const dir = tempProject("bench-engine");
-  // The driver's modules read the project folder when they load: point them at the temp folder first.
-  process.env.DELPHI_RESTORE_PROJECT_DIR = dir;
-  const info = await startSandbox({ projectDir: dir, log: () => undefined });
-  const { config, secrets } = sandboxRestoreConfig(info);
-  const ws = await import("../src/cli/workspace");
-  const commands = await import("../src/cli/commands");
-  const stack = await ws.openStack("sandbox");
-  await stack.setConfig("delphi-restore:sshPrivateKey", { value: secrets.sshPrivateKey, secret: true });
-  await stack.setConfig("delphi-restore:adminPassword", { value: secrets.adminPassword, secret: true });
-  const ssh = new SshRunner(secrets.sshPrivateKey);
-  const plan = planPgRestore(config);
-  const planned = plan.steps.reduce((n, s) => n + s.commands.length, 0) + 1; // + the notice, written locally
-  const rows: { side: string; round: number; wholeMs: number; updateMs?: number; commands: number }[] = [];
-  const engineUp = async (): Promise<{ wholeMs: number; updateMs: number; commands: number }> => {
-    let doc: { ok?: boolean; seconds?: number; commandsRun?: number; error?: string } = {};
-    const t0 = performance.now();
-    const code = await commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: (d) => (doc = d as typeof doc) });
-    if (code !== 0) throw new Error(`delphi-restore up exited ${code}: ${JSON.stringify(doc).slice(0, 2000)}`);
-    return { wholeMs: performance.now() - t0, updateMs: (doc.seconds ?? NaN) * 1000, commands: doc.commandsRun ?? 0 };
-  };
-  try {
+  await withBenchSandbox("bench-engine", async (dir, info) => {
+    // The driver's modules read the project folder when they load: point them at the temp folder first.
+    process.env.DELPHI_RESTORE_PROJECT_DIR = dir;
+    const { config, secrets } = sandboxRestoreConfig(info);
+    const ws = await import("../src/cli/workspace");
+    const commands = await import("../src/cli/commands");
+    const stack = await ws.openStack("sandbox");
+    await stack.setConfig("delphi-restore:sshPrivateKey", { value: secrets.sshPrivateKey, secret: true });
+    await stack.setConfig("delphi-restore:adminPassword", { value: secrets.adminPassword, secret: true });
+    const ssh = new SshRunner(secrets.sshPrivateKey);
+    const plan = planPgRestore(config);
+    const planned = plan.steps.reduce((n, s) => n + s.commands.length, 0) + 1; // + the notice, written locally
+    const rows: { side: string; round: number; wholeMs: number; updateMs?: number; commands: number }[] = [];
+    const engineUp = async (): Promise<{ wholeMs: number; updateMs: number; commands: number }> => {
+      let doc: { ok?: boolean; seconds?: number; commandsRun?: number; error?: string } = {};
+      const t0 = performance.now();
+      const code = await commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: (d) => (doc = d as typeof doc) });
+      if (code !== 0) throw new Error(`delphi-restore up exited ${code}: ${JSON.stringify(doc).slice(0, 2000)}`);
+      return { wholeMs: performance.now() - t0, updateMs: (doc.seconds ?? NaN) * 1000, commands: doc.commandsRun ?? 0 };
+    };
     for (let round = 1; round <= Number(opts.rounds); round++) {
       let t0 = performance.now();
       await runByHand(config, plan, ssh, secrets);
@@ -65,13 +59,7 @@ async function main(): Promise<void> {
     process.stdout.write(`engine update alone / by hand = ${(update / hand).toFixed(2)}\n`);
     process.stdout.write(`engine fixed cost (an up with nothing to do, update part) = ${secs(noop.updateMs)} s\n`);
     process.stdout.write(`engine cost per command ((update - by hand - fixed) / ${planned} commands) = ${((update - hand - noop.updateMs) / planned).toFixed(0)} ms\n`);
-  } finally {
-    await stopSandbox(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exitCode = 1;
-});
+runBench(main);
