@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addMigration, clearFaults, injectFault, readComposeLog, removeMigration, type StartResult } from "../../src/sandbox";
-import { cliIn } from "./support/cli";
+import { cliIn, pulumiIn } from "./support/cli";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
 import { sql, useTempSandbox } from "./support/sandbox";
 
@@ -29,10 +29,8 @@ async function newRestore(): Promise<{ code: number | undefined; doc: UpDoc; sin
 
 /** `pulumi config set --path` on the sandbox stack, as an operator would type it. */
 async function configSet(key: string, value: string): Promise<void> {
-  await execa(join(__dirname, "..", "..", ".tools", "bin", "pulumi"), ["config", "set", "--stack", "sandbox", "--path", key, value], {
-    cwd: dir,
-    env: { PULUMI_BACKEND_URL: `file://${join(dir, ".state", "backend")}`, PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, ".state", "passphrase"), PULUMI_SKIP_UPDATE_CHECK: "true" },
-  });
+  const r = await pulumiIn(dir, ["config", "set", "--stack", "sandbox", "--path", key, value]);
+  expect(r.exitCode, String(r.stderr)).toBe(0);
 }
 
 async function resume(): Promise<{ code: number | undefined; doc: UpDoc; since: string }> {

@@ -12,7 +12,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { layout, readComposeLog, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
 import { findBinaries } from "../../src/sandbox/binaries";
 import { superuserSql } from "../../src/sandbox/postgres";
-import { allText, cliIn, ROOT, TOOLS_PATH } from "./support/cli";
+import { allText, cliIn, pulumiIn, ROOT } from "./support/cli";
 import { CONSUMERS, expectRunbookOrder, lastVerbs } from "./support/runbook-order";
 import { footprint, sql, useTempSandbox } from "./support/sandbox";
 
@@ -266,11 +266,7 @@ describe("secrets after full restores", () => {
   it("the SSH key, the admin password and the database password appear nowhere in plaintext", async () => {
     const dbPassword = decodeURIComponent(new URL(info.databaseUrl).password);
     const keyLines = secrets.sshPrivateKey.split("\n").filter((l) => l.length > 20 && !l.startsWith("-----"));
-    const exported = await execa(join(ROOT, ".tools", "bin", "pulumi"), ["stack", "export", "--stack", "sandbox"], {
-      cwd: dir,
-      reject: false,
-      env: { PATH: TOOLS_PATH, PULUMI_BACKEND_URL: `file://${join(dir, ".state", "backend")}`, PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, ".state", "passphrase"), PULUMI_SKIP_UPDATE_CHECK: "true" },
-    });
+    const exported = await pulumiIn(dir, ["stack", "export", "--stack", "sandbox"]);
     const texts = {
       "exported state (serialised provider included)": String(exported.stdout),
       "state folder (backend, run log, progress)": allText(join(dir, ".state")),
@@ -289,21 +285,8 @@ describe("secrets after full restores", () => {
 });
 
 describe("pulumi typed by hand, and destroy", () => {
-  // `. .tools/env.sh` in this project folder: the same backend and passphrase as the driver.
-  const pulumi = (args: string[]) =>
-    execa(join(ROOT, ".tools", "bin", "pulumi"), [...args, "--stack", "sandbox", "--non-interactive", "--config-file", join(dir, "Pulumi.sandbox.yaml")], {
-      cwd: ROOT,
-      reject: false,
-      stdin: "ignore",
-      env: {
-        PATH: TOOLS_PATH,
-        DELPHI_RESTORE_PROJECT_DIR: dir,
-        PULUMI_BACKEND_URL: `file://${join(dir, ".state", "backend")}`,
-        PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, ".state", "passphrase"),
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      },
-    });
+  // Typed in the checkout (Pulumi.yaml's `main` is index.ts) against this project folder's stack.
+  const pulumi = (args: string[]) => pulumiIn(dir, [...args, "--stack", "sandbox", "--non-interactive", "--config-file", join(dir, "Pulumi.sandbox.yaml")], { cwd: ROOT });
 
   it("pulumi preview and pulumi up (a new restore) run the same program through the nodejs language host", async () => {
     // The last restore was beforeSwitch: this is a new restore (order beforeRestore), run by hand.

@@ -14,6 +14,26 @@ export function cliIn(dir: string, args: string[]) {
   return execa(BIN, args, { reject: false, cwd: dir, stdin: "ignore", env: { DELPHI_RESTORE_PROJECT_DIR: dir, PATH: TOOLS_PATH } });
 }
 
+/**
+ * The `pulumi` CLI as a user runs it after `. .tools/env.sh` for a project folder: the project's
+ * CLI and Node first, and the same backend and passphrase the driver uses there.
+ */
+export function pulumiIn(dir: string, args: string[], opts: { cwd?: string } = {}) {
+  return execa(join(ROOT, ".tools", "bin", "pulumi"), args, {
+    cwd: opts.cwd ?? dir,
+    reject: false,
+    stdin: "ignore",
+    env: {
+      PATH: TOOLS_PATH,
+      DELPHI_RESTORE_PROJECT_DIR: dir,
+      PULUMI_BACKEND_URL: `file://${join(dir, ".state", "backend")}`,
+      PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, ".state", "passphrase"),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    },
+  });
+}
+
 /** Every file under a folder, as text (state, logs, reports), for the secrets scans. */
 export function allText(folder: string): string {
   if (!existsSync(folder)) return "";
