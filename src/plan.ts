@@ -4,12 +4,13 @@
 import { type RestoreConfig, consumerHosts } from "./config";
 import * as sh from "./shell";
 
-export const STEP_ORDER = ["snapshot", "quiesce", "restore", "repoint", "reconcile", "resume", "verify", "report"] as const;
+export const STEP_ORDER = ["snapshot", "quiesce", "confirm", "restore", "repoint", "reconcile", "resume", "verify", "report"] as const;
 export type StepName = (typeof STEP_ORDER)[number];
 
 export const STEP_TITLES: Record<StepName, string> = {
   snapshot: "Pre-restore snapshot",
   quiesce: "Quiesce services",
+  confirm: "Confirm services still stopped",
   restore: "Restore database",
   repoint: "Repoint services",
   reconcile: "Reconcile schema (TelWeb migrate deploy)",
@@ -129,6 +130,22 @@ export function voiceCallsCheck(c: RestoreConfig): HostCommand[] {
     }));
 }
 
+/**
+ * Right before the destructive step, every consumer project is still stopped: a host that
+ * rebooted after quiesce would have its services writing to a database being replaced. What runs
+ * again is stopped again and the update fails, naming the host: the operator learns of it, and the
+ * re-run finds everything stopped and goes on.
+ */
+export function confirmStoppedCommands(c: RestoreConfig): HostCommand[] {
+  return serviceStops(c).map(({ host, service, dir }) => ({
+    name: `${host}-${service}`,
+    host,
+    description: `docker compose ps in ${dir}: still stopped since quiesce (anything running again is stopped and the update fails before the restore)`,
+    render: fixed(sh.confirmStopped(dir, host)),
+    needs: [],
+  }));
+}
+
 export function resumeCommands(c: RestoreConfig): HostCommand[] {
   return serviceStops(c).map(({ host, service, dir }) => ({
     name: `${host}-${service}`,
@@ -216,6 +233,7 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
     }],
   };
   const quiesce: StepPlan = { step: "quiesce", title: STEP_TITLES.quiesce, commands: quiesceCommands(c) };
+  const confirm: StepPlan = { step: "confirm", title: STEP_TITLES.confirm, commands: confirmStoppedCommands(c) };
   const repoint: StepPlan | undefined = beforeSwitch && keptOld
     ? {
         step: "repoint",
@@ -243,7 +261,7 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
   };
   const steps: StepPlan[] = [
     snapshot,
-    ...(beforeSwitch ? [restore, quiesce] : [quiesce, restore]),
+    ...(beforeSwitch ? [restore, quiesce, confirm] : [quiesce, confirm, restore]),
     ...(repoint ? [repoint] : []),
     { step: "reconcile", title: STEP_TITLES.reconcile, commands: [reconcileCommand(c)] },
     { step: "resume", title: STEP_TITLES.resume, commands: resumeCommands(c) },

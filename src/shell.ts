@@ -38,6 +38,19 @@ export function composeStop(dir: string, services: string[] = []): string {
   return inDir(dir, argv(["docker", "compose", "stop", ...services]));
 }
 
+/**
+ * Nothing of the project runs again since quiesce (a host that rebooted brings `restart: always`
+ * services back): if anything does, stop it again and fail, naming it, before the restore starts.
+ */
+export function confirmStopped(dir: string, host: string): string {
+  return script([
+    `cd ${quote(dir)}`,
+    `running=$(docker compose ps --status running --services | tr '\\n' ' ')`,
+    `if [ -n "$running" ]; then docker compose stop >/dev/null 2>&1 || true; echo ${quote(`on host ${host} in ${dir}, running again since quiesce: `)}"$running"${quote("(the host rebooted, or someone started it). Stopped it again; the restore did not start. Find out why, then run up again.")} >&2; exit 1; fi`,
+    `echo still-stopped`,
+  ]);
+}
+
 export function composeUp(dir: string, services: string[] = []): string {
   return inDir(dir, argv(["docker", "compose", "up", "-d", ...services]));
 }
@@ -90,9 +103,16 @@ export function preRestoreSnapshot(db: DbTarget, backupDir: string, dumpToRestor
     `cd ${quote(db.dir)}`,
     ...(dumpToRestore ? dumpReadsInFull(db, dumpToRestore, "the restore is refused; nothing was stopped or changed") : []),
     `f=${quote(`${backupDir.replace(/\/+$/, "")}/pre-restore-`)}${UTC_STAMP}.dump`,
+    // Written under a temporary name and renamed once read back: a snapshot cut short (a full
+    // disk, a killed pg_dump) never carries the name a rollback or an operator would trust.
+    `p="$f.partial"`,
+    `drop_partial() { ${exec(["rm", "-f"])} "$p" >/dev/null 2>&1 || true; }`,
+    "trap drop_partial EXIT",
     // Paths are the container's: the file is written and read back inside it.
-    `${exec(["pg_dump", "-Fc", "-U", db.user, "-d", db.name, "-f"])} "$f"`,
-    `${exec(["pg_restore", "--list"])} "$f" > /dev/null || { echo "pre-restore snapshot $f is not readable" >&2; exit 1; }`,
+    `${exec(["pg_dump", "-Fc", "-U", db.user, "-d", db.name, "-f"])} "$p" || { echo "pre-restore snapshot $f could not be written (pg_dump failed above); nothing was stopped or changed" >&2; exit 1; }`,
+    `${exec(["pg_restore", "--list"])} "$p" > /dev/null || { echo "pre-restore snapshot $f is not readable; nothing was stopped or changed" >&2; exit 1; }`,
+    `${exec(["mv"])} "$p" "$f"`,
+    "trap - EXIT",
     `echo "snapshot=$f"`,
   ]);
 }

@@ -8,8 +8,8 @@ import { ConfigError, type RestoreConfig } from "../config";
 import { planPgRestore, restoreKey } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
-import { renderFailure, renderSuccess } from "./outcome";
-import { commandsRun, labelsFromPlan, ProgressTracker, progressFile } from "./progress";
+import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
+import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, type StepProgress } from "./progress";
 import { SshRunner } from "./ssh";
 import { renderSummary, summarize, summarizeAws, type Summary } from "./summary";
 import { planAws } from "../mechanisms/aws-plan";
@@ -211,11 +211,13 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const summary = (previewDoc as { summary?: Summary } | undefined)?.summary ?? summaryOf(o, (await readStackConfig(stack)).config);
   const tracker = new ProgressTracker(o.stack, (l) => say(o, out, l), labelsFromPlan(summary?.steps ?? []));
   let interrupted = false;
+  let inFlight: StepProgress[] = [];
   // Ctrl-C: SIGINT to the engine, which stops starting new operations and lets running ones
   // finish (`stack.cancel()` would be the backend's hard cancel, unsafe mid-operation).
   const abort = new AbortController();
   const onSigint = () => {
     interrupted = true;
+    inFlight = [...tracker.items.values()].filter((i) => i.state === "running" && i.op !== "same");
     say(o, out, "Interrupt: cancelling the update after the running commands finish...");
     abort.abort();
   };
@@ -225,8 +227,9 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     const res = await stack.up({ onEvent: (e) => tracker.onEvent(e), signal: abort.signal });
     const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
     const changes = (res.summary.resourceChanges ?? {}) as Record<string, number>;
-    const outcome = { stack: o.stack, seconds: (Date.now() - started) / 1000, changes, ran: commandsRun(tracker.items.values()), outputs };
-    if (o.json) out.json({ ok: true, stack: o.stack, commandsRun: outcome.ran, seconds: outcome.seconds, changes, preview: previewDoc, outputs, progress: [...tracker.items.values()] });
+    const resumed = resumedFrom([...tracker.items.values()]);
+    const outcome = { stack: o.stack, seconds: (Date.now() - started) / 1000, changes, ran: commandsRun(tracker.items.values()), outputs, resumed };
+    if (o.json) out.json({ ok: true, stack: o.stack, commandsRun: outcome.ran, seconds: outcome.seconds, resumed, changes, preview: previewDoc, outputs, progress: [...tracker.items.values()] });
     else say(o, out, renderSuccess(outcome));
     return EXIT.OK;
   } catch (e) {
@@ -235,11 +238,11 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     const lockedOut = e instanceof ConcurrentUpdateError;
     const locks = lockedOut ? locksOf(o.stack) : [];
     const msg = interrupted
-      ? `Interrupted. Nothing after the running step was started. Resume with: delphi-restore up --stack ${o.stack}`
+      ? renderInterrupt(o.stack, inFlight)
       : lockedOut
         ? `Another update took stack '${o.stack}' first${locks.length ? `: ${locks.map(describeLock).join("; ")}` : ""}. Nothing was changed by this one.`
         : renderFailure(o.stack, failed, (e as Error).message);
-    if (o.json) out.json({ ok: false, interrupted, failed, error: msg, progressFile: progressFile(o.stack) });
+    if (o.json) out.json({ ok: false, interrupted, ...(interrupted ? { inFlight } : {}), failed, error: msg, progressFile: progressFile(o.stack) });
     else say(o, out, msg);
     return interrupted ? EXIT.INTERRUPTED : lockedOut ? EXIT.LOCKED : EXIT.FAILED;
   } finally {

@@ -10,6 +10,38 @@ export interface Outcome {
   /** Host commands that ran (src/cli/progress.ts commandsRun). */
   ran: number;
   outputs: Record<string, unknown>;
+  /** Set when this update went on from an earlier one that stopped (resumedFrom). */
+  resumed?: Resumed;
+}
+
+/** What a re-run of the same restore kept and where it went on. */
+export interface Resumed {
+  /** Host commands an earlier update of this restore had finished, not run again. */
+  kept: number;
+  /** Their steps, in plan order. */
+  keptSteps: string[];
+  /** The first step this update ran a command of. */
+  from?: string;
+}
+
+const isCommand = (i: StepProgress) => !i.type.startsWith("aws:");
+
+/** An update that kept some commands (op `same`) and ran others went on from an earlier one. */
+export function resumedFrom(items: StepProgress[]): Resumed | undefined {
+  const kept = items.filter((i) => isCommand(i) && i.op === "same" && i.state === "done");
+  const ran = items.filter((i) => isCommand(i) && i.op !== "same");
+  if (kept.length === 0 || ran.length === 0) return undefined;
+  const keptSteps = [...new Set(kept.map((i) => i.step ?? i.resource))];
+  return { kept: kept.length, keptSteps, from: ran[0]?.step ?? ran[0]?.resource };
+}
+
+/** Where a Ctrl-C stopped the update: what was in flight then, and how each ended. */
+export function renderInterrupt(stack: string, inFlight: StepProgress[]): string {
+  const where = [...new Set(inFlight.map((i) => i.step ?? i.resource))];
+  const lines = [where.length ? `Interrupted during ${where.map((w) => `"${w}"`).join(", ")}. The commands in flight were let finish; nothing after them was started:` : "Interrupted before any host command started; nothing ran."];
+  for (const i of inFlight) lines.push(`  ${i.resource} on host ${i.host ?? "?"}: ${i.state === "done" ? "finished" : i.state === "failed" ? `failed${i.error ? `: ${lastLines(i.error, 1)}` : ""}` : "did not report its end"}`);
+  lines.push(`Resume with: delphi-restore up --stack ${stack} (finished commands are not repeated).`);
+  return lines.join("\n");
 }
 
 export function renderSuccess(o: Outcome): string {
@@ -30,6 +62,7 @@ export function renderSuccess(o: Outcome): string {
     ["verify", verify.length ? `${verify.length} checks passed: ${verify.join(", ")}` : "no checks configured"],
     ["tenant-admin notice", `${String(out.reportPath ?? "-")}  (again: delphi-restore report --stack ${o.stack})`],
   ];
+  if (o.resumed) rows.unshift(["resumed", `from "${o.resumed.from ?? "?"}": ${o.resumed.kept} commands an earlier update finished were kept (${o.resumed.keptSteps.join(", ")})`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return [`Restore on stack '${o.stack}' complete in ${o.seconds.toFixed(1)}s; ${ran} commands ran.`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join("\n");
 }

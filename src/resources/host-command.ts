@@ -5,6 +5,7 @@
 //
 // - create: run the command; a non-zero exit fails the resource with the host, the command's
 //   name, the exit code and the last lines of stderr (and nothing is recorded, so `up` retries it).
+//   A re-run never overlaps an earlier run still going on the host (ssh-exec.ts oneAtATime).
 // - diff: a changed `create` or `triggers` replaces the resource, so the command runs again; a
 //   changed connection (a new port, a new key) is an in-place update that runs nothing.
 // - delete runs nothing: `pulumi destroy` never stops a service or touches data.
@@ -12,7 +13,7 @@
 // The provider object is serialised into the state (`__provider`): it captures only functions of
 // ./ssh-exec.ts (self-contained) and no secret. The private key and stdin arrive as secret inputs.
 import * as pulumi from "@pulumi/pulumi";
-import { explainSshFailure, runOnHost, type HostTarget } from "./ssh-exec";
+import { explainSshFailure, oneAtATime, runOnHost, STILL_RUNNING_EXIT, type HostTarget } from "./ssh-exec";
 
 export interface HostCommandConnection extends HostTarget {
   /** The SSH private key; pass a secret Output. */
@@ -85,9 +86,11 @@ export const hostCommandProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
     const c = inputs.connection;
     const timeout = inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-    const r = await runOnHost(c, inputs.create, { privateKey: c.privateKey, stdin: inputs.stdin, timeoutSeconds: timeout });
+    const r = await runOnHost(c, oneAtATime(inputs.label, inputs.create, timeout), { privateKey: c.privateKey, stdin: inputs.stdin, timeoutSeconds: timeout });
     if (r.exitCode !== 0) {
-      const why = explainSshFailure(c, r.exitCode, r.stderr);
+      const why =
+        explainSshFailure(c, r.exitCode, r.stderr) ??
+        (r.exitCode === STILL_RUNNING_EXIT ? `${inputs.label} did not run on host ${c.name}: an earlier run of it was still running there after ${timeout}s (see it with ps on the host); nothing was run` : undefined);
       const tail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-8).join("\n");
       throw new Error(
         why ??

@@ -99,6 +99,27 @@ export function explainSshFailure(target: HostTarget, exitCode: number, stderr: 
   return undefined;
 }
 
+/** Exit code of oneAtATime when an earlier run still held the command's lock after the wait. */
+export const STILL_RUNNING_EXIT = 197;
+
+/**
+ * The command wrapped so that the same command never runs twice at once on a host. An SSH
+ * connection that drops (or a client-side timeout) ends the client, not the command: it runs on
+ * on the host. A re-run of that command then waits (flock on a lock file named for it) until the
+ * earlier one ended, instead of running beside it: two pg_restore --clean at once would corrupt
+ * the restore. The command gets the lock through its own process tree only (flock -o): a service
+ * it starts in the background does not keep the lock.
+ */
+export function oneAtATime(label: string, command: string, waitSeconds: number): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
+  const lock = `/tmp/delphi-restore.${label.replace(/[^A-Za-z0-9_.-]/g, "_")}.lock`;
+  return [
+    `command -v flock >/dev/null 2>&1 || { echo ${q("flock is not installed on this host (Debian/Ubuntu: util-linux): it keeps a re-run from overlapping a command that is still running; nothing was run")} >&2; exit 127; }`,
+    `flock -n ${q(lock)} true || echo ${q(`waiting: an earlier run of ${label} is still running on this host (its SSH connection dropped or it timed out); this run starts when it ends`)} >&2`,
+    `exec flock -o${waitSeconds > 0 ? ` -w ${waitSeconds}` : ""} -E ${STILL_RUNNING_EXIT} ${q(lock)} sh -c ${q(command)}`,
+  ].join("\n");
+}
+
 /** Run one command on a host; resolves with its exit code and output (it never rejects on a non-zero exit). */
 export function runOnHost(target: HostTarget, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
   const { spawn } = require("node:child_process") as typeof import("node:child_process");

@@ -1,9 +1,11 @@
-// Fault injection for e2e tests of the restore: a compose verb that fails, a host whose SSH
-// server is down, a migration that breaks. Each has its undo.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+// Fault injection for e2e tests of the restore: a compose verb that fails or waits, a host whose
+// SSH server is down, refuses the key, drops connections or reboots, a migration that breaks.
+// Each has its undo.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findBinaries } from "./binaries";
 import { layout, SANDBOX_HOSTS } from "./layout";
+import { cmdline, descendants, readPid } from "./processes";
 import { restartSshHost, stopSshHost } from "./ssh-hosts";
 import { readState } from "./state";
 
@@ -61,4 +63,83 @@ export function addMigration(projectDir: string, name: string, sql: string): str
 
 export function removeMigration(projectDir: string, name: string): void {
   rmSync(join(layout(projectDir).migrationsDir, `${name}.sql`), { force: true });
+}
+
+/**
+ * Hold an operation of the compose stand-in on `host` (same names as injectFault): when it is
+ * called, it waits before running until released. With waitUntilHeld, a test acts at a known
+ * moment of a restore (a command in flight), with no sleeps.
+ */
+export function holdAt(projectDir: string, host: string, name: string): void {
+  if (!/^[a-z]+(\.[A-Za-z0-9_.-]+)?$/.test(name)) throw new Error(`bad hold name '${name}': use <verb>, <verb>.<service> or exec.<program>`);
+  const dir = layout(projectDir).host(host).holds;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), "");
+}
+
+/** Resolves once an operation waits at the hold (with the waiting stand-in's pid). */
+export async function waitUntilHeld(projectDir: string, host: string, name: string, timeoutMs = 120_000): Promise<number> {
+  const file = join(layout(projectDir).host(host).holds, `${name}.waiting`);
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (existsSync(file)) {
+      const pid = Number(readFileSync(file, "utf8").trim());
+      if (pid > 0) return pid;
+    }
+    if (Date.now() > end) throw new Error(`nothing reached the hold ${host}/${name} within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Let a held operation go on (and later ones pass). */
+export function release(projectDir: string, host: string, name: string): void {
+  rmSync(join(layout(projectDir).host(host).holds, name), { force: true });
+}
+
+/**
+ * Drop every SSH connection to `host` at once, as a network failure would: its sshd's session
+ * processes are killed (the listener stays, so the host answers again right away). The commands
+ * those sessions ran are not signalled: on a real host they run on after a drop, too.
+ */
+export function dropConnections(projectDir: string, host: string): number {
+  const listener = readPid(layout(projectDir).host(host).sshdPid);
+  if (listener === undefined) throw new Error(`host ${host} has no running sshd`);
+  const sessions = descendants(listener).filter((pid) => cmdline(pid).startsWith("sshd"));
+  for (const pid of sessions) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  return sessions.length;
+}
+
+/** The host stops accepting the sandbox's client key (as with a key rotated on one side only). */
+export function revokeClientKey(projectDir: string, host: string): void {
+  const file = layout(projectDir).host(host).authorizedKeys;
+  renameSync(file, `${file}.revoked`);
+  writeFileSync(file, "", { mode: 0o600 });
+}
+
+export function restoreClientKey(projectDir: string, host: string): void {
+  const file = layout(projectDir).host(host).authorizedKeys;
+  renameSync(`${file}.revoked`, file);
+}
+
+/**
+ * A reboot of `host`: sshd goes away and comes back, and every service of the host's compose
+ * projects is running again (what `restart: always` does at boot), whatever a restore had stopped.
+ */
+export async function rebootHost(projectDir: string, host: string): Promise<void> {
+  const L = layout(projectDir);
+  await hostDown(projectDir, host);
+  const root = L.host(host).servicesRoot;
+  const stamp = new Date().toISOString().slice(0, 23) + "Z";
+  for (const project of readdirSync(root)) {
+    const states = join(root, project, ".compose", "state");
+    if (!existsSync(states)) continue;
+    for (const svc of readdirSync(states)) writeFileSync(join(states, svc), `running ${stamp} 0\n`);
+  }
+  await hostUp(projectDir, host);
 }

@@ -21,7 +21,7 @@ export { ADMIN_EMAIL, SANDBOX_HOSTS, layout } from "./layout";
 export { sandboxRestoreConfig } from "./stack-config";
 export type { SandboxHost, SandboxInfo } from "./state";
 export { readComposeLog, parseComposeLog, type ComposeOp } from "./compose-log";
-export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration } from "./faults";
+export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration, holdAt, waitUntilHeld, release, dropConnections, revokeClientKey, restoreClientKey, rebootHost } from "./faults";
 export { setActiveCalls } from "./active-calls";
 export { writePostBackupRows, TENANTS, type PostBackupRows, type PostBackupRow } from "./post-backup";
 export { MissingProgramError } from "./binaries";

@@ -41,6 +41,7 @@ export function layout(projectDir: string) {
       projectDir: join(servicesRoot, spec.project),
       composeLog: join(hdir, "compose.log"),
       faults: join(hdir, "faults"),
+      holds: join(hdir, "holds"),
       sshdConfig: join(hdir, "sshd_config"),
       hostKey: join(hdir, "ssh_host_ed25519_key"),
       authorizedKeys: join(hdir, "authorized_keys"),

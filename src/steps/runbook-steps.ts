@@ -20,6 +20,8 @@ export function stepClass(token: string): StepClass {
 export const PreRestoreSnapshot = stepClass("PreRestoreSnapshot");
 /** docker compose stop on every consumer host, hosts in parallel; Voice guarded by its active-calls check. */
 export const Quiesce = stepClass("Quiesce");
+/** Right before the restore: every consumer project still stopped (a rebooted host is caught). */
+export const ConfirmStopped = stepClass("ConfirmStopped");
 /** pg_restore --clean --if-exists --no-owner --exit-on-error of the chosen archive. */
 export const Restore = stepClass("Restore");
 /** Make the services' database name resolve to the restored database. */
@@ -35,6 +37,7 @@ export const Verify = stepClass("Verify");
 export const STEP_CLASSES: Record<Exclude<StepName, "report">, StepClass> = {
   snapshot: PreRestoreSnapshot,
   quiesce: Quiesce,
+  confirm: ConfirmStopped,
   restore: Restore,
   repoint: Repoint,
   reconcile: Reconcile,

@@ -20,13 +20,23 @@ const plan = (top: Record<string, unknown> = {}) => planPgRestore(parseConfig(pg
 const CONSUMERS = ["web", "api", "voice", "ops", "media"];
 
 describe("step order", () => {
-  it("beforeRestore (the runbook's order): snapshot, quiesce, restore, reconcile, resume, verify, report", () => {
-    expect(plan().steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "restore", "reconcile", "resume", "verify", "report"]);
+  it("beforeRestore (the runbook's order): snapshot, quiesce, confirm still stopped, restore, reconcile, resume, verify, report", () => {
+    expect(plan().steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
+  });
+
+  it("right before the destructive step, every consumer project is checked still stopped, on its own host", () => {
+    for (const order of ["beforeRestore", "beforeSwitch"]) {
+      const steps = plan({ order }).steps.map((s) => s.step);
+      expect(steps.indexOf("confirm"), order).toBe(steps.indexOf(order === "beforeRestore" ? "restore" : "repoint") - 1);
+      const confirm = plan({ order }).steps.find((s) => s.step === "confirm");
+      expect(confirm?.commands.map((c) => c.host)).toEqual(CONSUMERS);
+      expect(confirm?.commands[0]?.render(PREVIEW_VALUES)).toContain("docker compose ps --status running --services");
+    }
   });
 
   it("beforeSwitch: restore into a new database while services run, then quiesce and switch", () => {
     const p = plan({ order: "beforeSwitch" });
-    expect(p.steps.map((s) => s.step)).toEqual(["snapshot", "restore", "quiesce", "repoint", "reconcile", "resume", "verify", "report"]);
+    expect(p.steps.map((s) => s.step)).toEqual(["snapshot", "restore", "quiesce", "confirm", "repoint", "reconcile", "resume", "verify", "report"]);
     expect(p.restoreTarget).toBe("delphi_restored");
     expect(p.keptOldDatabase).toBe("delphi_pre_restore");
     expect(p.steps.find((s) => s.step === "restore")?.commands[0]?.render(PREVIEW_VALUES)).toContain("-d delphi_restored");

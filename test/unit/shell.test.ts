@@ -110,8 +110,12 @@ describe("builders: hostile values reach docker as single words and never run", 
     expect(snap.status, snap.stderr).toBe(0);
     const calls = dockerCalls();
     expect(calls[0]?.slice(0, 10)).toEqual(["compose", "exec", "-T", word, "pg_dump", "-Fc", "-U", word, "-d", word]);
-    expect(calls[0]?.[11]).toMatch(/^\/backups\/pre-restore-\d{8}T\d{6}Z\.dump$/);
+    // Written under a temporary name, read back, then renamed: a cut-short snapshot never looks whole.
+    expect(calls[0]?.[11]).toMatch(/^\/backups\/pre-restore-\d{8}T\d{6}Z\.dump\.partial$/);
     expect(calls[1]?.slice(0, 6)).toEqual(["compose", "exec", "-T", word, "pg_restore", "--list"]);
+    expect(calls[2]?.slice(0, 5)).toEqual(["compose", "exec", "-T", word, "mv"]);
+    expect(calls[2]?.slice(5)).toEqual([calls[0]?.[11], calls[0]?.[11]?.replace(/\.partial$/, "")]);
+    expect(calls).toHaveLength(3); // no clean-up call once the snapshot is whole
     expect(snap.stdout.trim().split("\n").at(-1)).toMatch(/^snapshot=\/backups\/pre-restore-\d{8}T\d{6}Z\.dump$/);
     reset();
     // With the dump to restore: it is read through completely first (every table's data).

@@ -15,7 +15,9 @@
 # Fault hooks (for tests): when <sandbox>/hosts/<host>/faults/<name> exists, the operation fails
 # with the file's content as its error message. <name> is the verb (stop, up, start, restart,
 # ps, logs, exec), <verb>.<service> (e.g. up.voiceai-telweb), or exec.<program> for `exec`
-# (e.g. exec.pg_restore).
+# (e.g. exec.pg_restore). When <sandbox>/hosts/<host>/holds/<name> exists, the operation waits
+# before it runs until that file is removed, and says so in holds/<name>.waiting (its pid): a test
+# can then act while a restore command is in flight (take a host down, send Ctrl-C, kill a program).
 set -uo pipefail
 export TZ=UTC LC_ALL=C
 
@@ -44,8 +46,19 @@ oplog() { # verb services event detail
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$NOW" "$HOST" "${PROJECT:--}" "$1" "${2:--}" "$3" "$(oneline "${4:-}")" >>"$HOST_DIR/compose.log"
 }
 
-fault() { # names... : fail the operation when a fault file exists for one of them
+hold() { # names... : wait while a hold file exists for one of them
   local n
+  for n in "$@"; do
+    [[ -f $HOST_DIR/holds/$n ]] || continue
+    printf '%s\n' "$$" >"$HOST_DIR/holds/$n.waiting"
+    while [[ -f $HOST_DIR/holds/$n ]]; do sleep 0.05; done
+    rm -f "$HOST_DIR/holds/$n.waiting"
+  done
+}
+
+fault() { # names... : hold while held, then fail the operation when a fault file exists for one of them
+  local n
+  hold "$@"
   for n in "$@"; do
     if [[ -f $HOST_DIR/faults/$n ]]; then
       local msg

@@ -42,6 +42,7 @@ export function installStandin(L: Layout, bins: Binaries, pgPort: number): void 
     const h = L.host(host.name);
     mkdirSync(h.bin, { recursive: true });
     mkdirSync(h.faults, { recursive: true });
+    mkdirSync(h.holds, { recursive: true });
     writeFileSync(
       join(h.bin, "docker"),
       [

@@ -1,6 +1,6 @@
 // What `up` prints at the end: the ten-second outcome, "nothing to do", and where it stopped.
 import { describe, expect, it } from "vitest";
-import { renderFailure, renderSuccess } from "../../../src/cli/outcome";
+import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "../../../src/cli/outcome";
 import { commandsRun, type StepProgress } from "../../../src/cli/progress";
 
 const item = (resource: string, op: string, state: StepProgress["state"] = "done", type = "pulumi-nodejs:dynamic/delphi-restore:HostCommand"): StepProgress => ({ resource, op, state, type, startedAt: "t" });
@@ -39,5 +39,37 @@ describe("renderFailure", () => {
     expect(text).toContain("  pg_restore: error: could not read from input file: end of file");
     expect(text).toContain("delphi-restore up --stack sandbox (finished steps are not repeated");
     expect(text).not.toContain("Duration");
+  });
+});
+
+describe("resumedFrom", () => {
+  const at = (resource: string, op: string, step: string, state: StepProgress["state"] = "done") => ({ ...item(resource, op, state), step, host: "db" });
+
+  it("an update that kept finished commands of this restore says so and names the step it went on from", () => {
+    const items = [at("snapshot-pg-dump", "same", "Pre-restore snapshot"), at("quiesce-api-voiceai-api", "same", "Quiesce services"), at("restore-pg-restore", "create", "Restore database"), at("resume-api-voiceai-api", "create", "Resume services")];
+    const resumed = resumedFrom(items);
+    expect(resumed).toEqual({ kept: 2, keptSteps: ["Pre-restore snapshot", "Quiesce services"], from: "Restore database" });
+    const text = renderSuccess({ stack: "sandbox", seconds: 3, changes: {}, ran: 2, outputs: {}, resumed });
+    expect(text).toMatch(/resumed +from "Restore database"/);
+    expect(text).toContain(`from "Restore database": 2 commands an earlier update finished were kept (Pre-restore snapshot, Quiesce services)`);
+  });
+
+  it("a new restore (everything ran) and an update with nothing to do are not resumptions", () => {
+    expect(resumedFrom([at("a", "create-replacement", "A"), at("b", "create-replacement", "B")])).toBeUndefined();
+    expect(resumedFrom([at("a", "same", "A")])).toBeUndefined();
+  });
+});
+
+describe("renderInterrupt", () => {
+  it("names the step and hosts in flight at Ctrl-C, how each ended, and how to go on", () => {
+    const text = renderInterrupt("sandbox", [
+      { ...item("quiesce-api-voiceai-api", "create", "done"), step: "Quiesce services", host: "api" },
+      { ...item("quiesce-ops-voiceai-ops", "create", "failed"), step: "Quiesce services", host: "ops", error: "error: boom\nexit 1" },
+    ]);
+    expect(text).toContain('Interrupted during "Quiesce services". The commands in flight were let finish; nothing after them was started:');
+    expect(text).toContain("  quiesce-api-voiceai-api on host api: finished");
+    expect(text).toContain("  quiesce-ops-voiceai-ops on host ops: failed: exit 1");
+    expect(text).toContain("Resume with: delphi-restore up --stack sandbox");
+    expect(renderInterrupt("s", [])).toContain("Interrupted before any host command started");
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { explainSshFailure, hostKeyAlias, hostKeyFingerprint, knownHostsLine, sshArgs, type HostTarget } from "../../../src/resources/ssh-exec";
+import { explainSshFailure, hostKeyAlias, hostKeyFingerprint, knownHostsLine, oneAtATime, sshArgs, STILL_RUNNING_EXIT, type HostTarget } from "../../../src/resources/ssh-exec";
 import { HOST_KEY } from "../fixtures/pg-config";
 
 const web: HostTarget = { name: "web", address: "10.0.1.10", port: 2222, user: "deploy", local: false, hostKey: HOST_KEY };
@@ -60,5 +60,48 @@ describe("explainSshFailure", () => {
     expect(explainSshFailure(web, 255, "ssh: connect to host 10.0.1.10 port 2222: Connection refused")).toContain("cannot be reached over SSH");
     expect(explainSshFailure(web, 1, "Host key verification failed.")).toBeUndefined();
     expect(explainSshFailure({ ...web, local: true }, 255, "Connection refused")).toBeUndefined();
+  });
+});
+
+describe("oneAtATime: a re-run never overlaps an earlier run still going on the host", () => {
+  const label = () => `unit-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const sh = (cmd: string) => execa("sh", ["-c", cmd], { reject: false });
+
+  it("runs the command as it was written (quotes, $, newlines) and passes its exit code on", async () => {
+    const r = await sh(oneAtATime(label(), `printf '%s|' "it's" '$HOME'\necho; exit 3`, 10));
+    expect([r.exitCode, r.stdout]).toEqual([3, "it's|$HOME|"]);
+  });
+
+  it("a second run of the same command waits for the first and says why; another command does not wait", async () => {
+    const name = label();
+    const first = sh(oneAtATime(name, "sleep 1; echo first", 30));
+    await new Promise((r) => setTimeout(r, 300));
+    const other = await sh(oneAtATime(label(), "echo other", 30));
+    expect(other.stderr).toBe("");
+    const t0 = Date.now();
+    const second = await sh(oneAtATime(name, "echo second", 30));
+    expect((await first).stdout).toBe("first");
+    expect(second.stdout).toBe("second");
+    expect(Date.now() - t0).toBeGreaterThan(400);
+    expect(second.stderr).toContain(`waiting: an earlier run of ${name} is still running on this host`);
+  });
+
+  it("gives up after the wait with its own exit code, running nothing", async () => {
+    const name = label();
+    const first = sh(oneAtATime(name, "sleep 3", 30));
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await sh(oneAtATime(name, "echo ran", 1));
+    expect([second.exitCode, second.stdout]).toEqual([STILL_RUNNING_EXIT, ""]);
+    await first;
+  });
+
+  it("a service the command starts in the background does not keep the lock", async () => {
+    const name = label();
+    const r = await sh(`${oneAtATime(name, "(sleep 5 >/dev/null 2>&1 &); echo started", 30)}`);
+    expect(r.stdout).toBe("started");
+    const t0 = Date.now();
+    const again = await sh(oneAtATime(name, "echo again", 30));
+    expect([again.stdout, again.stderr]).toEqual(["again", ""]);
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
