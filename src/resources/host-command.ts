@@ -73,6 +73,13 @@ function sameConnection(a: HostTarget | undefined, b: HostTarget): boolean {
   return a.name === b.name && a.address === b.address && a.port === b.port && a.user === b.user && a.local === b.local && (a.hostKey ?? "") === (b.hostKey ?? "");
 }
 
+/** ` (killed by SIGKILL)` for a shell's 128+N exit code; the operator reads a signal, not a number. */
+function killedBy(exitCode: number): string {
+  const { constants } = require("node:os") as typeof import("node:os");
+  const name = Object.entries(constants.signals).find(([, n]) => n === exitCode - 128)?.[0];
+  return exitCode > 128 && name ? ` (killed by ${name})` : "";
+}
+
 /** The provider; its methods may use only ./ssh-exec.ts and Node built-ins (see the file header). */
 export const hostCommandProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
@@ -95,7 +102,7 @@ export const hostCommandProvider: pulumi.dynamic.ResourceProvider = {
       throw new Error(
         why ??
           `${inputs.label} failed on host ${c.name}${c.local ? " (local)" : ` (${c.address}:${c.port})`} with exit code ${r.exitCode}` +
-            `${r.timedOut ? ` (killed after ${timeout}s)` : ""}${tail ? `:\n${tail}` : ""}`,
+            `${r.timedOut ? ` (killed after ${timeout}s)` : killedBy(r.exitCode)}${tail ? `:\n${tail}` : ""}`,
       );
     }
     const outs: Outputs = {

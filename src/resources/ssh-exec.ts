@@ -94,8 +94,11 @@ export function explainSshFailure(target: HostTarget, exitCode: number, stderr: 
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|host key .* differs|No .* host key is known/i.test(stderr))
     return `${where} presented a host key that differs from hosts.${target.name}.hostKey (${target.hostKey ? hostKeyFingerprint(target.hostKey) : "none set"}); nothing was run on it. If the host was really re-keyed, check the new key out of band and update hosts.${target.name}.hostKey`;
   if (/Permission denied|Too many authentication failures/i.test(stderr)) return `${where} refused the SSH key (is its public key in the user's authorized_keys?)`;
-  if (/Connection refused|timed out|No route to host|Could not resolve|Network is unreachable|Connection closed|Connection reset|Broken pipe|Timeout, server/i.test(stderr))
-    return `${where} cannot be reached over SSH or dropped the connection (${stderr.trim().split("\n").at(-1) ?? ""})`;
+  const last = stderr.trim().split("\n").at(-1) ?? "";
+  // Dropped after the command started: it may run on there; a re-run waits for it (oneAtATime).
+  if (/closed by remote host|Connection reset|Broken pipe|Timeout, server .* not responding|client_loop/i.test(stderr))
+    return `${where} dropped the SSH connection while the command ran (${last}); the command may still be running there, and a re-run waits for it to end before running it again`;
+  if (/Connection refused|timed out|No route to host|Could not resolve|Network is unreachable|Connection closed/i.test(stderr)) return `${where} cannot be reached over SSH (${last})`;
   return undefined;
 }
 

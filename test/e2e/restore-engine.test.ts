@@ -205,7 +205,7 @@ describe("a dump that cannot be restored", () => {
     expect(status.exitCode).toBe(1);
     const steps = (JSON.parse(String(status.stdout)) as { steps: { step: string; state: string; failed: string[] }[] }).steps;
     expect(steps.find((s) => s.step === "restore")).toMatchObject({ state: "failed", failed: ["restore-pg-restore"] });
-    expect(steps.filter((s) => s.state === "done").map((s) => s.step)).toEqual(["snapshot", "quiesce"]);
+    expect(steps.filter((s) => s.state === "done").map((s) => s.step)).toEqual(["snapshot", "quiesce", "confirm"]);
   });
 
   it("a second up with a good dump completes: a new restore, every step in order, the data whole again", async () => {

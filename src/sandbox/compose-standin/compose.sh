@@ -15,7 +15,8 @@
 # Fault hooks (for tests): when <sandbox>/hosts/<host>/faults/<name> exists, the operation fails
 # with the file's content as its error message. <name> is the verb (stop, up, start, restart,
 # ps, logs, exec), <verb>.<service> (e.g. up.voiceai-telweb), or exec.<program> for `exec`
-# (e.g. exec.pg_restore). When <sandbox>/hosts/<host>/holds/<name> exists, the operation waits
+# (e.g. exec.pg_restore), or exec.<program>.<first argument without its dashes> (e.g.
+# exec.pg_restore.clean for `pg_restore --clean ...`, not `pg_restore --list`). When <sandbox>/hosts/<host>/holds/<name> exists, the operation waits
 # before it runs until that file is removed, and says so in holds/<name>.waiting (its pid): a test
 # can then act while a restore command is in flight (take a host down, send Ctrl-C, kill a program).
 set -uo pipefail
@@ -376,7 +377,10 @@ cmd_exec() {
   known "$svc" || { oplog exec "$svc" failed "no such service: $svc"; die "no such service: $svc"; }
   TARGET_CSV=$svc
   oplog exec "$svc" start "$*"
-  fault exec "exec.$svc" "exec.$(basename "$1")"
+  local first=${2:-}
+  first=${first#-}
+  first=${first#-}
+  fault exec "exec.$svc" "exec.$(basename "$1")" ${first:+"exec.$(basename "$1").${first%%=*}"}
   if [[ $(state_of "$svc") != running ]]; then oplog exec "$svc" failed "not running"; die "service \"$svc\" is not running"; fi
   local rc=0
   if [[ $svc == voiceai-voice && $1 == voiceai-calls ]]; then

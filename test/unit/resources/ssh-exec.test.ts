@@ -58,6 +58,7 @@ describe("explainSshFailure", () => {
   it("names a refused key and an unreachable host; a command's own exit code is not ssh's", () => {
     expect(explainSshFailure(web, 255, "deploy@10.0.1.10: Permission denied (publickey).")).toContain("refused the SSH key");
     expect(explainSshFailure(web, 255, "ssh: connect to host 10.0.1.10 port 2222: Connection refused")).toContain("cannot be reached over SSH");
+    expect(explainSshFailure(web, 255, "Connection to 10.0.1.10 closed by remote host.")).toContain("dropped the SSH connection while the command ran (Connection to 10.0.1.10 closed by remote host.); the command may still be running there");
     expect(explainSshFailure(web, 1, "Host key verification failed.")).toBeUndefined();
     expect(explainSshFailure({ ...web, local: true }, 255, "Connection refused")).toBeUndefined();
   });

@@ -1,0 +1,136 @@
+// Faults of the database host mid-restore, through the engine: the pre-restore snapshot cannot be
+// written (the backup folder turned read-only; the disk full), and pg_restore killed half-way.
+// A snapshot that cannot be written stops the restore before anything stops, with no half
+// snapshot left under a snapshot's name; a killed pg_restore fails the restore step, the snapshot
+// taken before it restores, and `up` again restores in full.
+import { existsSync, mkdtempSync, readdirSync, rmSync, statfsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { holdAt, readComposeLog, release, waitUntilHeld, type StartResult } from "../../src/sandbox";
+import { faultKit, recovered, until } from "./support/faults";
+import { CONSUMERS, lastVerbs } from "./support/runbook-order";
+import { sql, useTempSandbox } from "./support/sandbox";
+
+let dir: string;
+let info: StartResult;
+const sandbox = useTempSandbox("faults-backup");
+const kit = faultKit(sandbox);
+const mounts: string[] = [];
+
+const startedAfter = (since: string, verb: string) => readComposeLog(dir).some((op) => op.ts > since && op.event === "start" && op.verb === verb);
+const partials = () => readdirSync(info.backupDir).filter((f) => f.endsWith(".partial"));
+const run = (cmd: string, args: string[]) => execa(cmd, args, { stdin: "ignore" });
+
+beforeAll(() => {
+  ({ dir, info } = sandbox);
+});
+
+afterAll(async () => {
+  for (const m of mounts.reverse()) await execa("umount", [m], { reject: false });
+});
+
+/** Hold the snapshot's pg_dump, do `act` while it waits, then let it go and return the failed run. */
+async function failSnapshotWith(act: () => Promise<void>) {
+  holdAt(dir, "db", "exec.pg_dump");
+  const bg = await kit.startNewRestore();
+  try {
+    await waitUntilHeld(dir, "db", "exec.pg_dump");
+    await act();
+  } finally {
+    release(dir, "db", "exec.pg_dump");
+  }
+  return bg.done();
+}
+
+describe("the database host: the snapshot cannot be written, pg_restore is killed", () => {
+  it("the backup folder turned read-only after preflight: the snapshot step fails on db, nothing stops, no half snapshot; writable again, up finishes", async () => {
+    const before = await kit.counts();
+    const snapshots = readdirSync(info.backupDir).filter((f) => f.startsWith("pre-restore-"));
+    const d = info.backupDir;
+    const r = await failSnapshotWith(async () => {
+      await run("mount", ["--bind", d, d]);
+      mounts.push(d);
+      await run("mount", ["-o", "remount,bind,ro", d]);
+    });
+    await run("umount", [d]);
+    mounts.pop();
+    expect(r.code).toBe(1);
+    expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Pre-restore snapshot", "db"]]);
+    expect(r.doc.error).toContain("Read-only file system");
+    expect(r.doc.error).toMatch(/pre-restore snapshot \S+\/pre-restore-\d{8}T\d{6}Z\.dump could not be written \(pg_dump failed above\); nothing was stopped or changed/);
+    expect(startedAfter(r.since, "stop")).toBe(false);
+    expect(readdirSync(info.backupDir).filter((f) => f.startsWith("pre-restore-"))).toEqual(snapshots);
+    expect(await kit.counts()).toEqual(before);
+    const again = await kit.resume();
+    expect(again.code, again.doc.error).toBe(0);
+    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
+    recovered("backup folder unwritable", again);
+  });
+
+  it("pg_restore killed half-way (blocked on a table, then SIGKILL): the restore step fails on db saying so; the snapshot restores; up again restores in full", async () => {
+    const before = await kit.counts();
+    holdAt(dir, "db", "exec.pg_restore.clean");
+    const bg = await kit.startNewRestore();
+    // A reader holds a lock on billing_records, so pg_restore --clean stops part-way through.
+    const blocker = execa(join(info.database.pgBin, "psql"), ["-X", info.databaseUrl, "-c", "begin; lock table billing_records in access share mode; select pg_sleep(600);"], { reject: false });
+    try {
+      await waitUntilHeld(dir, "db", "exec.pg_restore.clean");
+      await until(async () => (await sql(info, "select count(*) from pg_stat_activity where query like '%pg_sleep(600)%' and state = 'active' and pid <> pg_backend_pid()")) === "1", "the blocking reader");
+      release(dir, "db", "exec.pg_restore.clean");
+      await until(async () => Number(await sql(info, "select count(*) from pg_stat_activity where application_name = 'pg_restore' and wait_event_type = 'Lock'")) > 0, "pg_restore waiting on the lock");
+      await execa("pkill", ["-KILL", "-x", "pg_restore"], { reject: false });
+    } finally {
+      release(dir, "db", "exec.pg_restore.clean");
+      await sql(info, "select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep(600)%' and pid <> pg_backend_pid()");
+      await blocker;
+    }
+    const r = await bg.done();
+    expect(r.code).toBe(1);
+    expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Restore database", "db"]]);
+    expect(r.doc.error).toMatch(/restore-pg-restore failed on host db \(\S+\) with exit code 137 \(killed by SIGKILL\)/);
+    expect(startedAfter(r.since, "up")).toBe(false);
+    await kit.expectSnapshotRestores(before);
+    const again = await kit.resume();
+    expect(again.code, again.doc.error).toBe(0);
+    expect(again.doc.resumed?.from).toBe("Restore database");
+    expect(await kit.counts()).toEqual(before);
+    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
+    recovered("pg_restore killed midway", again);
+  });
+
+  it("the disk fills up after preflight: the snapshot step fails on db with no space left, the half-written file is removed, nothing stops; with room again, up finishes", async () => {
+    const before = await kit.counts();
+    const d = info.backupDir;
+    const saved = mkdtempSync(join(tmpdir(), "delphi-backup-"));
+    try {
+      await run("cp", ["-a", `${d}/.`, saved]);
+      const r = await failSnapshotWith(async () => {
+        // The backup folder becomes a small disk holding the same files, then filled to the last block.
+        await run("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", d]);
+        mounts.push(d);
+        await run("cp", ["-a", `${saved}/.`, d]);
+        const fs = statfsSync(d);
+        await run("fallocate", ["-l", String(fs.bavail * fs.bsize), join(d, "filler")]);
+      });
+      expect(r.code).toBe(1);
+      expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Pre-restore snapshot", "db"]]);
+      expect(r.doc.error).toContain("No space left on device");
+      expect(partials()).toEqual([]);
+      expect(startedAfter(r.since, "stop")).toBe(false);
+      expect(await kit.counts()).toEqual(before);
+      rmSync(join(d, "filler"));
+      const again = await kit.resume();
+      expect(again.code, again.doc.error).toBe(0);
+      expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
+      recovered("too little room for the snapshot", again);
+    } finally {
+      if (mounts.includes(d)) {
+        await execa("umount", [d], { reject: false });
+        mounts.splice(mounts.indexOf(d), 1);
+      }
+      if (existsSync(saved)) rmSync(saved, { recursive: true, force: true });
+    }
+  });
+});

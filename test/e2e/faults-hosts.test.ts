@@ -1,0 +1,147 @@
+// Faults of the hosts mid-restore, through the engine: a host that stops answering during
+// quiesce, a host that stops accepting the key, a host that reboots between quiesce and the
+// restore, and an SSH connection that drops while the restore runs. Each: the update fails naming
+// the step and the host, nothing destructive runs after that point, the pre-restore snapshot
+// restores to what the database held before, and `up` again finishes, saying where it went on.
+import { readdirSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { dropConnections, holdAt, hostDown, hostUp, readComposeLog, rebootHost, release, restoreClientKey, revokeClientKey, waitUntilHeld, type StartResult } from "../../src/sandbox";
+import { cmdline } from "../../src/sandbox/processes";
+import { faultKit, recovered, until } from "./support/faults";
+import { CONSUMERS, lastVerbs } from "./support/runbook-order";
+import { useTempSandbox } from "./support/sandbox";
+
+let dir: string;
+let info: StartResult;
+const sandbox = useTempSandbox("faults-hosts");
+const kit = faultKit(sandbox);
+
+/** The destructive restore (pg_restore --clean) started after `since`. */
+const restoreRan = (since: string) => readComposeLog(dir).some((op) => op.ts > since && op.event === "start" && op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
+const startedAfter = (since: string, verb: string) => readComposeLog(dir).some((op) => op.ts > since && op.event === "start" && op.verb === verb);
+
+beforeAll(() => {
+  ({ dir, info } = sandbox);
+});
+
+describe("host faults through the engine", () => {
+  it("a host unreachable during quiesce: the update fails at quiesce naming the host; no restore; once it answers, up finishes from quiesce", async () => {
+    const before = await kit.counts();
+    holdAt(dir, "db", "exec.pg_dump");
+    const run = await kit.startNewRestore();
+    try {
+      // Preflight passed; the snapshot is being taken. Now the ops host goes away.
+      await waitUntilHeld(dir, "db", "exec.pg_dump");
+      await hostDown(dir, "ops");
+    } finally {
+      release(dir, "db", "exec.pg_dump");
+    }
+    let r: Awaited<ReturnType<typeof run.done>>;
+    try {
+      r = await run.done();
+    } finally {
+      await hostUp(dir, "ops");
+    }
+    expect(r.code).toBe(1);
+    expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Quiesce services", "ops"]]);
+    expect(r.doc.error).toMatch(/host ops \(\S+@127\.0\.0\.1:\d+\) cannot be reached over SSH/);
+    expect(restoreRan(r.since)).toBe(false);
+    expect(startedAfter(r.since, "up")).toBe(false);
+    await kit.expectSnapshotRestores(before);
+    const again = await kit.resume();
+    expect(again.code, again.doc.error).toBe(0);
+    expect(again.doc.resumed?.from).toBe("Quiesce services");
+    expect(again.doc.resumed?.keptSteps).toContain("Pre-restore snapshot");
+    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
+    recovered("host unreachable during quiesce", again);
+  });
+
+  it("a host that stops accepting the key after preflight: quiesce fails naming the host and the refused key; with the key back, up finishes", async () => {
+    const before = await kit.counts();
+    holdAt(dir, "db", "exec.pg_dump");
+    const run = await kit.startNewRestore();
+    try {
+      await waitUntilHeld(dir, "db", "exec.pg_dump");
+      revokeClientKey(dir, "media");
+    } finally {
+      release(dir, "db", "exec.pg_dump");
+    }
+    let r: Awaited<ReturnType<typeof run.done>>;
+    try {
+      r = await run.done();
+    } finally {
+      restoreClientKey(dir, "media");
+    }
+    expect(r.code).toBe(1);
+    expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Quiesce services", "media"]]);
+    expect(r.doc.error).toContain("refused the SSH key");
+    expect(restoreRan(r.since)).toBe(false);
+    await kit.expectSnapshotRestores(before);
+    const again = await kit.resume();
+    expect(again.code, again.doc.error).toBe(0);
+    expect(again.doc.resumed?.from).toBe("Quiesce services");
+    recovered("wrong SSH key", again);
+  });
+
+  it("a host rebooted between quiesce and the restore (its services back up): caught before the restore, stopped again, named; up again finishes", async () => {
+    const before = await kit.counts();
+    // web's stop is held, so the update is still in quiesce when api's stop has finished.
+    holdAt(dir, "web", "stop");
+    const run = await kit.startNewRestore();
+    try {
+      await waitUntilHeld(dir, "web", "stop");
+      await until(() => readComposeLog(dir, "api").some((op) => op.ts > run.since && op.verb === "stop" && op.event === "ok"), "api's quiesce");
+      await rebootHost(dir, "api");
+    } finally {
+      release(dir, "web", "stop");
+    }
+    const r = await run.done();
+    expect(r.code).toBe(1);
+    expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Confirm services still stopped", "api"]]);
+    expect(r.doc.error).toContain("on host api");
+    expect(r.doc.error).toContain("running again since quiesce: voiceai-api (the host rebooted, or someone started it). Stopped it again; the restore did not start.");
+    expect(restoreRan(r.since)).toBe(false);
+    expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "stop"));
+    await kit.expectSnapshotRestores(before);
+    const again = await kit.resume();
+    expect(again.code, again.doc.error).toBe(0);
+    expect(again.doc.resumed?.from).toBe("Confirm services still stopped");
+    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
+    recovered("host rebooted between steps", again);
+  });
+
+  it("the SSH connection drops while pg_restore runs: the update fails at the restore naming db; the re-run waits for the restore still running there, then restores and finishes", async () => {
+    const before = await kit.counts();
+    holdAt(dir, "db", "exec.pg_restore.clean");
+    const run = await kit.startNewRestore();
+    let orphan = true;
+    try {
+      await waitUntilHeld(dir, "db", "exec.pg_restore.clean");
+      expect(dropConnections(dir, "db")).toBeGreaterThan(0);
+      const r = await run.done();
+      expect(r.code).toBe(1);
+      expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Restore database", "db"]]);
+      expect(r.doc.error).toMatch(/host db \(\S+\) dropped the SSH connection while the command ran \(Connection to 127\.0\.0\.1 closed by remote host\.\); the command may still be running there/);
+      expect(startedAfter(r.since, "up")).toBe(false);
+      await kit.expectSnapshotRestores(before);
+      // The restore goes on on the host (as it would after a real drop). The re-run's restore
+      // waits for it instead of running a second pg_restore --clean beside it.
+      const rerun = kit.startResume();
+      const lockWaiter = () => readdirSync("/proc").some((p) => /^\d+$/.test(p) && /^flock -o .*restore-pg-restore\.lock/.test(cmdline(Number(p))));
+      await until(lockWaiter, "the re-run's restore waiting for the one still running");
+      release(dir, "db", "exec.pg_restore.clean");
+      orphan = false;
+      const again = await rerun.done();
+      expect(again.code, again.doc.error).toBe(0);
+      expect(again.doc.resumed?.from).toBe("Restore database");
+      // Two pg_restore --clean ran, one after the other: the first (cut off from its client) had
+      // ended before the re-run's started.
+      const restores = readComposeLog(dir, "db").filter((op) => op.ts > r.since && op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
+      expect(restores.map((op) => op.event)).toEqual(["start", "ok", "start", "ok"]);
+      expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
+      recovered("SSH connection dropped during pg_restore", again);
+    } finally {
+      if (orphan) release(dir, "db", "exec.pg_restore.clean");
+    }
+  });
+});

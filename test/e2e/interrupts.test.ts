@@ -1,0 +1,88 @@
+// Ctrl-C mid-restore, through the engine, in each of quiesce, restore and resume: SIGINT to the
+// driver's whole process group, as a terminal sends it. The command in flight is let finish (a
+// stop, a pg_restore or a start is never cut in half), nothing after it starts, `up` exits 130
+// naming the step and hosts in flight, and `up` again finishes from where it stopped.
+import { beforeAll, describe, expect, it } from "vitest";
+import { holdAt, readComposeLog, release, waitUntilHeld } from "../../src/sandbox";
+import { ctrlC, faultKit, recovered } from "./support/faults";
+import { CONSUMERS, lastVerbs } from "./support/runbook-order";
+import { useTempSandbox } from "./support/sandbox";
+
+let dir: string;
+const sandbox = useTempSandbox("interrupts");
+const kit = faultKit(sandbox);
+
+const started = (since: string, pred: (op: { verb: string; detail: string }) => boolean) => readComposeLog(dir).filter((op) => op.ts > since && op.event === "start" && pred(op));
+const restoreStarts = (since: string) => started(since, (op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean")).length;
+const verifyStarts = (since: string) => started(since, (op) => op.verb === "exec" && op.detail.includes("conv_known_0001")).length;
+
+beforeAll(() => {
+  ({ dir } = sandbox);
+});
+
+/**
+ * Start a new restore, hold `name` on `host`, press Ctrl-C while it is held, then let it finish.
+ * Returns the interrupted run and the state of the database before it.
+ */
+async function interruptAt(host: string, name: string) {
+  const before = await kit.counts();
+  holdAt(dir, host, name);
+  const bg = await kit.startNewRestore();
+  try {
+    await waitUntilHeld(dir, host, name);
+    ctrlC(bg);
+    await bg.printed(/Interrupt: cancelling the update after the running commands finish/);
+  } finally {
+    release(dir, host, name);
+  }
+  return { r: await bg.done(), before };
+}
+
+describe("Ctrl-C through the engine", () => {
+  it("in quiesce: the stop in flight finishes, nothing after quiesce starts, exit 130 names the step; up again finishes", async () => {
+    const { r, before } = await interruptAt("ops", "stop");
+    expect(r.code).toBe(130);
+    expect(r.doc.interrupted).toBe(true);
+    expect(r.doc.error).toContain('Interrupted during "Quiesce services"');
+    expect(r.doc.inFlight?.map((i) => [i.resource, i.host, i.state])).toContainEqual(["quiesce-ops-voiceai-ops", "ops", "done"]);
+    expect(readComposeLog(dir, "ops").filter((op) => op.ts > r.since && op.verb === "stop").map((op) => op.event)).toEqual(["start", "ok"]);
+    expect(restoreStarts(r.since)).toBe(0);
+    await kit.expectSnapshotRestores(before);
+    const again = await kit.resume();
+    expect(again.code, again.doc.error).toBe(0);
+    expect(again.doc.resumed?.keptSteps).toEqual(expect.arrayContaining(["Pre-restore snapshot", "Quiesce services"]));
+    expect(restoreStarts(again.since)).toBe(1);
+    recovered("Ctrl-C in quiesce", again);
+  });
+
+  it("in the restore: pg_restore runs to its end, nothing starts after it, exit 130; up again goes on from reconcile", async () => {
+    const { r, before } = await interruptAt("db", "exec.pg_restore.clean");
+    expect(r.code).toBe(130);
+    expect(r.doc.error).toContain('Interrupted during "Restore database"');
+    expect(r.doc.inFlight?.map((i) => [i.resource, i.state])).toEqual([["restore-pg-restore", "done"]]);
+    expect(readComposeLog(dir, "db").filter((op) => op.ts > r.since && op.verb === "exec" && op.detail.startsWith("pg_restore --clean")).map((op) => op.event)).toEqual(["start", "ok"]);
+    expect(started(r.since, (op) => op.verb === "up")).toEqual([]);
+    await kit.expectSnapshotRestores(before);
+    const again = await kit.resume();
+    expect(again.code, again.doc.error).toBe(0);
+    expect(again.doc.resumed?.from).toBe("Reconcile schema (TelWeb migrate deploy)");
+    expect(restoreStarts(again.since)).toBe(0);
+    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
+    recovered("Ctrl-C in restore", again);
+  });
+
+  it("in resume: the starts in flight finish, verify does not start, exit 130; up again finishes with verify and the report", async () => {
+    const { r, before } = await interruptAt("media", "up");
+    expect(r.code).toBe(130);
+    expect(r.doc.error).toContain('Interrupted during "Resume services"');
+    expect(r.doc.inFlight?.map((i) => [i.resource, i.state])).toContainEqual(["resume-media-voiceai-media", "done"]);
+    expect(verifyStarts(r.since)).toBe(0);
+    await kit.expectSnapshotRestores(before);
+    const again = await kit.resume();
+    expect(again.code, again.doc.error).toBe(0);
+    expect(verifyStarts(again.since)).toBeGreaterThan(0);
+    expect(started(again.since, (op) => op.verb === "stop")).toEqual([]);
+    expect(lastVerbs(dir, "")).toEqual(CONSUMERS.map(() => "up"));
+    recovered("Ctrl-C in resume", again);
+  });
+});
