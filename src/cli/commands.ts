@@ -9,7 +9,7 @@ import { planPgRestore, restoreKey } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
-import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, type StepProgress } from "./progress";
+import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromState, type StepProgress } from "./progress";
 import { SshRunner } from "./ssh";
 import { renderSummary, summarize, summarizeAws, type Summary } from "./summary";
 import { planAws } from "../mechanisms/aws-plan";
@@ -216,12 +216,18 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   // finish (`stack.cancel()` would be the backend's hard cancel, unsafe mid-operation).
   const abort = new AbortController();
   const onSigint = () => {
+    if (interrupted) {
+      say(o, out, "Second interrupt: the engine stops at once; commands already started run on to their end on their hosts.");
+      return;
+    }
     interrupted = true;
     inFlight = [...tracker.items.values()].filter((i) => i.state === "running" && i.op !== "same");
     say(o, out, "Interrupt: cancelling the update after the running commands finish...");
     abort.abort();
   };
-  process.once("SIGINT", onSigint);
+  // `on`, not `once`: the SDK's execa registers signal-exit, which re-raises SIGINT (and so kills
+  // this process) whenever it finds itself the only SIGINT listener left.
+  process.on("SIGINT", onSigint);
   const started = Date.now();
   try {
     const res = await stack.up({ onEvent: (e) => tracker.onEvent(e), signal: abort.signal });
@@ -233,6 +239,13 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     else say(o, out, renderSuccess(outcome));
     return EXIT.OK;
   } catch (e) {
+    try {
+      const state = await stack.exportStack();
+      settleFromState(tracker.items.values(), (state.deployment?.resources ?? []) as { urn: string; outputs?: { startedAt?: unknown } }[]);
+      tracker.save();
+    } catch {
+      // The state cannot be read (locked by a second operator): the events we have stand.
+    }
     const failed = [...tracker.items.values()].filter((i) => i.state === "failed");
     // Only the engine's own lock error means locked: a command's stderr may well contain "lock".
     const lockedOut = e instanceof ConcurrentUpdateError;

@@ -8,6 +8,8 @@ import { STATE_DIR } from "./workspace";
 
 export interface StepProgress {
   resource: string;
+  /** The engine's URN, to find the resource in the checkpoint. */
+  urn?: string;
   /** The runbook step's title, the host and the command, when the resource is one of the plan's commands. */
   step?: string;
   host?: string;
@@ -53,6 +55,26 @@ export function commandsRun(items: Iterable<StepProgress>): number {
   return [...items].filter((i) => i.state === "done" && !i.type.startsWith("aws:") && (i.op === "create" || i.op === "create-replacement")).length;
 }
 
+/**
+ * Items still "running" when the update ended, settled from the engine's checkpoint: the engine
+ * records a command that finished even when its last events did not reach us before the update's
+ * promise settled (a Ctrl-C, a failure elsewhere). Done = in the state with outputs from a run
+ * that started after the item did.
+ */
+export function settleFromState(items: Iterable<StepProgress & { urn?: string }>, resources: { urn: string; outputs?: { startedAt?: unknown } }[]): void {
+  // During a replacement the old and the new resource share the URN: the newest run counts.
+  const startedAt = new Map<string, number>();
+  for (const r of resources) {
+    const t = typeof r.outputs?.startedAt === "string" ? Date.parse(r.outputs.startedAt) : Number.NaN;
+    if (!Number.isNaN(t) && t > (startedAt.get(r.urn) ?? -Infinity)) startedAt.set(r.urn, t);
+  }
+  for (const i of items) {
+    if (i.state !== "running" || !i.urn) continue;
+    const ran = startedAt.get(i.urn);
+    if (ran !== undefined && ran >= Date.parse(i.startedAt)) i.state = "done";
+  }
+}
+
 export class ProgressTracker {
   readonly items = new Map<string, StepProgress>();
   private readonly started = new Map<string, number>();
@@ -79,7 +101,7 @@ export class ProgressTracker {
       if (!isProgressType(m.type) || QUIET_OPS.has(m.op)) return;
       const name = urnName(m.urn);
       this.started.set(m.urn, Date.now());
-      const item: StepProgress = { resource: name, ...this.labels.get(name), type: m.type, op: m.op, state: "running", startedAt: new Date().toISOString() };
+      const item: StepProgress = { resource: name, urn: m.urn, ...this.labels.get(name), type: m.type, op: m.op, state: "running", startedAt: new Date().toISOString() };
       this.items.set(m.urn, item);
       if (m.op !== "same") this.print(`${t}  ..    ${this.label(item)}  started (${m.op})`);
     } else if (e.resOutputsEvent) {

@@ -44,7 +44,7 @@ describe("Ctrl-C through the engine", () => {
     expect(r.code).toBe(130);
     expect(r.doc.interrupted).toBe(true);
     expect(r.doc.error).toContain('Interrupted during "Quiesce services"');
-    expect(r.doc.inFlight?.map((i) => [i.resource, i.host, i.state])).toContainEqual(["quiesce-ops-voiceai-ops", "ops", "done"]);
+    expect(r.doc.inFlight?.map((i) => [i.resource, i.host, i.state])).toContainEqual(["quiesce-ops-ops", "ops", "done"]);
     expect(readComposeLog(dir, "ops").filter((op) => op.ts > r.since && op.verb === "stop").map((op) => op.event)).toEqual(["start", "ok"]);
     expect(restoreStarts(r.since)).toBe(0);
     await kit.expectSnapshotRestores(before);
@@ -75,7 +75,7 @@ describe("Ctrl-C through the engine", () => {
     const { r, before } = await interruptAt("media", "up");
     expect(r.code).toBe(130);
     expect(r.doc.error).toContain('Interrupted during "Resume services"');
-    expect(r.doc.inFlight?.map((i) => [i.resource, i.state])).toContainEqual(["resume-media-voiceai-media", "done"]);
+    expect(r.doc.inFlight?.map((i) => [i.resource, i.state])).toContainEqual(["resume-media-media", "done"]);
     expect(verifyStarts(r.since)).toBe(0);
     await kit.expectSnapshotRestores(before);
     const again = await kit.resume();

@@ -48,3 +48,20 @@ describe("ProgressTracker", () => {
     expect(lines).toEqual([]);
   });
 });
+
+describe("settleFromState", () => {
+  it("marks done a command still running in our events that the checkpoint holds from a run started after it; leaves older runs and others alone", () => {
+    const t0 = "2026-11-25T10:00:00.000Z";
+    const item = (urn: string) => ({ resource: urn, urn, type: "t", op: "create", state: "running" as const, startedAt: t0 });
+    const items = [item("u:a"), item("u:b"), item("u:c"), { ...item("u:d"), state: "failed" as const }];
+    progress.settleFromState(items, [
+      { urn: "u:a", outputs: { startedAt: "2026-11-25T10:00:00.200Z" } },
+      // A replacement: the old run (an earlier restore) and the new one share the URN.
+      { urn: "u:b", outputs: { startedAt: "2026-11-25T10:00:00.300Z" } },
+      { urn: "u:b", outputs: { startedAt: "2026-11-24T09:00:00.000Z" } },
+      { urn: "u:c", outputs: { startedAt: "2026-11-24T09:00:00.000Z" } },
+      { urn: "u:d", outputs: { startedAt: "2026-11-25T10:00:01.000Z" } },
+    ]);
+    expect(items.map((i) => i.state)).toEqual(["done", "done", "running", "failed"]);
+  });
+});
