@@ -212,6 +212,7 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const tracker = new ProgressTracker(o.stack, (l) => say(o, out, l), labelsFromPlan(summary?.steps ?? []));
   let interrupted = false;
   let inFlight: StepProgress[] = [];
+  let engineCancelling = false;
   // Ctrl-C: SIGINT to the engine, which stops starting new operations and lets running ones
   // finish (`stack.cancel()` would be the backend's hard cancel, unsafe mid-operation).
   const abort = new AbortController();
@@ -223,14 +224,29 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     interrupted = true;
     inFlight = [...tracker.items.values()].filter((i) => i.state === "running" && i.op !== "same");
     say(o, out, "Interrupt: cancelling the update after the running commands finish...");
-    abort.abort();
+    // A terminal's Ctrl-C reaches the engine too (same process group), and a second SIGINT makes
+    // it stop at once, without recording the commands in flight. So pass it on only when the
+    // engine has not said it is cancelling (the signal was sent to this process alone).
+    setTimeout(() => {
+      if (!engineCancelling) abort.abort();
+    }, 500).unref();
   };
   // `on`, not `once`: the SDK's execa registers signal-exit, which re-raises SIGINT (and so kills
   // this process) whenever it finds itself the only SIGINT listener left.
   process.on("SIGINT", onSigint);
   const started = Date.now();
   try {
-    const res = await stack.up({ onEvent: (e) => tracker.onEvent(e), signal: abort.signal });
+    const res = await stack.up({
+      onEvent: (e) => {
+        // The engine says so in its event stream when it takes the first SIGINT.
+        if (!engineCancelling && /received; cancelling/.test(e.stdoutEvent?.message ?? "")) {
+          engineCancelling = true;
+          say(o, out, "The engine is cancelling: it starts nothing new and waits for the commands in flight.");
+        }
+        tracker.onEvent(e);
+      },
+      signal: abort.signal,
+    });
     const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
     const changes = (res.summary.resourceChanges ?? {}) as Record<string, number>;
     const resumed = resumedFrom([...tracker.items.values()]);

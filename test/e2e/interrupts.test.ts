@@ -21,17 +21,20 @@ beforeAll(() => {
 });
 
 /**
- * Start a new restore, hold `name` on `host`, press Ctrl-C while it is held, then let it finish.
+ * Start a new restore, hold `name` on `host`, interrupt while it is held (Ctrl-C at a terminal, or
+ * SIGINT to the driver's process alone), then let it finish.
  * Returns the interrupted run and the state of the database before it.
  */
-async function interruptAt(host: string, name: string) {
+async function interruptAt(host: string, name: string, how: "terminal" | "driver only" = "terminal") {
   const before = await kit.counts();
   holdAt(dir, host, name);
   const bg = await kit.startNewRestore();
   try {
     await waitUntilHeld(dir, host, name);
-    ctrlC(bg);
+    if (how === "terminal") ctrlC(bg);
+    else process.kill(bg.pid, "SIGINT"); // `kill -INT <pid>` from a supervisor: the engine hears it from the driver
     await bg.printed(/Interrupt: cancelling the update after the running commands finish/);
+    await bg.printed(/The engine is cancelling: it starts nothing new/);
   } finally {
     release(dir, host, name);
   }
@@ -71,8 +74,8 @@ describe("Ctrl-C through the engine", () => {
     recovered("Ctrl-C in restore", again);
   });
 
-  it("in resume: the starts in flight finish, verify does not start, exit 130; up again finishes with verify and the report", async () => {
-    const { r, before } = await interruptAt("media", "up");
+  it("in resume (SIGINT to the driver alone): the starts in flight finish, verify does not start, exit 130; up again finishes with verify and the report", async () => {
+    const { r, before } = await interruptAt("media", "up", "driver only");
     expect(r.code).toBe(130);
     expect(r.doc.error).toContain('Interrupted during "Resume services"');
     expect(r.doc.inFlight?.map((i) => [i.resource, i.state])).toContainEqual(["resume-media-media", "done"]);
