@@ -3,9 +3,8 @@
 // (which changes nothing), the confirmation, bad input, bookkeeping. The restore itself through
 // the engine is test/e2e/restore-engine.test.ts. With transport pulumi-command on a machine
 // without the command provider, the driver stops with exit code 4 and changes nothing.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { execa } from "execa";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hostDown, hostUp, setActiveCalls, type StartResult } from "../../src/sandbox";
 import { footprint, useTempSandbox } from "./support/sandbox";

@@ -9,8 +9,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { holdAt, readComposeLog, release, waitUntilHeld, type StartResult } from "../../src/sandbox";
-import { faultKit, recovered, until } from "./support/faults";
-import { CONSUMERS, lastVerbs } from "./support/runbook-order";
+import { faultKit, until } from "./support/faults";
 import { sql, useTempSandbox } from "./support/sandbox";
 
 let dir: string;
@@ -31,18 +30,8 @@ afterAll(async () => {
   for (const m of mounts.reverse()) await execa("umount", [m], { reject: false });
 });
 
-/** Hold the snapshot's pg_dump, do `act` while it waits, then let it go and return the failed run. */
-async function failSnapshotWith(act: () => Promise<void>) {
-  holdAt(dir, "db", "exec.pg_dump");
-  const bg = await kit.startNewRestore();
-  try {
-    await waitUntilHeld(dir, "db", "exec.pg_dump");
-    await act();
-  } finally {
-    release(dir, "db", "exec.pg_dump");
-  }
-  return bg.done();
-}
+/** A new restore whose snapshot fails: `act` runs while its pg_dump waits to start. */
+const failSnapshotWith = (act: () => Promise<void>) => kit.newRestoreActingAt("db", "exec.pg_dump", act);
 
 describe("the database host: the snapshot cannot be written, pg_restore is killed", () => {
   it("the backup folder turned read-only after preflight: the snapshot step fails on db, nothing stops, no half snapshot; writable again, up finishes", async () => {
@@ -63,10 +52,7 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
     expect(startedAfter(r.since, "stop")).toBe(false);
     expect(readdirSync(info.backupDir).filter((f) => f.startsWith("pre-restore-"))).toEqual(snapshots);
     expect(await kit.counts()).toEqual(before);
-    const again = await kit.resume();
-    expect(again.code, again.doc.error).toBe(0);
-    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
-    recovered("backup folder unwritable", again);
+    await kit.expectResumeFinishes("backup folder unwritable");
   });
 
   it("pg_restore killed half-way (blocked on a table, then SIGKILL): the restore step fails on db saying so; the snapshot restores; up again restores in full", async () => {
@@ -92,12 +78,8 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
     expect(r.doc.error).toMatch(/restore-pg-restore failed on host db \(\S+\) with exit code 137 \(killed by SIGKILL\)/);
     expect(startedAfter(r.since, "up")).toBe(false);
     await kit.expectSnapshotRestores(before);
-    const again = await kit.resume();
-    expect(again.code, again.doc.error).toBe(0);
-    expect(again.doc.resumed?.from).toBe("Restore database");
+    await kit.expectResumeFinishes("pg_restore killed midway", "Restore database");
     expect(await kit.counts()).toEqual(before);
-    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
-    recovered("pg_restore killed midway", again);
   });
 
   it("the disk fills up after preflight: the snapshot step fails on db with no space left, the half-written file is removed, nothing stops; with room again, up finishes", async () => {
@@ -121,10 +103,7 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
       expect(startedAfter(r.since, "stop")).toBe(false);
       expect(await kit.counts()).toEqual(before);
       rmSync(join(d, "filler"));
-      const again = await kit.resume();
-      expect(again.code, again.doc.error).toBe(0);
-      expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
-      recovered("too little room for the snapshot", again);
+      await kit.expectResumeFinishes("too little room for the snapshot");
     } finally {
       if (mounts.includes(d)) {
         await execa("umount", [d], { reject: false });

@@ -5,14 +5,13 @@
 // restores to what the database held before, and `up` again finishes, saying where it went on.
 import { readdirSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dropConnections, holdAt, hostDown, hostUp, readComposeLog, rebootHost, release, restoreClientKey, revokeClientKey, waitUntilHeld, type StartResult } from "../../src/sandbox";
+import { dropConnections, holdAt, hostDown, hostUp, readComposeLog, rebootHost, release, restoreClientKey, revokeClientKey, waitUntilHeld } from "../../src/sandbox";
 import { cmdline } from "../../src/sandbox/processes";
 import { faultKit, recovered, until } from "./support/faults";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
 import { useTempSandbox } from "./support/sandbox";
 
 let dir: string;
-let info: StartResult;
 const sandbox = useTempSandbox("faults-hosts");
 const kit = faultKit(sandbox);
 
@@ -21,81 +20,42 @@ const restoreRan = (since: string) => readComposeLog(dir).some((op) => op.ts > s
 const startedAfter = (since: string, verb: string) => readComposeLog(dir).some((op) => op.ts > since && op.event === "start" && op.verb === verb);
 
 beforeAll(() => {
-  ({ dir, info } = sandbox);
+  ({ dir } = sandbox);
 });
 
 describe("host faults through the engine", () => {
   it("a host unreachable during quiesce: the update fails at quiesce naming the host; no restore; once it answers, up finishes from quiesce", async () => {
     const before = await kit.counts();
-    holdAt(dir, "db", "exec.pg_dump");
-    const run = await kit.startNewRestore();
-    try {
-      // Preflight passed; the snapshot is being taken. Now the ops host goes away.
-      await waitUntilHeld(dir, "db", "exec.pg_dump");
-      await hostDown(dir, "ops");
-    } finally {
-      release(dir, "db", "exec.pg_dump");
-    }
-    let r: Awaited<ReturnType<typeof run.done>>;
-    try {
-      r = await run.done();
-    } finally {
-      await hostUp(dir, "ops");
-    }
+    // Preflight passed; the snapshot is being taken. Now the ops host goes away.
+    const r = await kit.newRestoreActingAt("db", "exec.pg_dump", () => hostDown(dir, "ops"), () => hostUp(dir, "ops"));
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Quiesce services", "ops"]]);
     expect(r.doc.error).toMatch(/host ops \(\S+@127\.0\.0\.1:\d+\) cannot be reached over SSH/);
     expect(restoreRan(r.since)).toBe(false);
     expect(startedAfter(r.since, "up")).toBe(false);
     await kit.expectSnapshotRestores(before);
-    const again = await kit.resume();
-    expect(again.code, again.doc.error).toBe(0);
-    expect(again.doc.resumed?.from).toBe("Quiesce services");
+    const again = await kit.expectResumeFinishes("host unreachable during quiesce", "Quiesce services");
     expect(again.doc.resumed?.keptSteps).toContain("Pre-restore snapshot");
-    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
-    recovered("host unreachable during quiesce", again);
   });
 
   it("a host that stops accepting the key after preflight: quiesce fails naming the host and the refused key; with the key back, up finishes", async () => {
     const before = await kit.counts();
-    holdAt(dir, "db", "exec.pg_dump");
-    const run = await kit.startNewRestore();
-    try {
-      await waitUntilHeld(dir, "db", "exec.pg_dump");
-      revokeClientKey(dir, "media");
-    } finally {
-      release(dir, "db", "exec.pg_dump");
-    }
-    let r: Awaited<ReturnType<typeof run.done>>;
-    try {
-      r = await run.done();
-    } finally {
-      restoreClientKey(dir, "media");
-    }
+    const r = await kit.newRestoreActingAt("db", "exec.pg_dump", () => revokeClientKey(dir, "media"), () => restoreClientKey(dir, "media"));
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Quiesce services", "media"]]);
     expect(r.doc.error).toContain("refused the SSH key");
     expect(restoreRan(r.since)).toBe(false);
     await kit.expectSnapshotRestores(before);
-    const again = await kit.resume();
-    expect(again.code, again.doc.error).toBe(0);
-    expect(again.doc.resumed?.from).toBe("Quiesce services");
-    recovered("wrong SSH key", again);
+    await kit.expectResumeFinishes("wrong SSH key", "Quiesce services");
   });
 
   it("a host rebooted between quiesce and the restore (its services back up): caught before the restore, stopped again, named; up again finishes", async () => {
     const before = await kit.counts();
     // web's stop is held, so the update is still in quiesce when api's stop has finished.
-    holdAt(dir, "web", "stop");
-    const run = await kit.startNewRestore();
-    try {
-      await waitUntilHeld(dir, "web", "stop");
-      await until(() => readComposeLog(dir, "api").some((op) => op.ts > run.since && op.verb === "stop" && op.event === "ok"), "api's quiesce");
+    const r = await kit.newRestoreActingAt("web", "stop", async (since) => {
+      await until(() => readComposeLog(dir, "api").some((op) => op.ts > since && op.verb === "stop" && op.event === "ok"), "api's quiesce");
       await rebootHost(dir, "api");
-    } finally {
-      release(dir, "web", "stop");
-    }
-    const r = await run.done();
+    });
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Confirm services still stopped", "api"]]);
     expect(r.doc.error).toContain("on host api");
@@ -103,11 +63,7 @@ describe("host faults through the engine", () => {
     expect(restoreRan(r.since)).toBe(false);
     expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "stop"));
     await kit.expectSnapshotRestores(before);
-    const again = await kit.resume();
-    expect(again.code, again.doc.error).toBe(0);
-    expect(again.doc.resumed?.from).toBe("Confirm services still stopped");
-    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
-    recovered("host rebooted between steps", again);
+    await kit.expectResumeFinishes("host rebooted between steps", "Confirm services still stopped");
   });
 
   it("the SSH connection drops while pg_restore runs: the update fails at the restore naming db; the re-run waits for the restore still running there, then restores and finishes", async () => {

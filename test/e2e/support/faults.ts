@@ -4,8 +4,9 @@
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { expect } from "vitest";
-import type { StartResult } from "../../../src/sandbox";
+import { holdAt, release, waitUntilHeld, type StartResult } from "../../../src/sandbox";
 import { BIN, cliIn, pulumiIn, TOOLS_PATH } from "./cli";
+import { CONSUMERS, lastVerbs } from "./runbook-order";
 import { sql } from "./sandbox";
 
 export interface UpDoc {
@@ -121,6 +122,43 @@ export function faultKit(sandbox: { dir: string; info: StartResult }) {
       return start().done();
     },
     resume: (): Promise<Run> => start().done(),
+
+    /**
+     * A new restore with `name` held on `host`: `act` runs while the restore waits there (a
+     * command in flight; it gets the run's start time), then it goes on; `undo` runs once it
+     * ended, whatever happened.
+     */
+    async newRestoreActingAt(host: string, name: string, act: (since: string) => unknown, undo?: () => unknown): Promise<Run> {
+      holdAt(dir(), host, name);
+      const bg = await (async () => {
+        await prepareNewRestore();
+        return start();
+      })();
+      try {
+        await waitUntilHeld(dir(), host, name);
+        await act(bg.since);
+      } finally {
+        release(dir(), host, name);
+      }
+      try {
+        return await bg.done();
+      } finally {
+        await undo?.();
+      }
+    },
+
+    /**
+     * `up` again once the cause is gone: it finishes (going on from step `from`, when given), every
+     * consumer runs; the time it took is printed for the closing note.
+     */
+    async expectResumeFinishes(fault: string, from?: string): Promise<Run> {
+      const again = await start().done();
+      expect(again.code, again.doc.error).toBe(0);
+      if (from) expect(again.doc.resumed?.from).toBe(from);
+      expect(lastVerbs(dir(), again.since)).toEqual(CONSUMERS.map(() => "up"));
+      recovered(fault, again);
+      return again;
+    },
 
     /** The newest pre-restore snapshot, restored into a scratch database, holds `expected`. */
     async expectSnapshotRestores(expected: Record<string, string>): Promise<void> {
