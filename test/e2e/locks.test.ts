@@ -108,6 +108,7 @@ describe("a hard kill mid-update", () => {
     expect(String(refused.stdout)).toContain("verify-test-call (creating)");
     expect(String(refused.stdout)).toContain("delphi-restore recover --stack sandbox");
 
+    const t0 = Date.now();
     const declined = await cli(["recover", "--stack", "sandbox"]);
     expect(declined.exitCode).toBe(3);
     expect(lockFiles().length).toBe(1);
@@ -123,5 +124,6 @@ describe("a hard kill mid-update", () => {
     // Only the command that was cut off runs again; nothing destructive is repeated.
     expect(doc.progress.filter((p) => p.op !== "same").map((p) => p.resource)).toEqual(["verify-test-call"]);
     expect(doc.commandsRun).toBe(1);
+    console.log(`recovery: driver killed hard mid-command: recover and re-run completed in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   });
 });
