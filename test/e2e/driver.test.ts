@@ -94,7 +94,7 @@ describe("delphi-restore preview / up with the real engine", () => {
     const doc = JSON.parse(r.stdout) as { ok: boolean; stage?: string; summary: { stops: { host: string; services: string[] }[]; order: string; steps: { step: string }[] } };
     expect(doc.summary.order).toBe("beforeRestore");
     expect(doc.summary.stops.map((s) => s.host).sort()).toEqual(info.hosts.filter((h) => h.role !== "db").map((h) => h.name).sort());
-    expect(doc.summary.steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "restore", "reconcile", "resume", "verify", "report"]);
+    expect(doc.summary.steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
     expect(doc.ok).toBe(true);
   });
 

@@ -133,7 +133,7 @@ describe("failures stop the runbook where they happen", () => {
 
     rmSync(corrupt);
     const again = await restore();
-    expect(again.timings.map((t) => t.step)).toEqual(["snapshot", "quiesce", "restore", "reconcile", "resume", "verify", "report"]);
+    expect(again.timings.map((t) => t.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
     expect(lastVerbs(since)).toEqual(CONSUMERS.map(() => "up"));
   });
 
@@ -156,7 +156,7 @@ describe("failures stop the runbook where they happen", () => {
   it("beforeSwitch: restores beside the live database, keeps the old one, and refuses a second run before anything stops while that name is taken", async () => {
     const c: RestoreConfig = { ...config, order: "beforeSwitch" };
     const first = await restore(c);
-    expect(first.timings.map((t) => t.step)).toEqual(["snapshot", "restore", "quiesce", "repoint", "reconcile", "resume", "verify", "report"]);
+    expect(first.timings.map((t) => t.step)).toEqual(["snapshot", "restore", "quiesce", "confirm", "repoint", "reconcile", "resume", "verify", "report"]);
     expect(await sql(info, "select count(*) from pg_database where datname = 'delphi_pre_restore'")).toBe("1");
     const second = new Date().toISOString();
     await expect(restore(c)).rejects.toThrow(/step restore failed on db .*delphi_pre_restore \(kept by an earlier restore\) still exists/);
