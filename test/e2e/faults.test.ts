@@ -64,12 +64,14 @@ describe("faults through the engine", () => {
 
   it("a verify check fails: the update stops at verify naming the check and the host; services run; with the check fixed, up finishes with the report", async () => {
     // A spot check whose expected value is wrong, as an operator might mistype it.
+    const before = await counts();
     await configSet("delphi-restore:verify.spotChecks[0].expect", "2");
     const r = await newRestore();
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host, f.resource])).toEqual([["Verify", "db", "verify-sql-known-conversation"]]);
     expect(r.doc.error).toContain("verify known-conversation failed: expected 2, got '1'");
     expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "up"));
+    await expectSnapshotRestores(before);
     await configSet("delphi-restore:verify.spotChecks[0].expect", "1");
     const again = await resume();
     expect(again.code, again.doc.error).toBe(0);
