@@ -40,17 +40,20 @@ function dockerCalls(): string[][] {
   return readFileSync(log, "utf8").split("\u0001\n").filter(Boolean).map((c) => c.split("\u0000").slice(0, -1));
 }
 
+/**
+ * The stand-in `docker`: records its argv NUL-separated, one call per record; prints 0 so guards
+ * and checks go on. With DOCKER_FAIL set, a call that has that argument fails the way a cut-short
+ * dump does; with DOCKER_QUIET set, it prints nothing (`ps` finds nothing running).
+ */
+const RECORDING_DOCKER =
+  `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >> "$DOCKER_LOG"\nprintf '\\001\\n' >> "$DOCKER_LOG"\n` +
+  `for a in "$@"; do [ -n "$DOCKER_FAIL" ] && [ "$a" = "$DOCKER_FAIL" ] && { echo 'pg_restore: error: could not read from input file: end of file' >&2; exit 1; }; done\n[ -n "$DOCKER_QUIET" ] || echo 0\n`;
+
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "delphi-shell-"));
   log = join(work, "docker.log");
   mkdirSync(join(work, "bin"));
-  // Records its argv NUL-separated, one call per record; prints 0 so guards and checks go on.
-  // With DOCKER_FAIL set, a call that has that argument fails the way a cut-short dump does.
-  writeFileSync(
-    join(work, "bin", "docker"),
-    `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >> "$DOCKER_LOG"\nprintf '\\001\\n' >> "$DOCKER_LOG"\n` +
-      `for a in "$@"; do [ -n "$DOCKER_FAIL" ] && [ "$a" = "$DOCKER_FAIL" ] && { echo 'pg_restore: error: could not read from input file: end of file' >&2; exit 1; }; done\necho 0\n`,
-  );
+  writeFileSync(join(work, "bin", "docker"), RECORDING_DOCKER);
   chmodSync(join(work, "bin", "docker"), 0o755);
 });
 
@@ -186,7 +189,7 @@ describe("builders: the runbook's flags and behaviour", () => {
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain("migration failed");
     } finally {
-      writeFileSync(join(work, "bin", "docker"), `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >> "$DOCKER_LOG"\nprintf '\\001\\n' >> "$DOCKER_LOG"\necho 0\n`);
+      writeFileSync(join(work, "bin", "docker"), RECORDING_DOCKER);
     }
   });
 
@@ -209,5 +212,28 @@ describe("builders: the runbook's flags and behaviour", () => {
       const r = spawnSync("/bin/sh", ["-n", "-c", inner], { encoding: "utf8" });
       expect(r.status, `${r.stderr}\n${inner}`).toBe(0);
     }
+  });
+});
+
+describe("confirmStopped: right before the restore, nothing of a quiesced project runs again", () => {
+  const project = () => {
+    const d = join(work, "confirm", "api");
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+
+  it("nothing running: passes, and stops nothing", () => {
+    reset();
+    const r = run(sh.confirmStopped(project(), "api"), "", { DOCKER_QUIET: "1" });
+    expect([r.status, r.stdout.trim()]).toEqual([0, "still-stopped"]);
+    expect(dockerCalls()).toEqual([["compose", "ps", "--status", "running", "--services"]]);
+  });
+
+  it("a service running again (a rebooted host): stops it again and fails, naming host, folder and service", () => {
+    reset();
+    const r = run(sh.confirmStopped(project(), "api"));
+    expect(r.status).toBe(1);
+    expect(dockerCalls()).toEqual([["compose", "ps", "--status", "running", "--services"], ["compose", "stop"]]);
+    expect(r.stderr).toContain(`on host api in ${project()}, running again since quiesce: 0 (the host rebooted, or someone started it). Stopped it again; the restore did not start.`);
   });
 });
