@@ -48,7 +48,7 @@ export function engineEnv(): Record<string, string> {
 }
 
 /** The set-up's pinned CLI (.tools/bin/pulumi) when present, else the `pulumi` on PATH. */
-async function pulumiCommand(): Promise<PulumiCommand> {
+export async function pulumiCommand(): Promise<PulumiCommand> {
   const tools = join(CHECKOUT_DIR, ".tools");
   const root = existsSync(join(tools, "bin", "pulumi")) ? tools : undefined;
   // The version check would reject a CLI newer than the SDK; the set-up pins them equal anyway.

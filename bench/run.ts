@@ -1,0 +1,182 @@
+// `npm run bench [-- --quick]`: every figure of the benchmark issue measured side by side in one
+// run on one sandbox, printed as one table and written to bench/results.json.
+//   P1 engine overhead: the whole restore through `delphi-restore up` / the same plan by hand.
+//   P2 downtime: first stop to last start, beforeSwitch / beforeRestore, both through the engine.
+//   P3 host scale: not measured yet (the sandbox starts six fixed hosts).
+//   P4 preview latency: `delphi-restore preview` / the engine's preview of an empty program.
+//   P5 throughput: pg_dump -Fc and pg_restore as the tool runs them / single-job, in MB/s, and the
+//      machine's limit (the database's files read with cat).
+// The dataset is generated here (1 GiB by default, 20 MiB with --quick), never committed.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { Command } from "commander";
+import { planPgRestore } from "../src/plan";
+import { layout, readComposeLog, sandboxRestoreConfig, type StartResult } from "../src/sandbox";
+import { SshRunner } from "../src/cli/ssh";
+import { runByHand } from "./by-hand";
+import { figure, renderFigures, type Figure } from "./figures";
+import { median, runBench, withBenchSandbox } from "./support";
+
+const MB = 1024 * 1024;
+
+async function main(): Promise<void> {
+  const opts = new Command()
+    .option("--quick", "a small dataset and one round: keeps the benchmark working in CI")
+    .option("--mb <n>", "dataset size in MiB (default 1024, 20 with --quick)")
+    .parse()
+    .opts<{ quick?: boolean; mb?: string }>();
+  const targetMb = Number(opts.mb ?? (opts.quick ? 20 : 1024));
+  const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+  await withBenchSandbox("bench", async (dir, info) => {
+    // The driver's modules read the project folder when they load: point them at the temp folder first.
+    process.env.DELPHI_RESTORE_PROJECT_DIR = dir;
+    const ws = await import("../src/cli/workspace");
+    const commands = await import("../src/cli/commands");
+    const { config, secrets } = sandboxRestoreConfig(info);
+    const stack = await ws.openStack("sandbox");
+    await stack.setConfig("delphi-restore:sshPrivateKey", { value: secrets.sshPrivateKey, secret: true });
+    await stack.setConfig("delphi-restore:adminPassword", { value: secrets.adminPassword, secret: true });
+    const pg = (bin: string, args: string[]) => execFileSync(join(info.database.pgBin, bin), args, { encoding: "utf8", maxBuffer: 64 * MB, env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" } }).trim();
+    const sql = (q: string, url = info.databaseUrl) => pg("psql", ["-X", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", q]);
+    const timed = <T>(f: () => T): [T, number] => {
+      const t0 = performance.now();
+      const r = f();
+      return [r, (performance.now() - t0) / 1000];
+    };
+    const timedAsync = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+      const t0 = performance.now();
+      const r = await f();
+      return [r, (performance.now() - t0) / 1000];
+    };
+
+    log(`growing the database to ${targetMb} MiB`);
+    const dbBytes = grow(sql, targetMb);
+    const dbMb = dbBytes / MB;
+    log(`database: ${dbMb.toFixed(0)} MiB`);
+
+    // P5: the dump the restores use is also the single-job pg_dump -Fc baseline.
+    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    const dump = join(info.backupDir, `delphi-${stamp}.dump`);
+    const [, dumpSecs] = timed(() => pg("pg_dump", ["-Fc", "-f", dump, info.databaseUrl]));
+    const scratch = info.databaseUrl.replace(/\/delphi$/, "/delphi_bench_scratch");
+    const postgresUrl = info.databaseUrl.replace(/\/delphi$/, "/postgres");
+    const restoreInto = (jobs: number): number => {
+      sql("drop database if exists delphi_bench_scratch", postgresUrl);
+      sql("create database delphi_bench_scratch", postgresUrl);
+      const [, s] = timed(() => pg("pg_restore", ["--no-owner", "--exit-on-error", `--jobs=${jobs}`, "-d", scratch, dump]));
+      sql("drop database delphi_bench_scratch", postgresUrl);
+      return s;
+    };
+    log("P5: pg_restore single-job and with the tool's jobs");
+    const restore1 = restoreInto(1);
+    const restoreN = restoreInto(config.database?.jobs ?? 1);
+    const fdDir = mkdtempSync(join(tmpdir(), "delphi-bench-fd-"));
+    const [, dumpFdSecs] = timed(() => pg("pg_dump", ["-Fd", `--jobs=${cpus().length}`, "-f", join(fdDir, "d"), info.databaseUrl]));
+    rmSync(fdDir, { recursive: true, force: true });
+    const oid = sql("select oid from pg_database where datname = current_database()");
+    const [, catSecs] = timed(() => execFileSync("sh", ["-c", `cat ${join(layout(dir).pg.data, "base", oid)}/* > /dev/null`]));
+
+    log("P1: the restore by hand over SSH");
+    const ssh = new SshRunner(secrets.sshPrivateKey);
+    const [, byHand] = await timedAsync(() => runByHand(config, planPgRestore(config), ssh, secrets));
+    clearSnapshots(info);
+
+    let round = 0;
+    const engineUp = async (order: "beforeRestore" | "beforeSwitch") => {
+      round++;
+      sql("drop database if exists delphi_pre_restore", postgresUrl);
+      await stack.setConfig("delphi-restore:order", { value: order });
+      await stack.setConfig("delphi-restore:restorePoint", { value: `2026-01-01T00:00:${String(round).padStart(2, "0")}Z` });
+      const since = new Date().toISOString();
+      let doc: { seconds?: number; error?: string } = {};
+      const [code, whole] = await timedAsync(() => commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: (d) => (doc = d as typeof doc) }));
+      if (code !== 0) throw new Error(`delphi-restore up (${order}) exited ${code}: ${JSON.stringify(doc).slice(0, 2000)}`);
+      clearSnapshots(info);
+      return { whole, update: doc.seconds ?? Number.NaN, downtime: downtimeSecs(dir, since) };
+    };
+    log("P1/P2: the restore through the engine, beforeRestore");
+    const before = await engineUp("beforeRestore");
+    log("P2: the restore through the engine, beforeSwitch");
+    const swap = await engineUp("beforeSwitch");
+    sql("drop database if exists delphi_pre_restore", postgresUrl);
+    await stack.setConfig("delphi-restore:order", { value: "beforeRestore" });
+
+    log("P4: preview latency");
+    const empty = await emptyStack(ws);
+    const previews: number[] = [];
+    const emptyPreviews: number[] = [];
+    const enginePreviews: number[] = [];
+    for (let i = 0; i < (opts.quick ? 1 : 3); i++) {
+      previews.push((await timedAsync(() => commands.preview({ stack: "sandbox", json: true }, { log: () => undefined, json: () => undefined })))[1]);
+      emptyPreviews.push((await timedAsync(() => empty.preview()))[1]);
+      enginePreviews.push((await timedAsync(() => stack.preview()))[1]);
+    }
+
+    const jobs = config.database?.jobs ?? 1;
+    const figures: Figure[] = [
+      figure("P1", "engine overhead", "s", { label: "delphi-restore up", value: before.whole }, { label: "by hand (SSH)", value: byHand }, { op: "<=", value: 1.1 }, [
+        `engine update alone ${before.update.toFixed(2)} s (the rest of up: preflight and the engine's preview)`,
+      ]),
+      figure("P2", "downtime", "s", { label: "beforeSwitch", value: swap.downtime }, { label: "beforeRestore", value: before.downtime }, { op: "<=", value: 0.25 }, [
+        `whole restore: beforeSwitch ${swap.whole.toFixed(2)} s, beforeRestore ${before.whole.toFixed(2)} s`,
+      ]),
+      figure("P3", "host scale", "s", { label: "20 hosts", value: Number.NaN }, { label: "2 hosts", value: Number.NaN }, { op: "<=", value: 1.5 }, ["not measured yet: the sandbox starts six fixed hosts; an N-host sandbox is still to build"]),
+      figure("P4", "preview latency", "s", { label: "delphi-restore preview", value: median(previews) }, { label: "empty program", value: median(emptyPreviews) }, { op: "<=", value: 1.5 }, [
+        `the engine's preview of the restore program alone ${median(enginePreviews).toFixed(2)} s; the rest is preflight over SSH (every host, the dump read in full) and the summary`,
+      ]),
+      figure("P5", "pg_restore throughput", "MB/s", { label: `--jobs=${jobs}`, value: dbMb / restoreN }, { label: "single job", value: dbMb / restore1 }, { op: ">=", value: 1 }, [
+        `pg_dump -Fc (the snapshot's format, single job by nature) ${(dbMb / dumpSecs).toFixed(1)} MB/s; pg_dump -Fd --jobs=${cpus().length} ${(dbMb / dumpFdSecs).toFixed(1)} MB/s`,
+        `machine limit: cat of the database's files ${(dbMb / catSecs).toFixed(0)} MB/s (page cache warm)`,
+      ]),
+    ];
+    const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "?", memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, postgres: sql("show server_version") };
+    process.stdout.write(`delphi-restore benchmarks${opts.quick ? " (--quick)" : ""}: ${machine.cpus} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Postgres ${machine.postgres}; dataset ${dbMb.toFixed(0)} MiB\n`);
+    process.stdout.write(`${renderFigures(figures)}\n`);
+    // The full run's figures are kept in the repository; a --quick run (CI) writes beside them.
+    const out = join(__dirname, opts.quick ? "results-quick.json" : "results.json");
+    writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), quick: Boolean(opts.quick), machine, datasetMiB: Math.round(dbMb), figures }, null, 2)}\n`);
+    log(`wrote ${out}`);
+  });
+}
+
+/** Add incompressible-ish rows (random md5 text) until the database holds `mb` MiB; its size in bytes. */
+function grow(sql: (q: string) => string, mb: number): number {
+  sql("create table if not exists bench_payload (id bigserial primary key, tenant_id text not null, created_at timestamptz not null, payload text not null)");
+  const size = () => Number(sql("select pg_database_size(current_database())"));
+  // ~330 bytes a row on disk: batches sized so the last one overshoots by at most ~5%.
+  for (let s = size(); s < mb * MB; s = size()) {
+    const rows = Math.max(1000, Math.min(500_000, Math.ceil((mb * MB - s) / 330)));
+    sql(`insert into bench_payload (tenant_id, created_at, payload)
+      select (array['ten_acme','ten_globex','ten_initech'])[1 + g % 3], now() - interval '2 hours',
+             md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) ||
+             md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text)
+      from generate_series(1, ${rows}) g`);
+  }
+  sql("vacuum analyze bench_payload");
+  return size();
+}
+
+/** First consumer stop to last consumer start, from the hosts' own compose logs. */
+function downtimeSecs(projectDir: string, since: string): number {
+  const ops = readComposeLog(projectDir).filter((op) => op.ts > since && op.host !== "db");
+  const firstStop = ops.find((op) => op.verb === "stop" && op.event === "start")?.ts;
+  const lastUp = ops.filter((op) => op.verb === "up" && op.event === "ok").at(-1)?.ts;
+  return firstStop && lastUp ? (Date.parse(lastUp) - Date.parse(firstStop)) / 1000 : Number.NaN;
+}
+
+/** Pre-restore snapshots pile up (a GiB each on the full dataset): the next restore does not need them. */
+function clearSnapshots(info: StartResult): void {
+  for (const f of readdirSync(info.backupDir)) if (f.startsWith("pre-restore-")) rmSync(join(info.backupDir, f), { recursive: true, force: true });
+}
+
+/** A stack whose program declares nothing, on the same CLI, backend and machine. */
+async function emptyStack(ws: typeof import("../src/cli/workspace")) {
+  const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+  const work = mkdtempSync(join(tmpdir(), "delphi-bench-empty-"));
+  writeFileSync(join(work, "Pulumi.yaml"), "name: bench-empty\nruntime: nodejs\n");
+  return LocalWorkspace.createOrSelectStack({ stackName: "empty", projectName: "bench-empty", program: async () => undefined }, { workDir: work, envVars: ws.engineEnv(), pulumiCommand: await ws.pulumiCommand() });
+}
+
+runBench(main);
