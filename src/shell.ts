@@ -80,10 +80,21 @@ function dumpVariable(dumpExpr: string): string[] {
  * contents: `pg_restore -f /dev/null`) and refuse it with its path and pg_restore's reason.
  * `dumpExpr` is a shell word (a quoted path, or newestDumpExpr(...) resolved on the host).
  */
-export function dumpReadsInFull(db: DbTarget, dumpExpr: string, refusal: string): string[] {
+export function dumpReadsInFull(db: DbTarget, dumpExpr: string, refusal: string, opts: { skipIfUnchanged?: string } = {}): string[] {
   const exec = (cmd: string[]) => argv(["docker", "compose", "exec", "-T", db.container, ...cmd]);
+  // With skipIfUnchanged ("<path> <size> <mtime>" of a dump read in full before): the same file,
+  // neither grown nor rewritten since, is not read again (preflight only; see docs/safety.md).
+  const identity =
+    opts.skipIfUnchanged === undefined
+      ? []
+      : [
+          `id=$(${exec(["stat", "-c", "%s %Y"])} "$d")`,
+          `if [ "$d $id" = ${quote(opts.skipIfUnchanged)} ]; then echo "dump-unchanged=$d"; exit 0; fi`,
+          `echo "dump-identity=$d $id"`,
+        ];
   return [
     ...dumpVariable(dumpExpr),
+    ...identity,
     `if ! why=$(${exec(["pg_restore", "-f", "/dev/null"])} "$d" 2>&1 >/dev/null); then echo "dump $d cannot be read in full: $(printf '%s' "$why" | tail -n 3 | tr '\\n' ' ')- ${refusal}" >&2; exit 1; fi`,
     `echo "dump-verified=$d"`,
   ];

@@ -8,6 +8,7 @@ import { ConfigError, type RestoreConfig } from "../config";
 import { planPgRestore, restoreKey } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
+import { verifiedDumps } from "./verified-dumps";
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
 import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromState, type StepProgress } from "./progress";
 import { SshRunner } from "./ssh";
@@ -78,7 +79,7 @@ export async function preflight(o: Opts, out: Out = stdoutOut): Promise<ExitCode
 }
 
 async function preflightResults(config: RestoreConfig, key?: string): Promise<CheckResult[]> {
-  return runPreflight(config, new SshRunner(key));
+  return runPreflight(config, new SshRunner(key), verifiedDumps());
 }
 
 /**

@@ -16,21 +16,35 @@ export interface CheckResult {
   host: string;
   ok: boolean;
   detail: string;
+  /** Said beside the detail (the dump check: read in full earlier, unchanged since). */
+  note?: string;
 }
+
+/**
+ * Dumps preflight has read in full, by host: `<path> <size> <mtime>` and when. A dump that is the
+ * same file, unchanged, is not read again by the next preflight; the snapshot step still reads it
+ * before anything stops.
+ */
+export interface VerifiedDumps {
+  get(host: string): { key: string; at: string } | undefined;
+  set(host: string, key: string): void;
+}
+
+const DUMP_CHECK = "dump reads in full";
 
 interface Check {
   check: string;
   host: string;
   command: string;
   /** Turn the command's output into a verdict (default: exit code 0 passes). */
-  judge?: (stdout: string) => { ok: boolean; detail: string };
+  judge?: (stdout: string) => { ok: boolean; detail: string; note?: string };
   failHint: string;
 }
 
 const GIB = 1024 ** 3;
 
 /** Pure: the checks preflight runs for a self-managed restore. */
-export function preflightChecks(c: RestoreConfig): Check[] {
+export function preflightChecks(c: RestoreConfig, verified?: VerifiedDumps): Check[] {
   const checks: Check[] = Object.keys(c.hosts).map((host) => ({ check: "ssh", host, command: "echo ok", failHint: "host does not answer over SSH: is it up, is the key authorised?" }));
   for (const s of serviceStops(c)) {
     checks.push({ check: `compose project ${s.service}`, host: s.host, command: sh.inDir(s.dir, "docker compose ps >/dev/null && echo present"), failHint: `no compose project in ${s.dir}` });
@@ -47,10 +61,16 @@ export function preflightChecks(c: RestoreConfig): Check[] {
     // The whole dump, not only its table of contents: a dump cut short lists fine and fails
     // half-way through pg_restore, after services stopped (docs/safety.md has the cost).
     checks.push({
-      check: "dump reads in full",
+      check: DUMP_CHECK,
       host: d.host,
-      command: sh.script([`cd ${sh.quote(db.dir)}`, ...sh.dumpReadsInFull(db, dumpExpr, "nothing was changed")]),
-      judge: (out) => ({ ok: true, detail: (out.trim().split("\n").at(-1) ?? "").replace(/^dump-verified=/, "") }),
+      command: sh.script([`cd ${sh.quote(db.dir)}`, ...sh.dumpReadsInFull(db, dumpExpr, "nothing was changed", verified ? { skipIfUnchanged: verified.get(d.host)?.key ?? "" } : {})]),
+      judge: (out) => {
+        const last = out.trim().split("\n").at(-1) ?? "";
+        const at = verified?.get(d.host)?.at;
+        return last.startsWith("dump-unchanged=")
+          ? { ok: true, detail: last.replace(/^dump-unchanged=/, ""), note: `read in full at ${at}; same size and mtime since, not read again` }
+          : { ok: true, detail: last.replace(/^dump-verified=/, "") };
+      },
       failHint: c.dump ? `the dump ${dump} is missing or not a pg_dump archive` : `no readable *.dump in ${d.backupDir}`,
     });
     checks.push({
@@ -84,9 +104,9 @@ async function presentedKey(h: HostConnection, pinned: string): Promise<string> 
   return line ? hostKeyFingerprint(line.trim().split(/\s+/).slice(1).join(" ")) : "a key ssh-keyscan could not read";
 }
 
-export async function runPreflight(c: RestoreConfig, ssh: SshRunner): Promise<CheckResult[]> {
+export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: VerifiedDumps): Promise<CheckResult[]> {
   const hosts = hostConnections(c);
-  const checks = preflightChecks(c);
+  const checks = preflightChecks(c, verified);
   const reachable = new Map<string, boolean>();
   const results: CheckResult[] = [];
   // SSH first, all hosts in parallel; other checks only on hosts that answered.
@@ -108,6 +128,8 @@ export async function runPreflight(c: RestoreConfig, ssh: SshRunner): Promise<Ch
       const r = await ssh.run(hosts[k.host], k.command, 60);
       if (!r.ok) return { check: k.check, host: k.host, ok: false, detail: `${k.failHint}: ${(r.stderr || r.stdout).trim().split("\n").at(-1) ?? ""}` };
       const v = k.judge ? k.judge(r.stdout) : { ok: true, detail: r.stdout.trim().split("\n").at(-1) ?? "ok" };
+      const identity = k.check === DUMP_CHECK ? /^dump-identity=(.+)$/m.exec(r.stdout)?.[1] : undefined;
+      if (identity && v.ok) verified?.set(k.host, identity);
       return { check: k.check, host: k.host, ...v };
     }),
   );
@@ -116,7 +138,7 @@ export async function runPreflight(c: RestoreConfig, ssh: SshRunner): Promise<Ch
 
 export function renderPreflight(results: CheckResult[]): string {
   const t = new Table({ head: ["", "check", "host", "detail"], ...COMPACT, wordWrap: true, colWidths: [6, 26, 10, 70] });
-  for (const r of results) t.push([r.ok ? "PASS" : "FAIL", r.check, r.host, r.detail]);
+  for (const r of results) t.push([r.ok ? "PASS" : "FAIL", r.check, r.host, r.note ? `${r.detail} (${r.note})` : r.detail]);
   const failed = results.filter((r) => !r.ok).length;
   return `${t.toString()}\n${failed === 0 ? `All ${results.length} checks passed.` : `${failed} of ${results.length} checks failed: fix them before preview or up.`}`;
 }

@@ -3,10 +3,10 @@
 // (which changes nothing), the confirmation, bad input, bookkeeping. The restore itself through
 // the engine is test/e2e/restore-engine.test.ts. With transport pulumi-command on a machine
 // without the command provider, the driver stops with exit code 4 and changes nothing.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hostDown, hostUp, setActiveCalls, type StartResult } from "../../src/sandbox";
+import { hostDown, hostUp, readComposeLog, setActiveCalls, type StartResult } from "../../src/sandbox";
 import { footprint, useTempSandbox } from "./support/sandbox";
 import { allText, cliIn, ROOT } from "./support/cli";
 
@@ -42,6 +42,20 @@ describe("delphi-restore preflight", () => {
     expect(doc.ok).toBe(true);
     expect(doc.checks.length).toBeGreaterThanOrEqual(info.hosts.length + 3);
     for (const c of doc.checks) expect(human.stdout).toMatch(new RegExp(`PASS.*${c.check}.*${c.host}`));
+  });
+
+  it("reads the dump in full once: the next preflight finds the same file unchanged and says so instead of reading it again", async () => {
+    const fullReads = () => readComposeLog(dir, "db").filter((op) => op.verb === "exec" && op.event === "start" && op.detail.startsWith("pg_restore -f /dev/null")).length;
+    // Touching the dump (a new mtime) makes it a file preflight has not read.
+    utimesSync(info.nightlyDump, new Date(), new Date());
+    const before = fullReads();
+    const first = JSON.parse((await cli(["preflight", "--stack", "sandbox", "--json"])).stdout) as { checks: { check: string; detail: string; note?: string }[] };
+    const second = JSON.parse((await cli(["preflight", "--stack", "sandbox", "--json"])).stdout) as typeof first;
+    const dumpCheck = (d: typeof first) => d.checks.find((c) => c.check === "dump reads in full");
+    expect(dumpCheck(first)?.note).toBeUndefined();
+    expect(dumpCheck(second)?.detail).toBe(dumpCheck(first)?.detail);
+    expect(dumpCheck(second)?.note).toMatch(/^read in full at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; same size and mtime since, not read again$/);
+    expect(fullReads() - before).toBe(1);
   });
 
   it("finds a stopped SSH host, names it, and exits 1", async () => {

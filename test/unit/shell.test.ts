@@ -237,3 +237,26 @@ describe("confirmStopped: right before the restore, nothing of a quiesced projec
     expect(r.stderr).toContain(`on host api in ${project()}, running again since quiesce: 0 (the host rebooted, or someone started it). Stopped it again; the restore did not start.`);
   });
 });
+
+describe("dumpReadsInFull with a dump read before", () => {
+  const db: sh.DbTarget = { dir: "/srv", container: "voiceai-postgres", user: "delphi", name: "delphi" };
+  const check = (known: string) => run(sh.script(sh.dumpReadsInFull(db, sh.quote("/b/x.dump"), "nothing was changed", { skipIfUnchanged: known })));
+
+  it("the same path, size and mtime: not read again, said so", () => {
+    reset();
+    const r = check("/b/x.dump 0"); // the recording docker prints 0 for stat
+    expect([r.status, r.stdout.trim().split("\n").at(-1)]).toEqual([0, "dump-unchanged=/b/x.dump"]);
+    expect(dockerCalls()).toEqual([["compose", "exec", "-T", "voiceai-postgres", "stat", "-c", "%s %Y", "/b/x.dump"]]);
+  });
+
+  it("another identity (or none known): read in full, and its identity printed for next time", () => {
+    for (const known of ["/b/x.dump 1", "/b/other.dump 0", ""]) {
+      reset();
+      const r = check(known);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain("dump-identity=/b/x.dump 0");
+      expect(r.stdout.trim().split("\n").at(-1)).toBe("dump-verified=/b/x.dump");
+      expect(dockerCalls()[1]).toEqual(["compose", "exec", "-T", "voiceai-postgres", "pg_restore", "-f", "/dev/null", "/b/x.dump"]);
+    }
+  });
+});
