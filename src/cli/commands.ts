@@ -9,6 +9,7 @@ import { planPgRestore, restoreKey } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
 import { verifiedDumps } from "./verified-dumps";
+import { stoppedSinceQuiesce } from "./mid-restore";
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
 import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromState, type StepProgress } from "./progress";
 import { SshRunner } from "./ssh";
@@ -71,15 +72,15 @@ async function toolchainProblem(stack: Stack): Promise<string | undefined> {
 export async function preflight(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
-  const results = await preflightResults(loaded.config, loaded.key);
+  const results = await preflightResults(loaded.stack, loaded.config, loaded.key);
   const ok = results.every((r) => r.ok);
   if (o.json) out.json({ ok, stack: o.stack, checks: results });
   else say(o, out, renderPreflight(results));
   return ok ? EXIT.OK : EXIT.FAILED;
 }
 
-async function preflightResults(config: RestoreConfig, key?: string): Promise<CheckResult[]> {
-  return runPreflight(config, new SshRunner(key), verifiedDumps());
+async function preflightResults(stack: Stack, config: RestoreConfig, key?: string): Promise<CheckResult[]> {
+  return runPreflight(config, new SshRunner(key), verifiedDumps(), { stoppedSinceQuiesce: await stoppedSinceQuiesce(stack, config) });
 }
 
 /**
@@ -98,7 +99,7 @@ function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): 
 export async function preview(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
-  const checks = await preflightResults(loaded.config, loaded.key);
+  const checks = await preflightResults(loaded.stack, loaded.config, loaded.key);
   const summary = summaryOf(o, loaded.config, checks);
   if (!o.json) {
     say(o, out, renderPreflight(checks));

@@ -44,10 +44,23 @@ interface Check {
 const GIB = 1024 ** 3;
 
 /** Pure: the checks preflight runs for a self-managed restore. */
-export function preflightChecks(c: RestoreConfig, verified?: VerifiedDumps): Check[] {
+export function preflightChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedSinceQuiesce?: boolean } = {}): Check[] {
   const checks: Check[] = Object.keys(c.hosts).map((host) => ({ check: "ssh", host, command: "echo ok", failHint: "host does not answer over SSH: is it up, is the key authorised?" }));
   for (const s of serviceStops(c)) {
-    checks.push({ check: `compose project ${s.service}`, host: s.host, command: sh.inDir(s.dir, "docker compose ps >/dev/null && echo present"), failHint: `no compose project in ${s.dir}` });
+    const project = `compose project ${s.service}`;
+    if (opts.stoppedSinceQuiesce)
+      // An earlier update of this restore stopped it: it must still be stopped (a reboot brings it back).
+      checks.push({
+        check: project,
+        host: s.host,
+        command: sh.inDir(s.dir, "docker compose ps --status running --services"),
+        judge: (out) =>
+          out.trim()
+            ? { ok: false, detail: `running again since this restore's quiesce: ${out.trim().split("\n").join(", ")} (the host rebooted, or someone started it). Stop it (docker compose stop in ${s.dir}) or find out why, then run up again` }
+            : { ok: true, detail: "stopped since this restore's quiesce" },
+        failHint: `no compose project in ${s.dir}`,
+      });
+    else checks.push({ check: project, host: s.host, command: sh.inDir(s.dir, "docker compose ps >/dev/null && echo present"), failHint: `no compose project in ${s.dir}` });
     // The same guard quiesce runs, asked now, so live calls are known before anything stops.
     if (s.role === "voice" && c.voice.activeCallsCommand && !c.voice.forceStop)
       checks.push({ check: "voice active calls", host: s.host, command: sh.activeCallsGuard(s.dir, c.voice.activeCallsCommand, false), failHint: "quiesce would refuse to stop Voice" });
@@ -104,9 +117,9 @@ async function presentedKey(h: HostConnection, pinned: string): Promise<string> 
   return line ? hostKeyFingerprint(line.trim().split(/\s+/).slice(1).join(" ")) : "a key ssh-keyscan could not read";
 }
 
-export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: VerifiedDumps): Promise<CheckResult[]> {
+export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: VerifiedDumps, opts: { stoppedSinceQuiesce?: boolean } = {}): Promise<CheckResult[]> {
   const hosts = hostConnections(c);
-  const checks = preflightChecks(c, verified);
+  const checks = preflightChecks(c, verified, opts);
   const reachable = new Map<string, boolean>();
   const results: CheckResult[] = [];
   // SSH first, all hosts in parallel; other checks only on hosts that answered.

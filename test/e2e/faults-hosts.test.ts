@@ -4,10 +4,12 @@
 // the step and the host, nothing destructive runs after that point, the pre-restore snapshot
 // restores to what the database held before, and `up` again finishes, saying where it went on.
 import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dropConnections, holdAt, hostDown, hostUp, readComposeLog, rebootHost, release, restoreClientKey, revokeClientKey, waitUntilHeld } from "../../src/sandbox";
+import { clearFaults, dropConnections, holdAt, hostDown, hostUp, readComposeLog, rebootHost, release, restoreClientKey, revokeClientKey, injectFault, layout, waitUntilHeld } from "../../src/sandbox";
 import { cmdline } from "../../src/sandbox/processes";
-import { faultKit, recovered, until } from "./support/faults";
+import { faultKit, recovered, until, type Run } from "./support/faults";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
 import { useTempSandbox } from "./support/sandbox";
 
@@ -64,6 +66,32 @@ describe("host faults through the engine", () => {
     expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "stop"));
     await kit.expectSnapshotRestores(before);
     await kit.expectResumeFinishes("host rebooted between steps", "Confirm services still stopped");
+  });
+
+  it("a host rebooted between two updates (the restore failed after confirm): the next up's preflight finds its services running and refuses before anything runs; stopped again, up finishes", async () => {
+    const before = await kit.counts();
+    injectFault(dir, "db", "exec.pg_restore.clean", "injected: pg_restore lost its database connection");
+    let r: Run;
+    try {
+      r = await kit.newRestore();
+    } finally {
+      clearFaults(dir, "db");
+    }
+    expect(r.code).toBe(1);
+    expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Restore database", "db"]]);
+    await rebootHost(dir, "api");
+    const refused = await kit.resume();
+    expect(refused.code).toBe(1);
+    const checks = (refused.doc as unknown as { preview: { checks: { check: string; host: string; ok: boolean; detail: string }[] } }).preview.checks;
+    expect(checks.filter((c) => !c.ok).map((c) => [c.check, c.host])).toEqual([["compose project api", "api"]]);
+    expect(checks.find((c) => !c.ok)?.detail).toContain("running again since this restore's quiesce: voiceai-api (the host rebooted, or someone started it)");
+    expect(checks.filter((c) => c.check.startsWith("compose project") && c.ok).map((c) => c.detail)).toEqual(CONSUMERS.slice(1).map(() => "stopped since this restore's quiesce"));
+    expect(restoreRan(refused.since)).toBe(false);
+    // The operator stops it on the host, as the message says.
+    const api = layout(dir).host("api");
+    await execa(join(api.bin, "docker"), ["compose", "stop"], { cwd: api.projectDir });
+    await kit.expectSnapshotRestores(before);
+    await kit.expectResumeFinishes("host rebooted between two updates", "Restore database");
   });
 
   it("the SSH connection drops while pg_restore runs: the update fails at the restore naming db; the re-run waits for the restore still running there, then restores and finishes", async () => {
