@@ -1,38 +1,11 @@
 // Pure builders for every shell command the restore runs. Values are validated by the config
 // schema AND quoted here, so a value that slipped past validation still cannot become code.
+// The quoting primitives live in ./shell-words.ts and the HTTP verify checks in
+// ./shell-checks.ts; both are re-exported, so `import * as sh from "./shell"` has them all.
+import { argv, inDir, quote, script } from "./shell-words";
 
-/** Characters that never need quoting in a POSIX shell word. */
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** Quote one word for a POSIX shell (sh, bash, dash). */
-export function quote(word: string): string {
-  if (word.includes("\0")) throw new Error("a shell word cannot contain a NUL byte");
-  if (word !== "" && SAFE_WORD.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Quote and join an argv list into one command line. */
-export function argv(words: readonly string[]): string {
-  return words.map(quote).join(" ");
-}
-
-/** Commands joined so the first failure stops the rest (and its exit code is kept). */
-export function andThen(...commands: string[]): string {
-  return commands.filter(Boolean).join(" && ");
-}
-
-/** A multi-line script run by `sh -c`, with strict error handling. */
-export function script(lines: string[]): string {
-  return `sh -c ${quote(["set -eu", ...lines].join("\n"))}`;
-}
-
-export function inDir(dir: string, command: string): string {
-  return andThen(`cd ${quote(dir)}`, command);
-}
-
-export function projectDir(servicesRoot: string, project: string): string {
-  return `${servicesRoot.replace(/\/+$/, "")}/${project}`;
-}
+export { andThen, argv, inDir, projectDir, quote, script } from "./shell-words";
+export * from "./shell-checks";
 
 export function composeStop(dir: string, services: string[] = []): string {
   return inDir(dir, argv(["docker", "compose", "stop", ...services]));
@@ -226,49 +199,6 @@ export function activeCallsGuard(dir: string, command: readonly string[], force:
     `case "$n" in ''|*[!0-9]*) echo "voice: the active-calls command printed '$n', not a number" >&2; exit 1;; esac`,
     `if [ "$n" -gt 0 ]; then echo "voice: $n active calls; refusing to stop Voice (set voice.forceStop: true to stop anyway)" >&2; exit 1; fi`,
     `echo "voice: 0 active calls"`,
-  ]);
-}
-
-/** An HTTP check from a host: retries until the deadline, fails with the check's name. */
-export function httpCheck(name: string, url: string, timeoutSeconds: number, extra: string[] = []): string {
-  return script([
-    `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
-    `until out=$(${argv(["curl", "-fsS", "--max-time", "10", ...extra, url])} 2>&1); do`,
-    `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`verify ${name} failed:`)} "$out" >&2; exit 1; fi`,
-    `  sleep 2`,
-    `done`,
-    `echo ${quote(`verify ${name}: ok`)}`,
-  ]);
-}
-
-/** Login check: the password comes on stdin (never on a command line or in a log). */
-export function loginCheck(url: string, user: string, timeoutSeconds: number): string {
-  return script([
-    `pw=$(cat)`,
-    `body=$(printf '{"email":"%s","password":"%s"}' ${quote(user)} "$(printf '%s' "$pw" | sed 's/\\\\/\\\\\\\\/g; s/"/\\\\"/g')")`,
-    `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
-    `until code=$(printf '%s' "$body" | ${argv(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-H", "content-type: application/json", "--data-binary", "@-", url])}) && [ "$code" = 200 ]; do`,
-    `  if [ "$(date +%s)" -ge "$end" ]; then echo "verify admin-login failed: HTTP $code" >&2; exit 1; fi`,
-    `  sleep 2`,
-    `done`,
-    `echo 'verify admin-login: ok'`,
-  ]);
-}
-
-/** Every listed service must appear in the telemetry endpoint's answer since `sinceExpr`. */
-export function telemetryCheck(url: string, services: string[], sinceShellExpr: string, timeoutSeconds: number): string {
-  const sep = url.includes("?") ? "&" : "?";
-  return script([
-    `since=${sinceShellExpr}`,
-    `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
-    `while :; do`,
-    `  out=$(curl -fsS --max-time 10 ${quote(url + sep + "since=")}"$since" 2>&1) || out=''`,
-    `  missing=''`,
-    `  for s in ${services.map(quote).join(" ")}; do printf '%s' "$out" | grep -q "\\"$s\\"" || missing="$missing $s"; done`,
-    `  [ -z "$missing" ] && { echo 'verify telemetry: every service reported since '"$since"; exit 0; }`,
-    `  if [ "$(date +%s)" -ge "$end" ]; then echo "verify telemetry failed: no telemetry since $since from:$missing" >&2; exit 1; fi`,
-    `  sleep 2`,
-    `done`,
   ]);
 }
 
