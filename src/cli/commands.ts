@@ -74,7 +74,12 @@ function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): 
   return s;
 }
 
-export async function preview(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
+/**
+ * Preflight, the summary, then the engine's own preview. `up --yes` skips the engine's preview:
+ * nobody reads it before the update starts, the summary lists every command, and it costs a
+ * second run of the program (bench P1).
+ */
+export async function preview(o: Opts, out: Out = stdoutOut, opts: { engine?: boolean } = {}): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
   const checks = await preflightResults(loaded.stack, loaded.config, loaded.key);
@@ -95,6 +100,10 @@ export async function preview(o: Opts, out: Out = stdoutOut): Promise<ExitCode> 
     else say(o, out, `cannot preview: ${missing}`);
     return EXIT.TOOLCHAIN;
   }
+  if (opts.engine === false) {
+    if (o.json) out.json({ ok: true, checks, summary });
+    return EXIT.OK;
+  }
   const res = await loaded.stack.preview({ diff: true, onOutput: o.json ? undefined : (s) => process.stdout.write(s) });
   if (o.json) out.json({ ok: true, checks, summary, changeSummary: res.changeSummary });
   return EXIT.OK;
@@ -105,7 +114,7 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   if (locked !== undefined) return locked;
   // With --json, the preview's object is kept and becomes part of up's one object on stdout.
   let previewDoc: unknown;
-  const code = await preview(o, { log: out.log, json: (d) => (previewDoc = d) });
+  const code = await preview(o, { log: out.log, json: (d) => (previewDoc = d) }, { engine: !o.yes });
   if (code !== EXIT.OK) {
     if (o.json) out.json({ ok: false, stage: "preview", preview: previewDoc });
     return code;
