@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     const jobs = config.database?.jobs ?? 1;
     const figures: Figure[] = [
       figure("P1", "engine overhead", "s", { label: "delphi-restore up", value: before.whole }, { label: "by hand (SSH)", value: byHand }, { op: "<=", value: 1.1 }, [
-        `engine update alone ${before.update.toFixed(2)} s (the rest of up: preflight and the engine's preview)`,
+        `engine update alone ${before.update.toFixed(2)} s (the rest of up: loading the stack, preflight and the summary; with --yes no separate engine preview)`,
       ]),
       figure("P2", "downtime", "s", { label: "beforeSwitch", value: swap.downtime }, { label: "beforeRestore", value: before.downtime }, { op: "<=", value: 0.25 }, [
         `whole restore: beforeSwitch ${swap.whole.toFixed(2)} s, beforeRestore ${before.whole.toFixed(2)} s`,
