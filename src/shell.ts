@@ -7,6 +7,9 @@ import { argv, inDir, quote, script } from "./shell-words";
 export { andThen, argv, inDir, projectDir, quote, script } from "./shell-words";
 export * from "./shell-checks";
 
+/** The project's services that run now, one per line (nothing when every one is stopped). */
+export const RUNNING_SERVICES = argv(["docker", "compose", "ps", "--status", "running", "--services"]);
+
 export function composeStop(dir: string, services: string[] = []): string {
   return inDir(dir, argv(["docker", "compose", "stop", ...services]));
 }
@@ -18,7 +21,7 @@ export function composeStop(dir: string, services: string[] = []): string {
 export function confirmStopped(dir: string, host: string): string {
   return script([
     `cd ${quote(dir)}`,
-    `running=$(docker compose ps --status running --services | tr '\\n' ' ')`,
+    `running=$(${RUNNING_SERVICES} | tr '\\n' ' ')`,
     `if [ -n "$running" ]; then docker compose stop >/dev/null 2>&1 || true; echo ${quote(`on host ${host} in ${dir}, running again since quiesce: `)}"$running"${quote("(the host rebooted, or someone started it). Stopped it again; the restore did not start. Find out why, then run up again.")} >&2; exit 1; fi`,
     `echo still-stopped`,
   ]);
@@ -43,6 +46,11 @@ export interface DbTarget {
 /** The shell expression for the pre-restore snapshot's UTC timestamp (yyyymmddThhmmssZ). */
 export const UTC_STAMP = `$(date -u +%Y%m%dT%H%M%SZ)`;
 
+/** `docker compose exec -T <database container> ...`, run in the database's project folder. */
+function inDb(db: DbTarget, command: readonly string[]): string {
+  return argv(["docker", "compose", "exec", "-T", db.container, ...command]);
+}
+
 /** `$d` set to the dump (a quoted path, or newestDumpExpr(...) resolved on the host); none is an error. */
 function dumpVariable(dumpExpr: string): string[] {
   return [`d=${dumpExpr}`, `[ -n "$d" ] || { echo 'no dump to restore: the backup folder has no *.dump besides pre-restore snapshots' >&2; exit 1; }`];
@@ -54,21 +62,20 @@ function dumpVariable(dumpExpr: string): string[] {
  * `dumpExpr` is a shell word (a quoted path, or newestDumpExpr(...) resolved on the host).
  */
 export function dumpReadsInFull(db: DbTarget, dumpExpr: string, refusal: string, opts: { skipIfUnchanged?: string } = {}): string[] {
-  const exec = (cmd: string[]) => argv(["docker", "compose", "exec", "-T", db.container, ...cmd]);
   // With skipIfUnchanged ("<path> <size> <mtime>" of a dump read in full before): the same file,
   // neither grown nor rewritten since, is not read again (preflight only; see docs/safety.md).
   const identity =
     opts.skipIfUnchanged === undefined
       ? []
       : [
-          `id=$(${exec(["stat", "-c", "%s %Y"])} "$d")`,
+          `id=$(${inDb(db, ["stat", "-c", "%s %Y"])} "$d")`,
           `if [ "$d $id" = ${quote(opts.skipIfUnchanged)} ]; then echo "dump-unchanged=$d"; exit 0; fi`,
           `echo "dump-identity=$d $id"`,
         ];
   return [
     ...dumpVariable(dumpExpr),
     ...identity,
-    `if ! why=$(${exec(["pg_restore", "-f", "/dev/null"])} "$d" 2>&1 >/dev/null); then echo "dump $d cannot be read in full: $(printf '%s' "$why" | tail -n 3 | tr '\\n' ' ')- ${refusal}" >&2; exit 1; fi`,
+    `if ! why=$(${inDb(db, ["pg_restore", "-f", "/dev/null"])} "$d" 2>&1 >/dev/null); then echo "dump $d cannot be read in full: $(printf '%s' "$why" | tail -n 3 | tr '\\n' ' ')- ${refusal}" >&2; exit 1; fi`,
     `echo "dump-verified=$d"`,
   ];
 }
@@ -82,7 +89,6 @@ export function dumpReadsInFull(db: DbTarget, dumpExpr: string, refusal: string,
  * that cannot be restored in full is refused before anything is written or stopped.
  */
 export function preRestoreSnapshot(db: DbTarget, backupDir: string, dumpToRestore?: string): string {
-  const exec = (cmd: string[]) => argv(["docker", "compose", "exec", "-T", db.container, ...cmd]);
   return script([
     `cd ${quote(db.dir)}`,
     ...(dumpToRestore ? dumpReadsInFull(db, dumpToRestore, "the restore is refused; nothing was stopped or changed") : []),
@@ -90,12 +96,12 @@ export function preRestoreSnapshot(db: DbTarget, backupDir: string, dumpToRestor
     // Written under a temporary name and renamed once read back: a snapshot cut short (a full
     // disk, a killed pg_dump) never carries the name a rollback or an operator would trust.
     `p="$f.partial"`,
-    `drop_partial() { ${exec(["rm", "-f"])} "$p" >/dev/null 2>&1 || true; }`,
+    `drop_partial() { ${inDb(db, ["rm", "-f"])} "$p" >/dev/null 2>&1 || true; }`,
     "trap drop_partial EXIT",
     // Paths are the container's: the file is written and read back inside it.
-    `${exec(["pg_dump", "-Fc", "-U", db.user, "-d", db.name, "-f"])} "$p" || { echo "pre-restore snapshot $f could not be written (pg_dump failed above); nothing was stopped or changed" >&2; exit 1; }`,
-    `${exec(["pg_restore", "--list"])} "$p" > /dev/null || { echo "pre-restore snapshot $f is not readable; nothing was stopped or changed" >&2; exit 1; }`,
-    `${exec(["mv"])} "$p" "$f"`,
+    `${inDb(db, ["pg_dump", "-Fc", "-U", db.user, "-d", db.name, "-f"])} "$p" || { echo "pre-restore snapshot $f could not be written (pg_dump failed above); nothing was stopped or changed" >&2; exit 1; }`,
+    `${inDb(db, ["pg_restore", "--list"])} "$p" > /dev/null || { echo "pre-restore snapshot $f is not readable; nothing was stopped or changed" >&2; exit 1; }`,
+    `${inDb(db, ["mv"])} "$p" "$f"`,
     "trap - EXIT",
     `echo "snapshot=$f"`,
   ]);
@@ -129,15 +135,15 @@ export function pgRestore(db: DbTarget, dumpPath: string, opts: RestoreOptions):
   if (opts.intoDatabase) {
     // A fresh database beside the live one: the old one keeps serving until the switch.
     lines.push(
-      `${argv(["docker", "compose", "exec", "-T", db.container, "dropdb", "--if-exists", "-U", db.user, opts.intoDatabase])}`,
-      `${argv(["docker", "compose", "exec", "-T", db.container, "createdb", "-U", db.user, "-O", db.user, opts.intoDatabase])}`,
+      `${inDb(db, ["dropdb", "--if-exists", "-U", db.user, opts.intoDatabase])}`,
+      `${inDb(db, ["createdb", "-U", db.user, "-O", db.user, opts.intoDatabase])}`,
     );
   }
   lines.push(
     ...dumpVariable(dumpPath),
     `echo "dump=$d"`,
-    `${argv(["docker", "compose", "exec", "-T", db.container, "pg_restore", "--list"])} "$d" > /dev/null || { echo "dump $d is not a readable pg_dump archive (missing or corrupt); nothing was restored" >&2; exit 1; }`,
-    `${argv(["docker", "compose", "exec", "-T", db.container, "pg_restore", ...flags, "-U", db.user, "-d", target])} "$d"`,
+    `${inDb(db, ["pg_restore", "--list"])} "$d" > /dev/null || { echo "dump $d is not a readable pg_dump archive (missing or corrupt); nothing was restored" >&2; exit 1; }`,
+    `${inDb(db, ["pg_restore", ...flags, "-U", db.user, "-d", target])} "$d"`,
     `echo "restored $d into "${quote(target)}`,
   );
   return script(lines);
@@ -145,7 +151,7 @@ export function pgRestore(db: DbTarget, dumpPath: string, opts: RestoreOptions):
 
 /** psql -At -c <sql> inside the container: one unaligned value per row. */
 export function psql(db: DbTarget, sql: string, database = db.name): string {
-  return argv(["docker", "compose", "exec", "-T", db.container, "psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", database, "-c", sql]);
+  return inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", database, "-c", sql]);
 }
 
 /**
@@ -218,25 +224,24 @@ export function spotCheck(db: DbTarget, name: string, sql: string, expect: strin
  * counted, and dropped. Output lines: `<table>\t<tenant>\t<count>`.
  */
 export function countLostRows(db: DbTarget, snapshotPathExpr: string, restorePointIso: string, tables: string[], scratch: string): string {
-  const exec = (cmd: string[]) => argv(["docker", "compose", "exec", "-T", db.container, ...cmd]);
   const union = tables
     .map((t) => `select '${t}', tenant_id::text, count(*) from ${t} where created_at > '${restorePointIso}'::timestamptz group by tenant_id`)
     .join(" union all ");
   return script([
     `cd ${quote(db.dir)}`,
     `snap=${snapshotPathExpr}`,
-    `${exec(["dropdb", "--if-exists", "-U", db.user, scratch])}`,
-    `${exec(["createdb", "-U", db.user, "-O", db.user, scratch])}`,
-    `trap ${quote(`${exec(["dropdb", "--if-exists", "-U", db.user, scratch])} >/dev/null 2>&1 || true`)} EXIT`,
+    `${inDb(db, ["dropdb", "--if-exists", "-U", db.user, scratch])}`,
+    `${inDb(db, ["createdb", "-U", db.user, "-O", db.user, scratch])}`,
+    `trap ${quote(`${inDb(db, ["dropdb", "--if-exists", "-U", db.user, scratch])} >/dev/null 2>&1 || true`)} EXIT`,
     // Only the tables the notice counts, without their indexes or constraints: on a large
     // database this is a fraction of a full restore of the snapshot (bench/ P1, P2).
-    `${exec(["pg_restore", "--no-owner", "--exit-on-error", ...tables.flatMap((t) => ["-t", t]), "-U", db.user, "-d", scratch])} "$snap"`,
-    `${argv(["docker", "compose", "exec", "-T", db.container, "psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-U", db.user, "-d", scratch, "-c", `${union} order by 1, 2`])}`,
+    `${inDb(db, ["pg_restore", "--no-owner", "--exit-on-error", ...tables.flatMap((t) => ["-t", t]), "-U", db.user, "-d", scratch])} "$snap"`,
+    `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-U", db.user, "-d", scratch, "-c", `${union} order by 1, 2`])}`,
   ]);
 }
 
 /** Newest `*.dump` in the backup folder that is not a pre-restore snapshot, listed inside the container. */
 export function newestDumpExpr(db: DbTarget, backupDir: string): string {
-  const list = argv(["docker", "compose", "exec", "-T", db.container, "sh", "-c", `ls -1t ${quote(backupDir.replace(/\/+$/, ""))}/*.dump`]);
+  const list = inDb(db, ["sh", "-c", `ls -1t ${quote(backupDir.replace(/\/+$/, ""))}/*.dump`]);
   return `$(${list} 2>/dev/null | grep -v '/pre-restore-' | head -n 1)`;
 }

@@ -53,7 +53,7 @@ export function preflightChecks(c: RestoreConfig, verified?: VerifiedDumps, opts
       checks.push({
         check: project,
         host: s.host,
-        command: sh.inDir(s.dir, "docker compose ps --status running --services"),
+        command: sh.inDir(s.dir, sh.RUNNING_SERVICES),
         judge: (out) =>
           out.trim()
             ? { ok: false, detail: `running again since this restore's quiesce: ${out.trim().split("\n").join(", ")} (the host rebooted, or someone started it). Stop it (docker compose stop in ${s.dir}) or find out why, then run up again` }
