@@ -4,11 +4,11 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { ConcurrentUpdateError, type Stack } from "@pulumi/pulumi/automation";
 import { ConfigError, type RestoreConfig } from "../config";
-import { planPgRestore, restoreKey } from "../plan";
+import { planPgRestore } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
 import { verifiedDumps } from "./verified-dumps";
-import { stoppedSinceQuiesce } from "./mid-restore";
+import { doneForThisRestore, stateResources, stoppedSinceQuiesce } from "./mid-restore";
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
 import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromState, type StepProgress } from "./progress";
 import { SshRunner } from "./ssh";
@@ -199,12 +199,8 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
 export async function status(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
-  const state = await loaded.stack.exportStack();
-  const resources = (state.deployment?.resources ?? []) as { urn: string; type: string; outputs?: { triggers?: unknown[] } }[];
-  // Done means done for THIS restore: a command left in the state by an earlier restore (another
-  // dump, or the old side of a replacement that failed) carries another restore key.
-  const key = restoreKey(loaded.config);
-  const created = new Set(resources.filter((r) => r.outputs?.triggers?.[0] === key).map((r) => r.urn.split("::").at(-1)));
+  const resources = await stateResources(loaded.stack);
+  const created = doneForThisRestore(resources, loaded.config);
   let progress: { resource: string; state: string; error?: string }[] = [];
   try {
     progress = JSON.parse(readFileSync(progressFile(o.stack), "utf8")) as typeof progress;

@@ -1,19 +1,34 @@
-// Where this restore stands between updates, read from the engine's state: after a failure or a
-// Ctrl-C past quiesce, the next `up` must find the services still stopped. The confirm step only
+// Where this restore stands, read from the engine's state: which of its commands are done (for
+// `status`), and whether it is between quiesce and the destructive step. After a failure or a
+// Ctrl-C there, the next `up` must find the services still stopped. The confirm step only
 // runs once per restore, so a host that rebooted between two updates is caught here, by preflight.
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { RestoreConfig } from "../config";
 import { planPgRestore, restoreKey } from "../plan";
 import { urnName } from "./progress";
 
+export type StateResource = { urn: string; outputs?: { triggers?: unknown[] } };
+
+/** The resources in the engine's state (export), as `status` and preflight read them. */
+export async function stateResources(stack: Stack): Promise<StateResource[]> {
+  const state = await stack.exportStack();
+  return (state.deployment?.resources ?? []) as StateResource[];
+}
+
+/**
+ * Names of the commands done for THIS restore: a command left in the state by an earlier restore
+ * (another dump, or the old side of a replacement that failed) carries another restore key.
+ */
+export function doneForThisRestore(resources: StateResource[], config: RestoreConfig): Set<string> {
+  const key = restoreKey(config);
+  return new Set(resources.filter((r) => r.outputs?.triggers?.[0] === key).map((r) => urnName(r.urn)));
+}
+
 /** True when this restore's quiesce finished in an earlier update and its destructive step has not. */
 export async function stoppedSinceQuiesce(stack: Stack, config: RestoreConfig): Promise<boolean> {
   if (config.mechanism !== "pg-restore") return false;
   const plan = planPgRestore(config);
-  const key = restoreKey(config);
-  const state = await stack.exportStack();
-  const resources = (state.deployment?.resources ?? []) as { urn: string; outputs?: { triggers?: unknown[] } }[];
-  const done = new Set(resources.filter((r) => r.outputs?.triggers?.[0] === key).map((r) => urnName(r.urn)));
+  const done = doneForThisRestore(await stateResources(stack), config);
   const finished = (i: number) => {
     const step = plan.steps[i];
     return step !== undefined && step.commands.length > 0 && step.commands.every((c) => done.has(`${step.step}-${c.name}`));

@@ -61,7 +61,7 @@ export function commandsRun(items: Iterable<StepProgress>): number {
  * promise settled (a Ctrl-C, a failure elsewhere). Done = in the state with outputs from a run
  * that started after the item did.
  */
-export function settleFromState(items: Iterable<StepProgress & { urn?: string }>, resources: { urn: string; outputs?: { startedAt?: unknown } }[]): void {
+export function settleFromState(items: Iterable<StepProgress>, resources: { urn: string; outputs?: { startedAt?: unknown } }[]): void {
   // During a replacement the old and the new resource share the URN: the newest run counts.
   const startedAt = new Map<string, number>();
   for (const r of resources) {
