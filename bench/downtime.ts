@@ -2,9 +2,8 @@
 // (the runbook: stop everything, then pg_restore) against `beforeSwitch` (pg_restore into a new
 // database while services run, then stop, swap, start). The plan's commands run over real SSH
 // (bench/by-hand.ts); downtime is read from the hosts' own compose logs, from the first service
-// stop to the last service start. Run: npm run bench [-- --rows N --rounds N]
+// stop to the last service start. Run: npm run bench:downtime [-- --rows N --rounds N]
 import { execFileSync } from "node:child_process";
-import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import Table from "cli-table3";
 import { Command } from "commander";
@@ -12,8 +11,8 @@ import { COMPACT } from "../src/cli/table-style";
 import { SshRunner } from "../src/cli/ssh";
 import type { RestoreConfig } from "../src/config";
 import { planPgRestore } from "../src/plan";
-import { readComposeLog, sandboxRestoreConfig, type StartResult } from "../src/sandbox";
-import { median, runBench, secs, withBenchSandbox } from "./support";
+import { sandboxRestoreConfig, type StartResult } from "../src/sandbox";
+import { clearSnapshots, downtimeMs, median, runBench, secs, withBenchSandbox } from "./support";
 import { runByHand } from "./by-hand";
 
 interface Sample {
@@ -36,15 +35,6 @@ function growAndDump(info: StartResult, rows: number): string {
   return file;
 }
 
-/** First consumer-host stop to last consumer-host start, from the compose logs. */
-function downtimeMs(projectDir: string, since: string): number {
-  const ops = readComposeLog(projectDir).filter((op) => op.ts > since && op.host !== "db");
-  const firstStop = ops.find((op) => op.verb === "stop" && op.event === "start")?.ts;
-  const lastUp = ops.filter((op) => op.verb === "up" && op.event === "ok").at(-1)?.ts;
-  if (!firstStop || !lastUp) throw new Error("no stop/up pair in the compose logs");
-  return Date.parse(lastUp) - Date.parse(firstStop);
-}
-
 async function main(): Promise<void> {
   const opts = new Command().option("--rows <n>", "conversations to add before the dump", "400000").option("--rounds <n>", "restores per order", "3").parse().opts<{ rows: string; rounds: string }>();
   await withBenchSandbox("bench", async (dir, info) => {
@@ -63,9 +53,11 @@ async function main(): Promise<void> {
         const since = new Date().toISOString();
         const started = performance.now();
         await runByHand(c, planPgRestore(c), ssh, secrets);
-        samples.push({ order, round, downtimeMs: downtimeMs(dir, since), totalMs: performance.now() - started });
+        const down = downtimeMs(dir, since);
+        if (down === undefined) throw new Error("no stop/up pair in the compose logs");
+        samples.push({ order, round, downtimeMs: down, totalMs: performance.now() - started });
         // Pre-restore snapshots pile up in the backup folder; the next round must pick the bench dump.
-        for (const f of readdirSync(info.backupDir)) if (f.startsWith("pre-restore-")) rmSync(join(info.backupDir, f));
+        clearSnapshots(info);
       }
     }
     const t = new Table({ ...COMPACT, head: ["order", "round", "downtime s", "whole restore s"] });

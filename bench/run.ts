@@ -8,16 +8,16 @@
 //      machine's limit (the database's files read with cat).
 // The dataset is generated here (1 GiB by default, 20 MiB with --quick), never committed.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { planPgRestore } from "../src/plan";
-import { layout, readComposeLog, sandboxRestoreConfig, type StartResult } from "../src/sandbox";
+import { layout, sandboxRestoreConfig } from "../src/sandbox";
 import { SshRunner } from "../src/cli/ssh";
 import { runByHand } from "./by-hand";
 import { figure, renderFigures, type Figure } from "./figures";
-import { median, runBench, withBenchSandbox } from "./support";
+import { clearSnapshots, downtimeMs, median, runBench, withBenchSandbox } from "./support";
 
 const MB = 1024 * 1024;
 
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       const [code, whole] = await timedAsync(() => commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: (d) => (doc = d as typeof doc) }));
       if (code !== 0) throw new Error(`delphi-restore up (${order}) exited ${code}: ${JSON.stringify(doc).slice(0, 2000)}`);
       clearSnapshots(info);
-      return { whole, update: doc.seconds ?? Number.NaN, downtime: downtimeSecs(dir, since) };
+      return { whole, update: doc.seconds ?? Number.NaN, downtime: (downtimeMs(dir, since) ?? Number.NaN) / 1000 };
     };
     log("P1/P2: the restore through the engine, beforeRestore");
     const before = await engineUp("beforeRestore");
@@ -160,19 +160,6 @@ function grow(sql: (q: string) => string, mb: number): number {
   }
   sql("vacuum analyze bench_payload");
   return size();
-}
-
-/** First consumer stop to last consumer start, from the hosts' own compose logs. */
-function downtimeSecs(projectDir: string, since: string): number {
-  const ops = readComposeLog(projectDir).filter((op) => op.ts > since && op.host !== "db");
-  const firstStop = ops.find((op) => op.verb === "stop" && op.event === "start")?.ts;
-  const lastUp = ops.filter((op) => op.verb === "up" && op.event === "ok").at(-1)?.ts;
-  return firstStop && lastUp ? (Date.parse(lastUp) - Date.parse(firstStop)) / 1000 : Number.NaN;
-}
-
-/** Pre-restore snapshots pile up (a GiB each on the full dataset): the next restore does not need them. */
-function clearSnapshots(info: StartResult): void {
-  for (const f of readdirSync(info.backupDir)) if (f.startsWith("pre-restore-")) rmSync(join(info.backupDir, f), { recursive: true, force: true });
 }
 
 /** A stack whose program declares nothing, on the same CLI, backend and machine. */

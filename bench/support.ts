@@ -1,7 +1,9 @@
 // What the benchmarks share: a sandbox of their own for one run (always stopped and removed, even
-// when the run fails), medians, seconds, and the one way a benchmark reports a failure.
-import { rmSync } from "node:fs";
-import { startSandbox, stopSandbox, type StartResult } from "../src/sandbox";
+// when the run fails), medians, seconds, downtime from the compose logs, clearing snapshots, and
+// the one way a benchmark reports a failure.
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { readComposeLog, startSandbox, stopSandbox, type StartResult } from "../src/sandbox";
 import { tempProject } from "../test/e2e/support/temp-project";
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -22,4 +24,17 @@ export function runBench(main: () => Promise<void>): void {
     process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
     process.exitCode = 1;
   });
+}
+
+/** First consumer stop to last consumer start after `since`, from the hosts' own compose logs (ms); undefined without both. */
+export function downtimeMs(projectDir: string, since: string): number | undefined {
+  const ops = readComposeLog(projectDir).filter((op) => op.ts > since && op.host !== "db");
+  const firstStop = ops.find((op) => op.verb === "stop" && op.event === "start")?.ts;
+  const lastUp = ops.filter((op) => op.verb === "up" && op.event === "ok").at(-1)?.ts;
+  return firstStop && lastUp ? Date.parse(lastUp) - Date.parse(firstStop) : undefined;
+}
+
+/** Pre-restore snapshots pile up (a GiB each on a large dataset); the next restore does not need them. */
+export function clearSnapshots(info: StartResult): void {
+  for (const f of readdirSync(info.backupDir)) if (f.startsWith("pre-restore-")) rmSync(join(info.backupDir, f), { recursive: true, force: true });
 }
