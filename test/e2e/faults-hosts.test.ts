@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { clearFaults, dropConnections, holdAt, hostDown, hostUp, readComposeLog, rebootHost, release, restoreClientKey, revokeClientKey, injectFault, layout, waitUntilHeld } from "../../src/sandbox";
 import { cmdline } from "../../src/sandbox/processes";
-import { faultKit, recovered, until, type Run } from "./support/faults";
+import { faultKit, recovered, until } from "./support/faults";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
 import { useTempSandbox } from "./support/sandbox";
 
@@ -70,13 +70,10 @@ describe("host faults through the engine", () => {
 
   it("a host rebooted between two updates (the restore failed after confirm): the next up's preflight finds its services running and refuses before anything runs; stopped again, up finishes", async () => {
     const before = await kit.counts();
-    injectFault(dir, "db", "exec.pg_restore.clean", "injected: pg_restore lost its database connection");
-    let r: Run;
-    try {
-      r = await kit.newRestore();
-    } finally {
-      clearFaults(dir, "db");
-    }
+    const r = await kit.newRestoreWith(
+      () => injectFault(dir, "db", "exec.pg_restore.clean", "injected: pg_restore lost its database connection"),
+      () => clearFaults(dir, "db"),
+    );
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Restore database", "db"]]);
     await rebootHost(dir, "api");

@@ -4,14 +4,14 @@
 // then the cause is removed and `up` finishes the restore.
 import { beforeAll, describe, expect, it } from "vitest";
 import { addMigration, clearFaults, injectFault, readComposeLog, removeMigration } from "../../src/sandbox";
-import { faultKit, recovered, type Run } from "./support/faults";
+import { faultKit, recovered } from "./support/faults";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
 import { useTempSandbox } from "./support/sandbox";
 
 let dir: string;
 const sandbox = useTempSandbox("faults");
 const kit = faultKit(sandbox);
-const { counts, newRestore, resume, configSet, expectSnapshotRestores } = kit;
+const { counts, newRestore, newRestoreWith, resume, configSet, expectSnapshotRestores, expectResumeFinishes } = kit;
 
 beforeAll(() => {
   ({ dir } = sandbox);
@@ -20,34 +20,25 @@ beforeAll(() => {
 describe("faults through the engine", () => {
   it("TelWeb's migration fails: reconcile fails on web with the migration's error, services stay stopped, the snapshot restores; without the bad migration, up finishes", async () => {
     const before = await counts();
-    addMigration(dir, "20991231000000_broken", "ALTER TABLE no_such_table ADD COLUMN x int;\n");
-    let r: Run;
-    try {
-      r = await newRestore();
-    } finally {
-      removeMigration(dir, "20991231000000_broken");
-    }
+    const r = await newRestoreWith(
+      () => addMigration(dir, "20991231000000_broken", "ALTER TABLE no_such_table ADD COLUMN x int;\n"),
+      () => removeMigration(dir, "20991231000000_broken"),
+    );
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Reconcile schema (TelWeb migrate deploy)", "web"]]);
     expect(r.doc.error).toContain("migrate deploy failed: migration `20991231000000_broken`");
     expect(lastVerbs(dir, r.since).slice(1)).toEqual(["stop", "stop", "stop", "stop"]);
     expect(readComposeLog(dir).some((op) => op.ts > r.since && op.verb === "up" && op.detail === "up -d")).toBe(false);
     await expectSnapshotRestores(before);
-    const again = await resume();
-    expect(again.code, again.doc.error).toBe(0);
-    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
-    recovered("TelWeb's migration fails", again);
+    await expectResumeFinishes("TelWeb's migration fails");
   });
 
   it("a service fails to start at resume: the update names resume and the host; once it can start, up finishes only what was left", async () => {
     const before = await counts();
-    injectFault(dir, "api", "up", "Error response from daemon: api: port is already allocated");
-    let r: Run;
-    try {
-      r = await newRestore();
-    } finally {
-      clearFaults(dir, "api");
-    }
+    const r = await newRestoreWith(
+      () => injectFault(dir, "api", "up", "Error response from daemon: api: port is already allocated"),
+      () => clearFaults(dir, "api"),
+    );
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Resume services", "api"]]);
     expect(r.doc.error).toContain("port is already allocated");

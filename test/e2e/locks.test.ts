@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { StartResult } from "../../src/sandbox";
 import { BIN, cliIn, TOOLS_PATH } from "./support/cli";
+import { until } from "./support/faults";
 import { footprint, useTempSandbox } from "./support/sandbox";
 
 let dir: string;
@@ -25,14 +26,6 @@ function setTestCall(argv: string[]): void {
 
 const lockDir = () => join(dir, ".state", "backend", ".pulumi", "locks", "organization", "delphi-restore", "sandbox");
 const lockFiles = () => (existsSync(lockDir()) ? readdirSync(lockDir()).filter((f) => f.endsWith(".json")) : []);
-
-async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** SIGKILL a process and every process below it. */
 async function killTree(pid: number): Promise<void> {

@@ -16,9 +16,10 @@
 # with the file's content as its error message. <name> is the verb (stop, up, start, restart,
 # ps, logs, exec), <verb>.<service> (e.g. up.voiceai-telweb), or exec.<program> for `exec`
 # (e.g. exec.pg_restore), or exec.<program>.<first argument without its dashes> (e.g.
-# exec.pg_restore.clean for `pg_restore --clean ...`, not `pg_restore --list`). When <sandbox>/hosts/<host>/holds/<name> exists, the operation waits
-# before it runs until that file is removed, and says so in holds/<name>.waiting (its pid): a test
-# can then act while a restore command is in flight (take a host down, send Ctrl-C, kill a program).
+# exec.pg_restore.clean for `pg_restore --clean ...`, not `pg_restore --list`).
+# When <sandbox>/hosts/<host>/holds/<name> exists, the operation waits before it runs until that
+# file is removed, and says so in holds/<name>.waiting (its pid): a test can then act while a
+# restore command is in flight (take a host down, send Ctrl-C, kill a program).
 set -uo pipefail
 export TZ=UTC LC_ALL=C
 

@@ -100,6 +100,11 @@ export function faultKit(sandbox: { dir: string; info: StartResult }) {
     };
   }
 
+  async function newRestore(): Promise<Run> {
+    await prepareNewRestore();
+    return start().done();
+  }
+
   async function counts(db?: string): Promise<Record<string, string>> {
     const url = db ? info().databaseUrl.replace(/\/delphi$/, `/${db}`) : info().databaseUrl;
     const out: Record<string, string> = {};
@@ -117,9 +122,15 @@ export function faultKit(sandbox: { dir: string; info: StartResult }) {
     },
     /** `up` again with the same config (after a failure: resume), in the background. */
     startResume: start,
-    async newRestore(): Promise<Run> {
-      await prepareNewRestore();
-      return start().done();
+    newRestore,
+    /** A new restore with a cause in place (`cause`), removed again (`undo`) once it ended. */
+    async newRestoreWith(cause: () => unknown, undo: () => unknown): Promise<Run> {
+      await cause();
+      try {
+        return await newRestore();
+      } finally {
+        await undo();
+      }
     },
     resume: (): Promise<Run> => start().done(),
 
@@ -130,10 +141,8 @@ export function faultKit(sandbox: { dir: string; info: StartResult }) {
      */
     async newRestoreActingAt(host: string, name: string, act: (since: string) => unknown, undo?: () => unknown): Promise<Run> {
       holdAt(dir(), host, name);
-      const bg = await (async () => {
-        await prepareNewRestore();
-        return start();
-      })();
+      await prepareNewRestore();
+      const bg = start();
       try {
         await waitUntilHeld(dir(), host, name);
         await act(bg.since);
