@@ -2,7 +2,8 @@
 // run on one sandbox, printed as one table and written to bench/results.json.
 //   P1 engine overhead: the whole restore through `delphi-restore up` / the same plan by hand.
 //   P2 downtime: first stop to last start, beforeSwitch / beforeRestore, both through the engine.
-//   P3 host scale: not measured yet (the sandbox starts six fixed hosts).
+//   P3 host scale: quiesce + resume as the engine ran them, 20 consumer hosts / 2, on a sandbox of
+//      21 hosts (the six and API hosts api2..api16) and the restore stack scoped to each set.
 //   P4 preview latency: `delphi-restore preview` / the engine's preview of an empty program.
 //   P5 throughput: pg_dump -Fc and pg_restore as the tool runs them / single-job, in MB/s, and the
 //      machine's limit (the database's files read with cat).
@@ -13,13 +14,19 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { planPgRestore } from "../src/plan";
-import { layout, sandboxRestoreConfig } from "../src/sandbox";
+import { layout, SANDBOX_HOSTS, sandboxRestoreConfig } from "../src/sandbox";
+import { hostSpec } from "../src/sandbox/layout";
 import { SshRunner } from "../src/cli/ssh";
+import type { StepProgress } from "../src/cli/progress";
 import { runByHand } from "./by-hand";
 import { figure, renderFigures, type Figure } from "./figures";
+import { engineCostPerCommand, hostEntries, scopeHosts, stepSeconds } from "./host-scale";
 import { clearSnapshots, downtimeMs, median, runBench, withBenchSandbox } from "./support";
 
 const MB = 1024 * 1024;
+/** P3's two sides: consumer hosts quiesced and resumed. The sandbox has them and the db host. */
+const FEW = ["web", "voice"];
+const MANY = 20;
 
 async function main(): Promise<void> {
   const opts = new Command()
@@ -34,7 +41,9 @@ async function main(): Promise<void> {
     process.env.DELPHI_RESTORE_PROJECT_DIR = dir;
     const ws = await import("../src/cli/workspace");
     const commands = await import("../src/cli/commands");
-    const { config, secrets } = sandboxRestoreConfig(info);
+    const allHosts = hostEntries(info.configFile);
+    const scope = (hosts: string[]) => scopeHosts(info.configFile, allHosts, [...hosts, "db"], (h) => hostSpec(h).services);
+    const { secrets } = sandboxRestoreConfig(info);
     const stack = await ws.openStack("sandbox");
     await stack.setConfig("delphi-restore:sshPrivateKey", { value: secrets.sshPrivateKey, secret: true });
     await stack.setConfig("delphi-restore:adminPassword", { value: secrets.adminPassword, secret: true });
@@ -51,6 +60,46 @@ async function main(): Promise<void> {
       return [r, (performance.now() - t0) / 1000];
     };
 
+    const postgresUrl = info.databaseUrl.replace(/\/delphi$/, "/postgres");
+    let round = 0;
+    const engineUp = async (order: "beforeRestore" | "beforeSwitch") => {
+      round++;
+      sql("drop database if exists delphi_pre_restore", postgresUrl);
+      await stack.setConfig("delphi-restore:order", { value: order });
+      await stack.setConfig("delphi-restore:restorePoint", { value: `2026-01-01T00:00:${String(round).padStart(2, "0")}Z` });
+      const since = new Date().toISOString();
+      let doc: { seconds?: number; error?: string; progress?: StepProgress[]; preview?: { preflightSeconds?: number } } = {};
+      const [code, whole] = await timedAsync(() => commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: (d) => (doc = d as typeof doc) }));
+      if (code !== 0) throw new Error(`delphi-restore up (${order}) exited ${code}: ${JSON.stringify(doc).slice(0, 2000)}`);
+      clearSnapshots(info);
+      const progress = doc.progress ?? [];
+      const resources = ((await stack.exportStack()).deployment?.resources ?? []) as { urn: string; outputs?: { startedAt?: string; endedAt?: string } }[];
+      const outputs = new Map(resources.map((r) => [r.urn, r.outputs]));
+      return {
+        perCommand: engineCostPerCommand(progress, outputs), whole, update: doc.seconds ?? Number.NaN, preflight: doc.preview?.preflightSeconds ?? Number.NaN, downtime: (downtimeMs(dir, since) ?? Number.NaN) / 1000, quiesceResume: stepSeconds(progress, "Quiesce services") + stepSeconds(progress, "Resume services") };
+    };
+    // P3 first, on the small seeded database: a restore there is quick, and quiesce and resume do
+    // not depend on the data's size.
+    const consumers = Object.keys(allHosts).filter((h) => allHosts[h].role !== "db");
+    log(`P3: quiesce and resume of ${FEW.length} consumer hosts, then of ${MANY}`);
+    // The same two steps by hand over SSH, right after: this machine's floor, since the sandbox's
+    // hosts (their sshd sessions and compose) share its cores, where real hosts have their own.
+    const byHandQuiesceResume = async () => {
+      const c = sandboxRestoreConfig(info).config;
+      const plan = planPgRestore(c);
+      const r = await runByHand(c, { ...plan, steps: plan.steps.filter((s) => s.step === "quiesce" || s.step === "resume") }, new SshRunner(secrets.sshPrivateKey), secrets);
+      return r.timings.reduce((n, t) => n + (t.endedAt - t.startedAt) / 1000, 0);
+    };
+    scope(FEW);
+    const few = await engineUp("beforeRestore");
+    const fewByHand = await byHandQuiesceResume();
+    scope(consumers.slice(0, MANY));
+    const many = await engineUp("beforeRestore");
+    const manyByHand = await byHandQuiesceResume();
+    // Everything else runs on the six hosts a Delphi deployment has.
+    scope(SANDBOX_HOSTS.map((h) => h.name).filter((h) => h !== "db"));
+    const { config } = sandboxRestoreConfig(info);
+
     log(`growing the database to ${targetMb} MiB`);
     const dbBytes = grow(sql, targetMb);
     const dbMb = dbBytes / MB;
@@ -61,7 +110,6 @@ async function main(): Promise<void> {
     const dump = join(info.backupDir, `delphi-${stamp}.dump`);
     const [, dumpSecs] = timed(() => pg("pg_dump", ["-Fc", "-f", dump, info.databaseUrl]));
     const scratch = info.databaseUrl.replace(/\/delphi$/, "/delphi_bench_scratch");
-    const postgresUrl = info.databaseUrl.replace(/\/delphi$/, "/postgres");
     const restoreInto = (jobs: number): number => {
       sql("drop database if exists delphi_bench_scratch", postgresUrl);
       sql("create database delphi_bench_scratch", postgresUrl);
@@ -83,28 +131,17 @@ async function main(): Promise<void> {
     const [, byHand] = await timedAsync(() => runByHand(config, planPgRestore(config), ssh, secrets));
     clearSnapshots(info);
 
-    let round = 0;
-    const engineUp = async (order: "beforeRestore" | "beforeSwitch") => {
-      round++;
-      sql("drop database if exists delphi_pre_restore", postgresUrl);
-      await stack.setConfig("delphi-restore:order", { value: order });
-      await stack.setConfig("delphi-restore:restorePoint", { value: `2026-01-01T00:00:${String(round).padStart(2, "0")}Z` });
-      const since = new Date().toISOString();
-      let doc: { seconds?: number; error?: string } = {};
-      const [code, whole] = await timedAsync(() => commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: (d) => (doc = d as typeof doc) }));
-      if (code !== 0) throw new Error(`delphi-restore up (${order}) exited ${code}: ${JSON.stringify(doc).slice(0, 2000)}`);
-      clearSnapshots(info);
-      return { whole, update: doc.seconds ?? Number.NaN, downtime: (downtimeMs(dir, since) ?? Number.NaN) / 1000 };
-    };
     log("P1/P2: the restore through the engine, beforeRestore");
     const before = await engineUp("beforeRestore");
     log("P2: the restore through the engine, beforeSwitch");
     const swap = await engineUp("beforeSwitch");
+    // The engine's fixed cost: an up of the same restore again, with nothing left to run.
+    const [, noopSecs] = await timedAsync(() => commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: () => undefined }));
     sql("drop database if exists delphi_pre_restore", postgresUrl);
     await stack.setConfig("delphi-restore:order", { value: "beforeRestore" });
 
     log("P4: preview latency");
-    const empty = await emptyStack(ws);
+    const empty = await emptyStack(ws, dir);
     // Cold: a dump preflight has not read yet (a new mtime), so it is read in full once.
     utimesSync(dump, new Date(), new Date());
     const [, coldPreview] = await timedAsync(() => commands.preview({ stack: "sandbox", json: true }, { log: () => undefined, json: () => undefined }));
@@ -120,12 +157,16 @@ async function main(): Promise<void> {
     const jobs = config.database?.jobs ?? 1;
     const figures: Figure[] = [
       figure("P1", "engine overhead", "s", { label: "delphi-restore up", value: before.whole }, { label: "by hand (SSH)", value: byHand }, { op: "<=", value: 1.1 }, [
-        `engine update alone ${before.update.toFixed(2)} s (the rest of up: loading the stack, preflight and the summary; with --yes no separate engine preview)`,
+        `the engine's fixed cost: an up with nothing to run ${noopSecs.toFixed(2)} s; its cost per command ${(before.perCommand * 1000).toFixed(0)} ms (median, the engine's start-to-done of a command less the command's own run)`,
+        `engine update alone ${before.update.toFixed(2)} s; preflight ${before.preflight.toFixed(2)} s (the first up after a new dump reads it in full; later ones skip an unchanged dump); the rest of up loads the stack and prints the summary (with --yes no separate engine preview)`,
       ]),
       figure("P2", "downtime", "s", { label: "beforeSwitch", value: swap.downtime }, { label: "beforeRestore", value: before.downtime }, { op: "<=", value: 0.25 }, [
         `whole restore: beforeSwitch ${swap.whole.toFixed(2)} s, beforeRestore ${before.whole.toFixed(2)} s`,
       ]),
-      figure("P3", "host scale", "s", { label: "20 hosts", value: Number.NaN }, { label: "2 hosts", value: Number.NaN }, { op: "<=", value: 1.5 }, ["not measured yet: the sandbox starts six fixed hosts; an N-host sandbox is still to build"]),
+      figure("P3", "host scale", "s", { label: `${MANY} hosts`, value: many.quiesceResume }, { label: `${FEW.length} hosts`, value: few.quiesceResume }, { op: "<=", value: 1.5 }, [
+        `quiesce + resume as the engine ran them (first command started to last ended, from up's progress); whole restore ${many.whole.toFixed(2)} s vs ${few.whole.toFixed(2)} s`,
+        `the same two steps by hand over SSH (no engine): ${manyByHand.toFixed(2)} s vs ${fewByHand.toFixed(2)} s = ${(manyByHand / fewByHand).toFixed(2)}, this machine's floor: the sandbox's ${MANY} hosts share its ${cpus().length} cores`,
+      ]),
       figure("P4", "preview latency", "s", { label: "delphi-restore preview", value: median(previews) }, { label: "empty program", value: median(emptyPreviews) }, { op: "<=", value: 1.5 }, [
         `side A is a preview after another (the dump read in full by the first, unchanged since); the first preview of a new dump took ${coldPreview.toFixed(2)} s`,
         `the engine's preview of the restore program alone ${median(enginePreviews).toFixed(2)} s; the rest is preflight over SSH (every host) and the summary`,
@@ -142,7 +183,7 @@ async function main(): Promise<void> {
     const out = join(__dirname, opts.quick ? "results-quick.json" : "results.json");
     writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), quick: Boolean(opts.quick), machine, datasetMiB: Math.round(dbMb), figures }, null, 2)}\n`);
     log(`wrote ${out}`);
-  });
+  }, { hosts: MANY + 1 }); // MANY consumer hosts and the db host
 }
 
 /** Add incompressible-ish rows (random md5 text) until the database holds `mb` MiB; its size in bytes. */
@@ -162,10 +203,10 @@ function grow(sql: (q: string) => string, mb: number): number {
   return size();
 }
 
-/** A stack whose program declares nothing, on the same CLI, backend and machine. */
-async function emptyStack(ws: typeof import("../src/cli/workspace")) {
+/** A stack whose program declares nothing, on the same CLI, backend and machine, in a folder of the sandbox's project. */
+async function emptyStack(ws: typeof import("../src/cli/workspace"), dir: string) {
   const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-  const work = mkdtempSync(join(tmpdir(), "delphi-bench-empty-"));
+  const work = mkdtempSync(join(dir, "bench-empty-"));
   writeFileSync(join(work, "Pulumi.yaml"), "name: bench-empty\nruntime: nodejs\n");
   return LocalWorkspace.createOrSelectStack({ stackName: "empty", projectName: "bench-empty", program: async () => undefined }, { workDir: work, envVars: ws.engineEnv(), pulumiCommand: await ws.pulumiCommand() });
 }

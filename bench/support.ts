@@ -9,10 +9,10 @@ import { tempProject } from "../test/e2e/support/temp-project";
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 export const secs = (ms: number) => (ms / 1000).toFixed(2);
 
-export async function withBenchSandbox<T>(prefix: string, run: (dir: string, info: StartResult) => Promise<T>): Promise<T> {
+export async function withBenchSandbox<T>(prefix: string, run: (dir: string, info: StartResult) => Promise<T>, opts: { hosts?: number } = {}): Promise<T> {
   const dir = tempProject(prefix);
   try {
-    return await run(dir, await startSandbox({ projectDir: dir, log: () => undefined }));
+    return await run(dir, await startSandbox({ projectDir: dir, hosts: opts.hosts, log: () => undefined }));
   } finally {
     await stopSandbox(dir);
     rmSync(dir, { recursive: true, force: true });

@@ -58,7 +58,10 @@ export async function preflight(o: Opts, out: Out = stdoutOut): Promise<ExitCode
 }
 
 async function preflightResults(stack: Stack, config: RestoreConfig, key?: string): Promise<CheckResult[]> {
-  return runPreflight(config, new SshRunner(key), verifiedDumps(), { stoppedSinceQuiesce: await stoppedSinceQuiesce(stack, config) });
+  // Read from the engine's state while the SSH checks run; awaited (and its error thrown) by preflight.
+  const stopped = stoppedSinceQuiesce(stack, config);
+  stopped.catch(() => undefined);
+  return runPreflight(config, new SshRunner(key), verifiedDumps(), { stoppedSinceQuiesce: stopped });
 }
 
 /**
@@ -80,16 +83,29 @@ function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): 
  * second run of the program (bench P1).
  */
 export async function preview(o: Opts, out: Out = stdoutOut, opts: { engine?: boolean } = {}): Promise<ExitCode> {
+  return (await checkedPreview(o, out, opts)).code;
+}
+
+/** preview, and the stack it opened (up goes on with it instead of selecting it again). */
+async function checkedPreview(o: Opts, out: Out, opts: { engine?: boolean }): Promise<{ code: ExitCode; stack?: Stack }> {
   const loaded = await load(o, out);
-  if (typeof loaded === "number") return loaded;
+  if (typeof loaded === "number") return { code: loaded };
+  const code = await previewLoaded(o, out, opts, loaded);
+  return { code, stack: loaded.stack };
+}
+
+async function previewLoaded(o: Opts, out: Out, opts: { engine?: boolean }, loaded: { stack: Stack; config: RestoreConfig; key?: string }): Promise<ExitCode> {
+  const t0 = performance.now();
   const checks = await preflightResults(loaded.stack, loaded.config, loaded.key);
+  // How long the checks took (--json): the part of a preview or an up that is not the engine's.
+  const preflightSeconds = Math.round(performance.now() - t0) / 1000;
   const summary = summaryOf(o, loaded.config, checks);
   if (!o.json) {
     say(o, out, renderPreflight(checks));
     if (summary) say(o, out, renderSummary(summary));
   }
   if (!checks.every((c) => c.ok)) {
-    if (o.json) out.json({ ok: false, stage: "preflight", checks, summary });
+    if (o.json) out.json({ ok: false, stage: "preflight", checks, preflightSeconds, summary });
     return EXIT.FAILED;
   }
   // Only @pulumi/command's transport needs a plugin; the default SSH resource runs in Pulumi's own
@@ -101,11 +117,11 @@ export async function preview(o: Opts, out: Out = stdoutOut, opts: { engine?: bo
     return EXIT.TOOLCHAIN;
   }
   if (opts.engine === false) {
-    if (o.json) out.json({ ok: true, checks, summary });
+    if (o.json) out.json({ ok: true, checks, preflightSeconds, summary });
     return EXIT.OK;
   }
   const res = await loaded.stack.preview({ diff: true, onOutput: o.json ? undefined : (s) => process.stdout.write(s) });
-  if (o.json) out.json({ ok: true, checks, summary, changeSummary: res.changeSummary });
+  if (o.json) out.json({ ok: true, checks, preflightSeconds, summary, changeSummary: res.changeSummary });
   return EXIT.OK;
 }
 
@@ -114,8 +130,8 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   if (locked !== undefined) return locked;
   // With --json, the preview's object is kept and becomes part of up's one object on stdout.
   let previewDoc: unknown;
-  const code = await preview(o, { log: out.log, json: (d) => (previewDoc = d) }, { engine: !o.yes });
-  if (code !== EXIT.OK) {
+  const { code, stack } = await checkedPreview(o, { log: out.log, json: (d) => (previewDoc = d) }, { engine: !o.yes });
+  if (code !== EXIT.OK || !stack) {
     if (o.json) out.json({ ok: false, stage: "preview", preview: previewDoc });
     return code;
   }
@@ -124,7 +140,6 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
     if (o.json) out.json({ ok: false, stage: "confirm", error: "not confirmed; nothing was changed", preview: previewDoc });
     return EXIT.DECLINED;
   }
-  const stack = await openStack(o.stack);
   const summary = (previewDoc as { summary?: Summary } | undefined)?.summary ?? summaryOf(o, (await readStackConfig(stack)).config);
   const tracker = new ProgressTracker(o.stack, (l) => say(o, out, l), labelsFromPlan(summary?.steps ?? []));
   let interrupted = false;
@@ -163,6 +178,9 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
         tracker.onEvent(e);
       },
       signal: abort.signal,
+      // Every command of a step at once: the engine's default (4 operations per local core)
+      // would run a step across 20 hosts in waves, though the work is on the hosts, not here.
+      parallel: Math.max(8, 2 * Math.max(0, ...(summary?.steps ?? []).map((s) => s.commands.length))),
     });
     const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
     const changes = (res.summary.resourceChanges ?? {}) as Record<string, number>;

@@ -117,13 +117,16 @@ async function presentedKey(h: HostConnection, pinned: string): Promise<string> 
   return line ? hostKeyFingerprint(line.trim().split(/\s+/).slice(1).join(" ")) : "a key ssh-keyscan could not read";
 }
 
-export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: VerifiedDumps, opts: { stoppedSinceQuiesce?: boolean } = {}): Promise<CheckResult[]> {
+/**
+ * Every check, SSH first (all hosts in parallel), the others only on hosts that answered.
+ * `stoppedSinceQuiesce` may still be being read from the engine's state: it is needed only after
+ * the SSH round, so the two overlap.
+ */
+export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: VerifiedDumps, opts: { stoppedSinceQuiesce?: boolean | Promise<boolean> } = {}): Promise<CheckResult[]> {
   const hosts = hostConnections(c);
-  const checks = preflightChecks(c, verified, opts);
   const reachable = new Map<string, boolean>();
   const results: CheckResult[] = [];
-  // SSH first, all hosts in parallel; other checks only on hosts that answered.
-  const sshChecks = checks.filter((k) => k.check === "ssh");
+  const sshChecks = preflightChecks(c, verified).filter((k) => k.check === "ssh");
   for (const [k, r] of await Promise.all(sshChecks.map(async (k) => [k, await ssh.run(hosts[k.host], k.command)] as const))) {
     const h = hosts[k.host];
     reachable.set(k.host, r.ok);
@@ -134,7 +137,7 @@ export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: 
     if (!r.ok && h.hostKey && /differs from hosts\./.test(r.sshProblem ?? "")) detail += `; it presents ${await presentedKey(h, h.hostKey)}`;
     results.push({ check: k.check, host: k.host, ok: r.ok, detail });
   }
-  const rest = checks.filter((k) => k.check !== "ssh");
+  const rest = preflightChecks(c, verified, { stoppedSinceQuiesce: await opts.stoppedSinceQuiesce }).filter((k) => k.check !== "ssh");
   const outcomes = await Promise.all(
     rest.map(async (k): Promise<CheckResult> => {
       if (!reachable.get(k.host)) return { check: k.check, host: k.host, ok: false, detail: "skipped: host unreachable" };

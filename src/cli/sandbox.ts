@@ -1,8 +1,8 @@
 // `delphi-restore sandbox up|down`: the local Delphi deployment for the demo and the e2e tests.
 // With --json, stdout carries exactly one JSON object; progress always goes to stderr.
 import { resolve } from "node:path";
-import type { Command } from "commander";
-import { startSandbox, stopSandbox, type StartResult } from "../sandbox";
+import { InvalidArgumentError, type Command } from "commander";
+import { MAX_SANDBOX_HOSTS, SANDBOX_HOSTS, startSandbox, stopSandbox, type StartResult } from "../sandbox";
 import { EXIT } from "./exit-codes";
 
 /** The checkout; DELPHI_RESTORE_PROJECT_DIR points the sandbox elsewhere (tests use a temp folder). */
@@ -31,6 +31,12 @@ function summary(info: StartResult): string {
   return lines.join("\n");
 }
 
+function hostCount(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < SANDBOX_HOSTS.length || n > MAX_SANDBOX_HOSTS) throw new InvalidArgumentError(`must be a whole number from ${SANDBOX_HOSTS.length} to ${MAX_SANDBOX_HOSTS}`);
+  return n;
+}
+
 export function registerSandboxCommands(program: Command): void {
   const sandbox = program.command("sandbox").description("a small, real Delphi deployment on this machine (127.0.0.1 only), for the demo and the tests; it lives in <project>/.sandbox (DELPHI_RESTORE_PROJECT_DIR overrides the project folder)");
 
@@ -39,7 +45,8 @@ export function registerSandboxCommands(program: Command): void {
     .description("start the sandbox (Postgres, six SSH hosts with a compose stand-in, TelWeb and telemetry endpoints) and write Pulumi.sandbox.yaml; when it is already up, report it unchanged")
     .option("--json", "print one JSON object describing the sandbox on stdout")
     .option("--recreate", "tear down a running sandbox and start a fresh one")
-    .action(async (o: { json?: boolean; recreate?: boolean }) => {
+    .option("--hosts <n>", `how many hosts, ${SANDBOX_HOSTS.length} to ${MAX_SANDBOX_HOSTS}: beyond the six, API hosts api2, api3, ... (a scaled-out deployment)`, hostCount, SANDBOX_HOSTS.length)
+    .action(async (o: { json?: boolean; recreate?: boolean; hosts: number }) => {
       // Ctrl-C while starting: let the start settle (it takes seconds), then remove what it made,
       // so an interrupted `up` leaves no daemons behind.
       let interrupted = false;
@@ -50,7 +57,7 @@ export function registerSandboxCommands(program: Command): void {
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
       try {
-        const info = await startSandbox({ projectDir: projectDir(), recreate: o.recreate, log: progress }).finally(async () => {
+        const info = await startSandbox({ projectDir: projectDir(), recreate: o.recreate, hosts: o.hosts, log: progress }).finally(async () => {
           if (interrupted) {
             await stopSandbox(projectDir(), { log: progress });
             process.exit(EXIT.INTERRUPTED);

@@ -62,8 +62,47 @@ export function hostKeyFingerprint(hostKey: string): string {
   return `${type} SHA256:${digest}`;
 }
 
+/** Seconds a shared connection stays open after its last command (OpenSSH ControlPersist). */
+export const SHARE_SECONDS = 120;
+
+/**
+ * The folder for shared connections' sockets: private to this user (0700, owned, not a link),
+ * or undefined when it cannot be made so; commands then connect one by one, as before.
+ * DELPHI_RESTORE_SSH_SHARING=off turns sharing off.
+ */
+export function shareDir(): string | undefined {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const os = require("node:os") as typeof import("node:os");
+  const path = require("node:path") as typeof import("node:path");
+  if (process.env.DELPHI_RESTORE_SSH_SHARING === "off") return undefined;
+  const uid = process.getuid?.() ?? 0;
+  const dir = path.join(os.tmpdir(), `delphi-restore-ssh-${uid}`);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // It exists (checked below) or cannot be made.
+  }
+  try {
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0 ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The socket of the connection shared by every command to one host with one identity: named for
+ * the address, port, user, pinned host key and private key (hashed), so a changed key in config
+ * never rides on a connection made with the old one.
+ */
+export function sharePath(dir: string, target: HostTarget, privateKey = ""): string {
+  const { createHash } = require("node:crypto") as typeof import("node:crypto");
+  const id = createHash("sha256").update(JSON.stringify([target.address, target.port, target.user, target.hostKey ?? "", privateKey])).digest("hex").slice(0, 24);
+  return `${dir}/${id}`;
+}
+
 /** The ssh argv (without the program) for a target, given the files runOnHost wrote. */
-export function sshArgs(target: HostTarget, files: { knownHosts: string; identity?: string }, command: string, connectTimeoutSeconds = 10): string[] {
+export function sshArgs(target: HostTarget, files: { knownHosts: string; identity?: string; share?: string }, command: string, connectTimeoutSeconds = 10): string[] {
   return [
     "-T",
     "-p", String(target.port),
@@ -81,6 +120,9 @@ export function sshArgs(target: HostTarget, files: { knownHosts: string; identit
     "-o", "ServerAliveInterval=15",
     "-o", "ServerAliveCountMax=4",
     "-o", "LogLevel=ERROR",
+    // Connection sharing: the first command to a host opens a connection that later ones use
+    // (quiesce, confirm and resume of 20 hosts pay one handshake each, not one per command).
+    ...(files.share ? ["-o", "ControlMaster=auto", "-o", `ControlPath=${files.share}`, "-o", `ControlPersist=${SHARE_SECONDS}`] : []),
     target.address,
     "--",
     command,
@@ -131,6 +173,7 @@ export function runOnHost(target: HostTarget, command: string, opts: ExecOptions
   const path = require("node:path") as typeof import("node:path");
   const startedAt = new Date().toISOString();
   let dir: string | undefined;
+  let share: string | undefined;
   let program = "/bin/sh";
   let args = ["-c", command];
   if (!target.local) {
@@ -145,7 +188,9 @@ export function runOnHost(target: HostTarget, command: string, opts: ExecOptions
       fs.writeFileSync(identity, opts.privateKey.endsWith("\n") ? opts.privateKey : `${opts.privateKey}\n`, { mode: 0o600 });
     }
     program = "ssh";
-    args = sshArgs(target, { knownHosts, identity }, command, opts.connectTimeoutSeconds ?? 10);
+    const shares = shareDir();
+    share = shares && sharePath(shares, target, opts.privateKey);
+    args = sshArgs(target, { knownHosts, identity, share }, command, opts.connectTimeoutSeconds ?? 10);
   }
   const cleanup = () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -191,10 +236,17 @@ export function runOnHost(target: HostTarget, command: string, opts: ExecOptions
       if (timer) clearTimeout(timer);
       cleanup();
       const text = (acc: Buffer[]) => Buffer.concat(acc).toString("utf8").slice(-KEEP_BYTES);
+      let stderr = text(err);
+      // A shared connection that drops ends its commands with 255 and no word (the connection's
+      // own process says it, to no one). Its socket then answers no more: say what ssh says.
+      if (code === 255 && share && !/\S/.test(stderr)) {
+        const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+        if (spawnSync("ssh", ["-O", "check", "-o", `ControlPath=${share}`, target.address], { stdio: "ignore", timeout: 5000 }).status !== 0) stderr = `Connection to ${target.address} closed by remote host.\n`;
+      }
       resolve({
         exitCode: code ?? (signal ? 128 + os.constants.signals[signal] : 1),
         stdout: text(out),
-        stderr: text(err),
+        stderr,
         startedAt,
         endedAt: new Date().toISOString(),
         timedOut,

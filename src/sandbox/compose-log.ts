@@ -1,7 +1,7 @@
 // Reading the hosts' compose logs back: tests assert the order of operations from what the
 // hosts themselves recorded, not from what the driver believes it ran.
 import { readFileSync } from "node:fs";
-import { layout, SANDBOX_HOSTS } from "./layout";
+import { layout, sandboxHostNames } from "./layout";
 
 export interface ComposeOp {
   /** ISO 8601 UTC with milliseconds. */
@@ -29,7 +29,7 @@ export function parseComposeLog(text: string): ComposeOp[] {
 /** One host's operations, or every host's merged in time order. */
 export function readComposeLog(projectDir: string, host?: string): ComposeOp[] {
   const L = layout(projectDir);
-  const hosts = host ? [host] : SANDBOX_HOSTS.map((h) => h.name);
+  const hosts = host ? [host] : sandboxHostNames(L);
   const ops = hosts.flatMap((h) => {
     try {
       return parseComposeLog(readFileSync(L.host(h).composeLog, "utf8"));

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findBinaries } from "./binaries";
-import { layout, SANDBOX_HOSTS } from "./layout";
+import { layout, sandboxHostNames } from "./layout";
 import { cmdline, descendants, readPid } from "./processes";
 import { restartSshHost, stopSshHost } from "./ssh-hosts";
 import { readState } from "./state";
@@ -26,7 +26,7 @@ export function injectFault(projectDir: string, host: string, name: string, mess
 /** Remove one fault, every fault of a host, or every fault of every host. */
 export function clearFaults(projectDir: string, host?: string, name?: string): void {
   const L = layout(projectDir);
-  for (const h of host ? [host] : SANDBOX_HOSTS.map((x) => x.name)) {
+  for (const h of host ? [host] : sandboxHostNames(L)) {
     const dir = L.host(h).faults;
     let names: string[] = [];
     try {
@@ -115,11 +115,16 @@ export function dropConnections(projectDir: string, host: string): number {
   return sessions.length;
 }
 
-/** The host stops accepting the sandbox's client key (as with a key rotated on one side only). */
+/**
+ * The host stops accepting the sandbox's client key (as with a key rotated on one side only). The
+ * connections open now are dropped too, so the next command logs in again, as it would after a
+ * shared connection expired or the host's sshd restarted.
+ */
 export function revokeClientKey(projectDir: string, host: string): void {
   const file = layout(projectDir).host(host).authorizedKeys;
   renameSync(file, `${file}.revoked`);
   writeFileSync(file, "", { mode: 0o600 });
+  dropConnections(projectDir, host);
 }
 
 export function restoreClientKey(projectDir: string, host: string): void {

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { findBinaries, type Binaries } from "./binaries";
 import { installStandin } from "./compose-standin/install";
-import { ADMIN_EMAIL, DB_NAME, DB_USER, layout, SANDBOX_HOSTS, STACK_NAME, type Layout } from "./layout";
+import { ADMIN_EMAIL, DB_NAME, DB_USER, layout, sandboxHostNames, sandboxHostSpecs, STACK_NAME, type Layout, type SandboxHostSpec } from "./layout";
 import { randomPassword } from "./password";
 import { freePorts, LOOPBACK } from "./ports";
 import { currentUser, startPostgres, stopPostgres } from "./postgres";
@@ -17,7 +17,7 @@ import { writeStackConfig } from "./stack-config";
 import { readState, writeState, type SandboxHost, type SandboxInfo } from "./state";
 import type { HttpConfig, HttpPorts } from "./http-endpoints";
 
-export { ADMIN_EMAIL, SANDBOX_HOSTS, layout } from "./layout";
+export { ADMIN_EMAIL, SANDBOX_HOSTS, MAX_SANDBOX_HOSTS, layout } from "./layout";
 export { sandboxRestoreConfig } from "./stack-config";
 export type { SandboxHost, SandboxInfo } from "./state";
 export { readComposeLog, parseComposeLog, type ComposeOp } from "./compose-log";
@@ -34,6 +34,8 @@ export interface StartOptions {
   projectDir: string;
   /** Tear down a running sandbox and make a new one (default: report the running one). */
   recreate?: boolean;
+  /** How many hosts (default six: web, api, voice, ops, media, db); more are API hosts api2, api3, ... */
+  hosts?: number;
   /** Progress lines (the CLI sends them to stderr). */
   log?: (line: string) => void;
 }
@@ -60,7 +62,7 @@ export function sandboxStatus(projectDir: string): SandboxStatus {
   const alive = (pid: number | undefined, mention: string) => pid !== undefined && running(pid) && cmdline(pid).includes(mention);
   if (!alive(readPid(join(L.pg.data, "postmaster.pid")), L.pg.data)) problems.push("postgres is not running");
   if (!alive(readPid(L.http.pid), L.dir)) problems.push("the HTTP endpoints are not running");
-  for (const h of SANDBOX_HOSTS) if (!alive(readPid(L.host(h.name).sshdPid), L.host(h.name).sshdConfig)) problems.push(`sshd of host ${h.name} is not running`);
+  for (const h of sandboxHostNames(L)) if (!alive(readPid(L.host(h).sshdPid), L.host(h).sshdConfig)) problems.push(`sshd of host ${h} is not running`);
   return { up: problems.length === 0, info, problems };
 }
 
@@ -95,18 +97,18 @@ async function startHttp(L: Layout, pgBin: string, pgPort: number): Promise<{ pi
   return { pid, ports: JSON.parse(readFileSync(L.http.ports, "utf8")) as HttpPorts };
 }
 
-async function startSshHosts(L: Layout, bins: Binaries, ports: number[], user: string): Promise<void> {
+async function startSshHosts(L: Layout, bins: Binaries, specs: SandboxHostSpec[], ports: number[], user: string): Promise<void> {
   await keygen(bins, L.clientKey, "delphi-restore-sandbox");
   const pub = readFileSync(`${L.clientKey}.pub`, "utf8");
-  const lines = await Promise.all(SANDBOX_HOSTS.map((h, i) => startSshHost(L, bins, h, ports[i], user, pub)));
+  const lines = await Promise.all(specs.map((h, i) => startSshHost(L, bins, h, ports[i], user, pub)));
   // Pinned host keys, so clients can check them (StrictHostKeyChecking=yes) instead of trusting blindly.
   writeFileSync(L.knownHosts, `${lines.map((l) => l.line).join("\n")}\n`);
 }
 
 /** Start every host's services the way a booting host would: `docker compose up -d` in its project. */
-async function startServices(L: Layout): Promise<void> {
+async function startServices(L: Layout, specs: SandboxHostSpec[]): Promise<void> {
   await Promise.all(
-    SANDBOX_HOSTS.map(async (h) => {
+    specs.map(async (h) => {
       const r = await execa(join(L.host(h.name).bin, "docker"), ["compose", "up", "-d"], { cwd: L.host(h.name).projectDir, reject: false, stdin: "ignore" });
       if (r.exitCode !== 0) throw new Error(`starting the services of host ${h.name} failed: ${String(r.stderr).trim()}`);
     }),
@@ -126,15 +128,16 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
     log(status.info && !opts.recreate ? `sandbox: found a broken sandbox (${status.problems.join("; ")}); removing it` : "sandbox: removing the previous sandbox");
     await stopSandbox(opts.projectDir);
   }
+  const specs = sandboxHostSpecs(opts.hosts);
   const bins = findBinaries();
   mkdirSync(L.dir, { recursive: true, mode: 0o755 });
   const user = currentUser();
-  const [pgPort, ...sshPorts] = await freePorts(1 + SANDBOX_HOSTS.length);
+  const [pgPort, ...sshPorts] = await freePorts(1 + specs.length);
   const dbPassword = randomPassword();
   const adminPassword = randomPassword();
   let nightlyDump = "";
   try {
-    installStandin(L, bins, pgPort);
+    installStandin(L, bins, pgPort, specs);
     installMigrations(L);
     // The slow parts run side by side: the database chain, the six SSH servers, the HTTP process.
     const database = (async () => {
@@ -143,10 +146,10 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       await seedDatabase(L, bins.pgBin, pgPort, adminPassword);
       nightlyDump = await takeNightlyBackup(L, bins.pgBin, pgPort);
       log(`sandbox: seeded 3 tenants; nightly backup ${nightlyDump}`);
-      await startServices(L);
+      await startServices(L, specs);
       log(`sandbox: services started on every host (TelWeb applied ${pendingMigration()})`);
     })();
-    const ssh = startSshHosts(L, bins, sshPorts, user).then(() => log(`sandbox: sshd for ${SANDBOX_HOSTS.map((h, i) => `${h.name}:${sshPorts[i]}`).join(" ")}`));
+    const ssh = startSshHosts(L, bins, specs, sshPorts, user).then(() => log(`sandbox: sshd for ${specs.map((h, i) => `${h.name}:${sshPorts[i]}`).join(" ")}`));
     const httpTask = startHttp(L, bins.pgBin, pgPort).then((h) => {
       log(`sandbox: telweb on ${LOOPBACK}:${h.ports.telweb}, telemetry on ${LOOPBACK}:${h.ports.telemetry}`);
       return h;
@@ -159,7 +162,7 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
     const { ports } = http;
 
     writeFileSync(L.secretsFile, `${JSON.stringify({ sshPrivateKey: readFileSync(L.clientKey, "utf8"), adminPassword }, null, 2)}\n`, { mode: 0o600 });
-    const hosts: SandboxHost[] = SANDBOX_HOSTS.map((h, i) => ({
+    const hosts: SandboxHost[] = specs.map((h, i) => ({
       name: h.name,
       address: LOOPBACK,
       port: sshPorts[i],
@@ -171,7 +174,7 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       composeLog: L.host(h.name).composeLog,
     }));
     const sshd: Record<string, number> = {};
-    for (const h of SANDBOX_HOSTS) sshd[h.name] = readPid(L.host(h.name).sshdPid) ?? 0;
+    for (const h of specs) sshd[h.name] = readPid(L.host(h.name).sshdPid) ?? 0;
     // Key order is the reading order of `sandbox up --json`: what to run against first.
     const info: SandboxInfo = {
       stack: STACK_NAME,
@@ -223,7 +226,7 @@ export interface StopResult {
   stopped: string[];
 }
 
-/** Stop every sandbox process (HTTP, sshd x6, postgres), then remove .sandbox and the stack config. */
+/** Stop every sandbox process (HTTP, an sshd per host, postgres), then remove .sandbox and the stack config. */
 export async function stopSandbox(projectDir: string, opts: { log?: (line: string) => void } = {}): Promise<StopResult> {
   const log = opts.log ?? (() => undefined);
   const L = layout(projectDir);
@@ -234,7 +237,7 @@ export async function stopSandbox(projectDir: string, opts: { log?: (line: strin
     return { wasUp: false, stopped };
   }
   const httpPid = readPid(L.http.pid);
-  const sshStops = SANDBOX_HOSTS.map(async (h) => ((await stopSshHost(L, h.name)) ? stopped.push(`sshd ${h.name}`) : undefined));
+  const sshStops = sandboxHostNames(L).map(async (h) => ((await stopSshHost(L, h)) ? stopped.push(`sshd ${h}`) : undefined));
   const httpStop = httpPid !== undefined ? stopProcessTree(httpPid, L.dir).then((ok) => (ok ? stopped.push("http endpoints") : undefined)) : Promise.resolve();
   let bins: Binaries | undefined;
   try {

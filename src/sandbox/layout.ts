@@ -1,19 +1,42 @@
 // Where everything of the sandbox lives. One function per path, so the TypeScript side, the
 // compose stand-in (which receives these paths through its env file) and the tests agree.
+import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { Role } from "../config-schema";
+
+export interface SandboxHostSpec {
+  name: string;
+  role: Role;
+  /** The compose project under the host's services root. */
+  project: string;
+  /** The compose services of that project. */
+  services: readonly string[];
+}
 
 /** The six Delphi hosts the sandbox runs, with the compose project and service each one holds. */
-export const SANDBOX_HOSTS = [
+export const SANDBOX_HOSTS: readonly SandboxHostSpec[] = [
   { name: "web", role: "web", project: "web", services: ["voiceai-telweb"] },
   { name: "api", role: "api", project: "api", services: ["voiceai-api"] },
   { name: "voice", role: "voice", project: "voice", services: ["voiceai-voice"] },
   { name: "ops", role: "ops", project: "ops", services: ["voiceai-ops"] },
   { name: "media", role: "media", project: "media", services: ["voiceai-media"] },
   { name: "db", role: "db", project: "postgres", services: ["voiceai-postgres"] },
-] as const;
+];
 
-export type SandboxHostSpec = (typeof SANDBOX_HOSTS)[number];
-export type SandboxHostName = SandboxHostSpec["name"];
+/** The most hosts a sandbox starts (an sshd each): enough for the host-scale benchmark's 20 consumers. */
+export const MAX_SANDBOX_HOSTS = 40;
+
+/** An extra API host (`api2`, `api3`, ...): a deployment scaled out, as large ones are. */
+const EXTRA_HOST = /^api([2-9]|[1-9][0-9])$/;
+
+const extraHost = (name: string): SandboxHostSpec => ({ name, role: "api", project: "api", services: ["voiceai-api"] });
+
+/** The hosts of a sandbox of `count` hosts: the six, then API hosts api2, api3, ... */
+export function sandboxHostSpecs(count: number = SANDBOX_HOSTS.length): SandboxHostSpec[] {
+  if (!Number.isInteger(count) || count < SANDBOX_HOSTS.length || count > MAX_SANDBOX_HOSTS)
+    throw new Error(`a sandbox has ${SANDBOX_HOSTS.length} to ${MAX_SANDBOX_HOSTS} hosts (got ${count})`);
+  return [...SANDBOX_HOSTS, ...Array.from({ length: count - SANDBOX_HOSTS.length }, (_, i) => extraHost(`api${i + 2}`))];
+}
 
 export const DB_NAME = "delphi";
 export const DB_USER = "delphi";
@@ -21,9 +44,24 @@ export const ADMIN_EMAIL = "restore-check@delphi.example";
 export const STACK_NAME = "sandbox";
 
 export function hostSpec(name: string): SandboxHostSpec {
-  const spec = SANDBOX_HOSTS.find((h) => h.name === name);
-  if (!spec) throw new Error(`unknown sandbox host '${name}' (known: ${SANDBOX_HOSTS.map((h) => h.name).join(", ")})`);
+  const spec = SANDBOX_HOSTS.find((h) => h.name === name) ?? (EXTRA_HOST.test(name) ? extraHost(name) : undefined);
+  if (!spec) throw new Error(`unknown sandbox host '${name}' (known: ${SANDBOX_HOSTS.map((h) => h.name).join(", ")}, api2 ... api${MAX_SANDBOX_HOSTS - SANDBOX_HOSTS.length + 1})`);
   return spec;
+}
+
+/** The names of the hosts a sandbox folder holds (the six when it holds none yet), in start order. */
+export function sandboxHostNames(L: { dir: string }): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(L.dir, "hosts"));
+  } catch {
+    return SANDBOX_HOSTS.map((h) => h.name);
+  }
+  const rank = (n: string) => {
+    const i = SANDBOX_HOSTS.findIndex((h) => h.name === n);
+    return i >= 0 ? i : SANDBOX_HOSTS.length + Number(n.replace(/\D/g, ""));
+  };
+  return names.filter((n) => SANDBOX_HOSTS.some((h) => h.name === n) || EXTRA_HOST.test(n)).sort((a, b) => rank(a) - rank(b));
 }
 
 /** All sandbox paths for one project checkout. */

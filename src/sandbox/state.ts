@@ -1,10 +1,10 @@
 // What `sandbox up` reports and `sandbox down` needs: one JSON file in the sandbox folder (0600,
 // it holds the database URL with its password), read back by later commands and the tests.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import type { Layout, SandboxHostName } from "./layout";
+import type { Layout } from "./layout";
 
 export interface SandboxHost {
-  name: SandboxHostName;
+  name: string;
   address: string;
   port: number;
   user: string;

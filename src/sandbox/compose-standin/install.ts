@@ -3,7 +3,7 @@
 import { copyFileSync, chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Binaries } from "../binaries";
-import { DB_NAME, DB_USER, SANDBOX_HOSTS, type Layout, type SandboxHostSpec } from "../layout";
+import { DB_NAME, DB_USER, type Layout, type SandboxHostSpec } from "../layout";
 import { LOOPBACK } from "../ports";
 
 const HERE = __dirname;
@@ -20,7 +20,7 @@ export function composeFile(host: SandboxHostSpec): string {
   return `${lines.join("\n")}\n`;
 }
 
-export function installStandin(L: Layout, bins: Binaries, pgPort: number): void {
+export function installStandin(L: Layout, bins: Binaries, pgPort: number, specs: readonly SandboxHostSpec[]): void {
   mkdirSync(L.standin.dir, { recursive: true });
   copyFileSync(join(HERE, "compose.sh"), L.standin.script);
   chmodSync(L.standin.script, 0o755);
@@ -38,7 +38,7 @@ export function installStandin(L: Layout, bins: Binaries, pgPort: number): void 
   mkdirSync(join(L.dir, "telemetry"), { recursive: true });
   writeFileSync(L.telemetry, "");
 
-  for (const host of SANDBOX_HOSTS) {
+  for (const host of specs) {
     const h = L.host(host.name);
     mkdirSync(h.bin, { recursive: true });
     mkdirSync(h.faults, { recursive: true });

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { explainSshFailure, hostKeyAlias, hostKeyFingerprint, knownHostsLine, oneAtATime, sshArgs, STILL_RUNNING_EXIT, type HostTarget } from "../../../src/resources/ssh-exec";
+import { statSync } from "node:fs";
+import { explainSshFailure, hostKeyAlias, hostKeyFingerprint, knownHostsLine, oneAtATime, SHARE_SECONDS, shareDir, sharePath, sshArgs, STILL_RUNNING_EXIT, type HostTarget } from "../../../src/resources/ssh-exec";
 import { HOST_KEY } from "../fixtures/pg-config";
 
 const web: HostTarget = { name: "web", address: "10.0.1.10", port: 2222, user: "deploy", local: false, hostKey: HOST_KEY };
@@ -30,6 +31,37 @@ describe("sshArgs", () => {
 
   it("without a key file, leaves identities to the agent and ssh_config", () => {
     expect(sshArgs(web, { knownHosts: "/k" }, "true")).not.toContain("-i");
+  });
+});
+
+describe("connection sharing", () => {
+  it("shares one connection per host through a socket in a private folder, kept open a while after the last command", () => {
+    const args = sshArgs(web, { knownHosts: "/k", share: "/run/x/abc" }, "true");
+    const opts = args.flatMap((a, i) => (args[i - 1] === "-o" ? [a] : []));
+    expect(opts).toEqual(expect.arrayContaining(["ControlMaster=auto", "ControlPath=/run/x/abc", `ControlPersist=${SHARE_SECONDS}`]));
+    expect(sshArgs(web, { knownHosts: "/k" }, "true").join(" ")).not.toContain("Control");
+    const dir = shareDir();
+    expect(dir).toBeDefined();
+    expect(statSync(dir as string).mode & 0o777).toBe(0o700);
+  });
+
+  it("never lets a changed key, host key, user or address ride on a connection made with the old one", () => {
+    const base = sharePath("/d", web, "KEY-A");
+    expect(sharePath("/d", web, "KEY-A")).toBe(base);
+    for (const other of [sharePath("/d", web, "KEY-B"), sharePath("/d", { ...web, hostKey: "ssh-ed25519 BBBB" }, "KEY-A"), sharePath("/d", { ...web, user: "root" }, "KEY-A"), sharePath("/d", { ...web, port: 22 }, "KEY-A")])
+      expect(other).not.toBe(base);
+    // The socket's name says nothing about the key, and fits a Unix socket path.
+    expect(base).not.toContain("KEY");
+    expect(base.length).toBeLessThan(40);
+  });
+
+  it("is off with DELPHI_RESTORE_SSH_SHARING=off", () => {
+    process.env.DELPHI_RESTORE_SSH_SHARING = "off";
+    try {
+      expect(shareDir()).toBeUndefined();
+    } finally {
+      delete process.env.DELPHI_RESTORE_SSH_SHARING;
+    }
   });
 });
 
