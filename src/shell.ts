@@ -159,8 +159,10 @@ export function psql(db: DbTarget, sql: string, database = db.name): string {
  * `<name>_pre_restore` so nothing is lost and rollback is a rename back.
  */
 export function switchDatabases(db: DbTarget, restored: string, keepOldAs: string): string {
+  // Client sessions only: an autovacuum worker (the bootstrap superuser's, which the application
+  // role may not signal) would fail the switch; the rename ends those itself and waits for them.
   const terminate = (name: string) =>
-    `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`;
+    `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid() and backend_type = 'client backend'`;
   return script([
     `cd ${quote(db.dir)}`,
     `${psql(db, terminate(db.name), "postgres")} > /dev/null`,

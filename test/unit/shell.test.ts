@@ -193,6 +193,10 @@ describe("builders: the runbook's flags and behaviour", () => {
     }
   });
 
+  it("the switch ends client sessions only: the rename itself ends autovacuum workers, which the application role may not signal", () => {
+    expect(sh.switchDatabases(db, "delphi_restored", "delphi_pre_restore")).toMatch(/pg_terminate_backend.* and backend_type = \S+client backend/);
+  });
+
   it("every generated script is valid sh", () => {
     const scripts = [
       sh.preRestoreSnapshot(db, "/b"),
