@@ -2,7 +2,7 @@
 // and, with --json, prints exactly one JSON object carrying the same facts as the human output.
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { ConcurrentUpdateError, type Stack } from "@pulumi/pulumi/automation";
+import { ConcurrentUpdateError, type PreviewResult, type Stack } from "@pulumi/pulumi/automation";
 import { ConfigError, type RestoreConfig } from "../config";
 import { planPgRestore } from "../plan";
 import { EXIT, type ExitCode } from "./exit-codes";
@@ -94,8 +94,22 @@ async function checkedPreview(o: Opts, out: Out, opts: { engine?: boolean }): Pr
   return { code, stack: loaded.stack };
 }
 
+/** The engine's preview, its output kept to print later; it settles with the error instead of rejecting. */
+function enginePreview(stack: Stack, signal: AbortSignal): Promise<{ text: string; res?: PreviewResult; error?: unknown }> {
+  let text = "";
+  return stack.preview({ diff: true, onOutput: (s) => (text += s), signal }).then(
+    (res) => ({ text, res }),
+    (error: unknown) => ({ text, error }),
+  );
+}
+
 async function previewLoaded(o: Opts, out: Out, opts: { engine?: boolean }, loaded: { stack: Stack; config: RestoreConfig; key?: string }): Promise<ExitCode> {
   const t0 = performance.now();
+  // The engine's preview only reads (the program and the state), as preflight does: both run at
+  // once (bench P4), and the engine's output is printed after preflight's table and the summary,
+  // or not at all when a check fails. The command transport checks its plugin first, so it waits.
+  const abort = new AbortController();
+  const early = opts.engine !== false && loaded.config.transport !== "pulumi-command" ? enginePreview(loaded.stack, abort.signal) : undefined;
   const checks = await preflightResults(loaded.stack, loaded.config, loaded.key);
   // How long the checks took (--json): the part of a preview or an up that is not the engine's.
   const preflightSeconds = Math.round(performance.now() - t0) / 1000;
@@ -105,6 +119,8 @@ async function previewLoaded(o: Opts, out: Out, opts: { engine?: boolean }, load
     if (summary) say(o, out, renderSummary(summary));
   }
   if (!checks.every((c) => c.ok)) {
+    abort.abort();
+    await early;
     if (o.json) out.json({ ok: false, stage: "preflight", checks, preflightSeconds, summary });
     return EXIT.FAILED;
   }
@@ -120,8 +136,10 @@ async function previewLoaded(o: Opts, out: Out, opts: { engine?: boolean }, load
     if (o.json) out.json({ ok: true, checks, preflightSeconds, summary });
     return EXIT.OK;
   }
-  const res = await loaded.stack.preview({ diff: true, onOutput: o.json ? undefined : (s) => process.stdout.write(s) });
-  if (o.json) out.json({ ok: true, checks, preflightSeconds, summary, changeSummary: res.changeSummary });
+  const engine = await (early ?? enginePreview(loaded.stack, abort.signal));
+  if (engine.error !== undefined || !engine.res) throw engine.error;
+  if (!o.json) process.stdout.write(engine.text);
+  if (o.json) out.json({ ok: true, checks, preflightSeconds, summary, changeSummary: engine.res.changeSummary });
   return EXIT.OK;
 }
 
