@@ -27,13 +27,18 @@ export async function runByHand(c: RestoreConfig, plan: RestorePlan, ssh: SshRun
   let writesStoppedAt: string[] = [];
   for (const step of plan.steps) {
     const startedAt = Date.now();
-    const results = await Promise.all(
+    // Every command of the step ends before a failure is reported, as the engine waits for the
+    // operations in flight: a pg_dump left running beside a re-run would race it for the same file.
+    const settled = await Promise.allSettled(
       step.commands.map(async (cmd) => {
         const r = await ssh.run(hosts[cmd.host], cmd.render(rt), 900, cmd.stdinSecret ? secrets[cmd.stdinSecret] ?? "" : undefined);
         if (!r.ok) throw new StepFailed(step.step, cmd.name, cmd.host, r.stderr || r.stdout);
         return [cmd.name, r.stdout] as const;
       }),
     );
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    const results = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const stdout = Object.fromEntries(results);
     const outs = Object.values(stdout);
     if (step.step === "snapshot") rt.snapshotPath = snapshotPathFrom(outs.join("\n"));

@@ -47,12 +47,22 @@ export function engineEnv(): Record<string, string> {
   return env;
 }
 
-/** The set-up's pinned CLI (.tools/bin/pulumi) when present, else the `pulumi` on PATH. */
-export async function pulumiCommand(): Promise<PulumiCommand> {
+let found: { root?: string; command: Promise<PulumiCommand> } | undefined;
+
+/**
+ * The set-up's pinned CLI (.tools/bin/pulumi) when present, else the `pulumi` on PATH. Found once
+ * per process: finding it runs `pulumi version`, about 0.2 s on every command otherwise.
+ */
+export function pulumiCommand(): Promise<PulumiCommand> {
   const tools = join(CHECKOUT_DIR, ".tools");
   const root = existsSync(join(tools, "bin", "pulumi")) ? tools : undefined;
-  // The version check would reject a CLI newer than the SDK; the set-up pins them equal anyway.
-  return PulumiCommand.get({ root, skipVersionCheck: true });
+  if (!found || found.root !== root) {
+    // The version check would reject a CLI newer than the SDK; the set-up pins them equal anyway.
+    const command = PulumiCommand.get({ root, skipVersionCheck: true });
+    found = { root, command };
+    command.catch(() => (found = undefined)); // a failed lookup is tried again next time
+  }
+  return found.command;
 }
 
 /** The stack's config file; a stack without one is a usage error, not an empty restore. */
