@@ -12,7 +12,8 @@ import { SshRunner } from "../src/cli/ssh";
 import type { RestoreConfig } from "../src/config";
 import { planPgRestore } from "../src/plan";
 import { sandboxRestoreConfig, type StartResult } from "../src/sandbox";
-import { clearSnapshots, downtimeMs, median, runBench, secs, withBenchSandbox } from "./support";
+import { median } from "./figures";
+import { clearSnapshots, downtimeMs, runBench, secs, withBenchSandbox } from "./support";
 import { runByHand } from "./by-hand";
 
 interface Sample {

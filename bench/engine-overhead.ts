@@ -10,7 +10,8 @@ import { COMPACT } from "../src/cli/table-style";
 import { SshRunner } from "../src/cli/ssh";
 import { planPgRestore } from "../src/plan";
 import { sandboxRestoreConfig } from "../src/sandbox";
-import { median, runBench, secs, withBenchSandbox } from "./support";
+import { median } from "./figures";
+import { runBench, secs, withBenchSandbox } from "./support";
 import { runByHand } from "./by-hand";
 
 async function main(): Promise<void> {

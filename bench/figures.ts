@@ -3,6 +3,8 @@
 import Table from "cli-table3";
 import { COMPACT } from "../src/cli/table-style";
 
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
 export interface Side {
   label: string;
   /** Seconds, or MB/s for a throughput figure (see `unit`). */

@@ -2,6 +2,7 @@
 // time quiesce and resume took as the engine reported it (first command started to last ended).
 import { readFileSync, writeFileSync } from "node:fs";
 import { parse, stringify } from "yaml";
+import { median } from "./figures";
 
 const NS = "delphi-restore";
 
@@ -46,8 +47,6 @@ export function engineCostPerCommand(progress: { urn?: string; op: string; start
     .map((p) => {
       const o = outputs.get(p.urn as string);
       return (p.seconds as number) - (Date.parse(o?.endedAt ?? "") - Date.parse(o?.startedAt ?? "")) / 1000;
-    })
-    .filter(Number.isFinite)
-    .sort((a, b) => a - b);
-  return costs[Math.floor(costs.length / 2)] ?? Number.NaN;
+    });
+  return median(costs.filter(Number.isFinite));
 }

@@ -20,9 +20,9 @@ import { hostSpec } from "../src/sandbox/layout";
 import { SshRunner } from "../src/cli/ssh";
 import type { StepProgress } from "../src/cli/progress";
 import { runByHand } from "./by-hand";
-import { figure, renderFigures, type Figure } from "./figures";
+import { figure, median, renderFigures, type Figure } from "./figures";
 import { engineCostPerCommand, hostEntries, scopeHosts, stepSeconds } from "./host-scale";
-import { clearSnapshots, downtimeMs, median, runBench, withBenchSandbox } from "./support";
+import { clearSnapshots, downtimeMs, runBench, withBenchSandbox } from "./support";
 
 const MB = 1024 * 1024;
 /** P3's two sides: consumer hosts quiesced and resumed. The sandbox has them and the db host. */
@@ -47,8 +47,9 @@ async function main(): Promise<void> {
     const allHosts = hostEntries(info.configFile);
     const scaleFile = join(dir, "Pulumi.scale.yaml");
     copyFileSync(info.configFile, scaleFile);
-    const scope = (hosts: string[]) => scopeHosts(scaleFile, allHosts, [...hosts, "db"], (h) => hostSpec(h).services);
-    scopeHosts(info.configFile, allHosts, SANDBOX_HOSTS.map((h) => h.name), (h) => hostSpec(h).services);
+    const servicesOf = (h: string) => hostSpec(h).services;
+    const scope = (hosts: string[]) => scopeHosts(scaleFile, allHosts, [...hosts, "db"], servicesOf);
+    scopeHosts(info.configFile, allHosts, SANDBOX_HOSTS.map((h) => h.name), servicesOf);
     const { secrets } = sandboxRestoreConfig(info);
     const stack = await ws.openStack("sandbox");
     const scale = await ws.openStack("scale");

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { readComposeLog, startSandbox, stopSandbox, type StartResult } from "../src/sandbox";
 import { tempProject } from "../test/e2e/support/temp-project";
 
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 export const secs = (ms: number) => (ms / 1000).toFixed(2);
 
 export async function withBenchSandbox<T>(prefix: string, run: (dir: string, info: StartResult) => Promise<T>, opts: { hosts?: number } = {}): Promise<T> {

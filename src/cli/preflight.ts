@@ -43,9 +43,19 @@ interface Check {
 
 const GIB = 1024 ** 3;
 
+/** Pure: every host answers over SSH (preflight's first round; the other checks need it). */
+function sshChecks(c: RestoreConfig): Check[] {
+  return Object.keys(c.hosts).map((host) => ({ check: "ssh", host, command: "echo ok", failHint: "host does not answer over SSH: is it up, is the key authorised?" }));
+}
+
 /** Pure: the checks preflight runs for a self-managed restore. */
 export function preflightChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedSinceQuiesce?: boolean } = {}): Check[] {
-  const checks: Check[] = Object.keys(c.hosts).map((host) => ({ check: "ssh", host, command: "echo ok", failHint: "host does not answer over SSH: is it up, is the key authorised?" }));
+  return [...sshChecks(c), ...hostChecks(c, verified, opts)];
+}
+
+/** Pure: the checks after the SSH round, each on a host that answered. */
+function hostChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedSinceQuiesce?: boolean } = {}): Check[] {
+  const checks: Check[] = [];
   for (const s of serviceStops(c)) {
     const project = `compose project ${s.service}`;
     if (opts.stoppedSinceQuiesce)
@@ -126,8 +136,7 @@ export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: 
   const hosts = hostConnections(c);
   const reachable = new Map<string, boolean>();
   const results: CheckResult[] = [];
-  const sshChecks = preflightChecks(c, verified).filter((k) => k.check === "ssh");
-  for (const [k, r] of await Promise.all(sshChecks.map(async (k) => [k, await ssh.run(hosts[k.host], k.command)] as const))) {
+  for (const [k, r] of await Promise.all(sshChecks(c).map(async (k) => [k, await ssh.run(hosts[k.host], k.command)] as const))) {
     const h = hosts[k.host];
     reachable.set(k.host, r.ok);
     const where = h.local ? "local (/bin/sh)" : `${h.user}@${h.address}:${h.port}`;
@@ -137,7 +146,7 @@ export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: 
     if (!r.ok && h.hostKey && /differs from hosts\./.test(r.sshProblem ?? "")) detail += `; it presents ${await presentedKey(h, h.hostKey)}`;
     results.push({ check: k.check, host: k.host, ok: r.ok, detail });
   }
-  const rest = preflightChecks(c, verified, { stoppedSinceQuiesce: await opts.stoppedSinceQuiesce }).filter((k) => k.check !== "ssh");
+  const rest = hostChecks(c, verified, { stoppedSinceQuiesce: await opts.stoppedSinceQuiesce });
   const outcomes = await Promise.all(
     rest.map(async (k): Promise<CheckResult> => {
       if (!reachable.get(k.host)) return { check: k.check, host: k.host, ok: false, detail: "skipped: host unreachable" };

@@ -26,8 +26,12 @@ export const SANDBOX_HOSTS: readonly SandboxHostSpec[] = [
 /** The most hosts a sandbox starts (an sshd each): enough for the host-scale benchmark's 20 consumers. */
 export const MAX_SANDBOX_HOSTS = 40;
 
-/** An extra API host (`api2`, `api3`, ...): a deployment scaled out, as large ones are. */
-const EXTRA_HOST = /^api([2-9]|[1-9][0-9])$/;
+/** The number of an extra API host (`api2` ... `api35`), a deployment scaled out as large ones are; undefined for any other name. */
+function extraHostNumber(name: string): number | undefined {
+  const m = /^api([1-9][0-9]*)$/.exec(name);
+  const n = m ? Number(m[1]) : 0;
+  return n >= 2 && n <= MAX_SANDBOX_HOSTS - SANDBOX_HOSTS.length + 1 ? n : undefined;
+}
 
 const extraHost = (name: string): SandboxHostSpec => ({ name, role: "api", project: "api", services: ["voiceai-api"] });
 
@@ -44,7 +48,7 @@ export const ADMIN_EMAIL = "restore-check@delphi.example";
 export const STACK_NAME = "sandbox";
 
 export function hostSpec(name: string): SandboxHostSpec {
-  const spec = SANDBOX_HOSTS.find((h) => h.name === name) ?? (EXTRA_HOST.test(name) ? extraHost(name) : undefined);
+  const spec = SANDBOX_HOSTS.find((h) => h.name === name) ?? (extraHostNumber(name) !== undefined ? extraHost(name) : undefined);
   if (!spec) throw new Error(`unknown sandbox host '${name}' (known: ${SANDBOX_HOSTS.map((h) => h.name).join(", ")}, api2 ... api${MAX_SANDBOX_HOSTS - SANDBOX_HOSTS.length + 1})`);
   return spec;
 }
@@ -57,11 +61,12 @@ export function sandboxHostNames(L: { dir: string }): string[] {
   } catch {
     return SANDBOX_HOSTS.map((h) => h.name);
   }
+  // The six in their order, then the extra hosts by number; anything else is not a host.
   const rank = (n: string) => {
     const i = SANDBOX_HOSTS.findIndex((h) => h.name === n);
-    return i >= 0 ? i : SANDBOX_HOSTS.length + Number(n.replace(/\D/g, ""));
+    return i >= 0 ? i : SANDBOX_HOSTS.length + (extraHostNumber(n) ?? Number.NaN);
   };
-  return names.filter((n) => SANDBOX_HOSTS.some((h) => h.name === n) || EXTRA_HOST.test(n)).sort((a, b) => rank(a) - rank(b));
+  return names.filter((n) => !Number.isNaN(rank(n))).sort((a, b) => rank(a) - rank(b));
 }
 
 /** All sandbox paths for one project checkout. */

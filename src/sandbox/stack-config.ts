@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { parse, stringify } from "yaml";
-import { ADMIN_EMAIL, DB_NAME, DB_USER, hostSpec, type Layout } from "./layout";
+import { ADMIN_EMAIL, DB_NAME, DB_USER, type Layout } from "./layout";
 import type { SandboxInfo } from "./state";
 import { fromPulumiConfig, parseConfig, type RestoreConfig } from "../config";
 
@@ -46,7 +46,7 @@ export function stackConfig(L: Layout, info: SandboxInfo): Record<string, unknow
       loginUrl: info.loginUrl,
       adminUser: ADMIN_EMAIL,
       telemetryUrl: info.telemetryUrl,
-      telemetryServices: [...new Set(info.hosts.filter((h) => h.role !== "db").flatMap((h) => hostSpec(h.name).services))],
+      telemetryServices: [...new Set(info.hosts.filter((h) => h.role !== "db").flatMap((h) => h.containers))],
       timeoutSeconds: 60,
       spotChecks: [
         { name: "known-conversation", sql: "select count(*) from conversations where id = 'conv_known_0001'", expect: "1" },

@@ -20,6 +20,9 @@ describe("sandbox hosts", () => {
     expect(() => sandboxHostSpecs(5)).toThrow(/6 to 40 hosts/);
     expect(() => sandboxHostSpecs(MAX_SANDBOX_HOSTS + 1)).toThrow(/6 to 40 hosts/);
     expect(() => hostSpec("api1")).toThrow(/unknown sandbox host 'api1'/);
+    expect(hostSpec("api35").role).toBe("api");
+    expect(() => hostSpec("api36")).toThrow(/unknown sandbox host 'api36'/);
+    expect(() => hostSpec("api02")).toThrow(/unknown sandbox host 'api02'/);
     expect(() => hostSpec("mail")).toThrow(/known: web, api, voice, ops, media, db, api2 \.\.\. api35/);
   });
 
