@@ -4,8 +4,10 @@
 import { z } from "zod";
 
 export const NAMESPACE = "delphi-restore";
-export const MECHANISMS = ["pg-restore", "aurora-pitr", "rds-pitr", "rds-snapshot"] as const;
-export const AWS_MECHANISMS = ["aurora-pitr", "rds-pitr", "rds-snapshot"] as const;
+export const MECHANISMS = ["pg-restore", "aurora-pitr", "rds-pitr", "rds-snapshot", "ebs-snapshot"] as const;
+export const AWS_MECHANISMS = ["aurora-pitr", "rds-pitr", "rds-snapshot", "ebs-snapshot"] as const;
+/** The AWS mechanisms that restore into a new RDS database (ebs-snapshot keeps its host and address). */
+export const RDS_MECHANISMS = ["aurora-pitr", "rds-pitr", "rds-snapshot"] as const;
 export const ROLES = ["web", "api", "voice", "ops", "media", "db"] as const;
 export const CONSUMER_ROLES = ["web", "api", "voice", "ops", "media"] as const;
 export const ORDERS = ["beforeRestore", "beforeSwitch"] as const;
@@ -38,6 +40,9 @@ const AWS_REGION_RE = /^[a-z]{2}(?:-gov)?-[a-z]+-\d$/;
 const ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 const ZONE_ID_RE = /^Z[A-Z0-9]{1,32}$/;
 const INSTANCE_CLASS_RE = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
+// Device names AWS recommends for data volumes on Linux instances (sd[f-p], or xvd[f-p] on Xen).
+const EBS_DEVICE_RE = /^\/dev\/(?:sd[f-p]|xvd[f-p])$/;
+export const EBS_VOLUME_TYPES = ["gp3", "gp2", "io2", "io1", "st1", "sc1", "standard"] as const;
 
 const name = (what: string) =>
   z.string({ error: `must be a ${what} (text)` }).regex(NAME_RE, {
@@ -156,6 +161,29 @@ export const reportSchema = z.strictObject({
   tables: z.array(pgIdent("table name")).min(1, { error: "must list at least one table" }).max(50).default(["conversations", "tools", "billing_records"]),
 });
 
+const ebsDevice = (what: string) =>
+  z.string({ error: `must be the device name ${what}, e.g. /dev/sdf` }).regex(EBS_DEVICE_RE, { error: "must be an EBS device name /dev/sdf../dev/sdp or /dev/xvdf../dev/xvdp" });
+
+/** ebs-snapshot: the db host's data volume and the snapshot to put under the database. */
+export const ebsSchema = z.strictObject({
+  volumeId: z.string({ error: "must be the EBS volume id of the database's data volume" }).regex(/^vol-[0-9a-f]{8,17}$/, { error: "must be an EBS volume id such as vol-0123456789abcdef0" }),
+  instanceId: z.string({ error: "must be the EC2 instance id of the db host" }).regex(/^i-[0-9a-f]{8,17}$/, { error: "must be an EC2 instance id such as i-0123456789abcdef0" }),
+  snapshotId: z.string({ error: "must be the EBS snapshot id to restore" }).regex(/^snap-[0-9a-f]{8,17}$/, { error: "must be an EBS snapshot id such as snap-0123456789abcdef0" }).optional(),
+  /** Instead of snapshotId: the newest completed snapshot of volumeId started before this time. */
+  snapshotBefore: isoTime("newest snapshot to take").optional(),
+  deviceName: ebsDevice("the data volume is attached at"),
+  /** Where the restored volume is attached (both stay attached until sign-off); default: the next letter. */
+  restoreDeviceName: ebsDevice("to attach the restored volume at").optional(),
+  mount: absPath("data volume's mount point on the db host"),
+  /** The block device the host sees for the data volume (NVMe hosts: /dev/nvme1n1); default deviceName. */
+  fsDevice: absPath("data volume's block device on the db host").refine((p) => p.startsWith("/dev/"), { error: "must be a device path under /dev, e.g. /dev/nvme1n1" }).optional(),
+  volumeType: z.enum(EBS_VOLUME_TYPES, { error: `must be one of ${EBS_VOLUME_TYPES.join(", ")}` }).optional(),
+  iops: z.number({ error: "must be a number of IOPS" }).int({ error: "must be a whole number" }).min(100, { error: "must be between 100 and 256000" }).max(256000, { error: "must be between 100 and 256000" }).optional(),
+  throughput: z.number({ error: "must be a throughput in MiB/s" }).int({ error: "must be a whole number" }).min(125, { error: "must be between 125 and 2000 MiB/s" }).max(2000, { error: "must be between 125 and 2000 MiB/s" }).optional(),
+  /** How long the database may take to accept connections after the remount. */
+  readyTimeoutSeconds: seconds("the database to accept connections after the remount", 3600).default(300),
+});
+
 export const awsSchema = z.strictObject({
   region: z.string().regex(AWS_REGION_RE, { error: "must be an AWS region such as eu-west-1" }),
   sourceClusterIdentifier: z.string().regex(AWS_ID_RE, { error: "must be an RDS cluster identifier: a letter, then letters, digits or '-', at most 63" }).optional(),
@@ -174,6 +202,7 @@ export const awsSchema = z.strictObject({
     })
     .optional(),
   tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256)).default({}),
+  ebs: ebsSchema.optional(),
   /**
    * Sign-off, second step: arm the deletion of the old database (deletion protection off, final
    * snapshot set, unprotected) so that a targeted `pulumi destroy` can delete it. See docs/aws.md.
@@ -210,6 +239,7 @@ export const configSchema = z
 export type RawConfig = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type HostConfig = z.output<typeof hostSchema>;
+export type EbsConfig = z.output<typeof ebsSchema>;
 export type Role = (typeof ROLES)[number];
 export type Mechanism = (typeof MECHANISMS)[number];
 export type Transport = (typeof TRANSPORTS)[number];

@@ -2,6 +2,7 @@
 // reported at once, each naming the key, the bad value (secrets redacted) and the fix.
 import { closest } from "fastest-levenshtein";
 import type { z } from "zod";
+import { ebsChecks, notForEbs } from "./config-ebs";
 import {
   AWS_MECHANISMS,
   CONSUMER_ROLES,
@@ -44,9 +45,11 @@ export function formatProblems(problems: ConfigProblem[]): string {
   return lines.join("\n");
 }
 
-type PathPart = string | number;
+export type PathPart = string | number;
+/** Records one problem: the key's path, what is wrong, the fix, and the value as written. */
+export type AddProblem = (path: PathPart[], message: string, fix: string, value?: unknown) => void;
 
-function keyOf(path: readonly PathPart[]): string {
+export function keyOf(path: readonly PathPart[]): string {
   let out = `${NAMESPACE}:`;
   path.forEach((p, i) => {
     if (typeof p === "number") out += `[${p}]`;
@@ -187,6 +190,10 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
   }
   if (isAws) {
     if (!c.aws) add(["aws"], `is required for mechanism ${c.mechanism}: region, source and repoint settings`, `pulumi config set --path '${NAMESPACE}:aws.region' <region> (see Pulumi.restore.yaml)`);
+    else if (c.mechanism === "ebs-snapshot") {
+      ebsChecks(c, c.aws, add);
+      awsTagAndReleaseChecks(c, c.aws, add);
+    }
     else {
       const a = c.aws;
       if (c.mechanism === "aurora-pitr" && !a.sourceClusterIdentifier)
@@ -231,8 +238,10 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
 }
 
 /** AWS rules that name one key each: settings other mechanisms read, and region/phase mismatches. */
-function awsOnlyChecks(c: ParsedConfig, a: NonNullable<ParsedConfig["aws"]>, add: (path: PathPart[], message: string, fix: string, value?: unknown) => void): void {
+function awsOnlyChecks(c: ParsedConfig, a: NonNullable<ParsedConfig["aws"]>, add: AddProblem): void {
   const rm = (key: string) => `remove it: pulumi config rm --path '${NAMESPACE}:${key}'`;
+  notForEbs(c, a, add);
+  awsTagAndReleaseChecks(c, a, add);
   if (c.mechanism !== "rds-snapshot" && a.snapshotIdentifier)
     add(["aws", "snapshotIdentifier"], `is only read by rds-snapshot; ${c.mechanism} restores to a point in time`, rm("aws.snapshotIdentifier"), a.snapshotIdentifier);
   if (c.mechanism !== "aurora-pitr" && a.sourceClusterIdentifier)
@@ -240,15 +249,19 @@ function awsOnlyChecks(c: ParsedConfig, a: NonNullable<ParsedConfig["aws"]>, add
   const arnRegion = a.databaseUrlSecretArn?.split(":")[3];
   if (arnRegion && arnRegion !== a.region)
     add(["aws", "databaseUrlSecretArn"], `is in region ${arnRegion} but aws.region is ${a.region}; the secret is read and written in aws.region`, `use the secret of region ${a.region}, or set aws.region to ${arnRegion}`, a.databaseUrlSecretArn);
-  for (const k of Object.keys(a.tags))
-    if (k.toLowerCase().startsWith("aws:")) add(["aws", "tags", k], "uses the prefix 'aws:', which AWS reserves for its own tags", rm(`aws.tags.${k}`), a.tags[k]);
-  if (a.releaseOld && c.phase !== "signoff")
-    add(["aws", "releaseOld"], `arms the deletion of the old database and is only allowed in phase signoff (phase is ${c.phase})`, `first sign off: pulumi config set '${NAMESPACE}:phase' signoff && pulumi up (see docs/aws.md)`, true);
   // The restored database is reached through aws.*; a `database` block would point the SQL spot
   // checks at a self-managed container that AWS deployments do not have, so they would silently not run.
   if (c.database) add(["database"], "is only read by pg-restore; the AWS mechanisms reach the restored database through its new endpoint", `remove it: pulumi config rm '${NAMESPACE}:database'`, "{...}");
   if (c.verify.spotChecks.length > 0)
     add(["verify", "spotChecks"], "run SQL inside the self-managed Postgres container, which AWS mechanisms do not have; check tenant data by hand (docs/aws.md)", rm("verify.spotChecks"), `[${c.verify.spotChecks.length} checks]`);
+}
+
+/** Rules every AWS mechanism shares: no reserved tag keys, and the old database/volume is released only at sign-off. */
+export function awsTagAndReleaseChecks(c: ParsedConfig, a: NonNullable<ParsedConfig["aws"]>, add: AddProblem): void {
+  for (const k of Object.keys(a.tags))
+    if (k.toLowerCase().startsWith("aws:")) add(["aws", "tags", k], "uses the prefix 'aws:', which AWS reserves for its own tags", `remove it: pulumi config rm --path '${NAMESPACE}:aws.tags.${k}'`, a.tags[k]);
+  if (a.releaseOld && c.phase !== "signoff")
+    add(["aws", "releaseOld"], `arms the deletion of the old ${c.mechanism === "ebs-snapshot" ? "data volume" : "database"} and is only allowed in phase signoff (phase is ${c.phase})`, `first sign off: pulumi config set '${NAMESPACE}:phase' signoff && pulumi up (see docs/aws.md)`, true);
 }
 
 /** Turn Pulumi's flat config map (`ns:key` -> string, objects as JSON) into an object. */

@@ -176,7 +176,7 @@ export function restoreKey(c: RestoreConfig): string {
     phase: c.phase,
     dump: c.dump ?? "newest",
     restorePoint: c.restorePoint ?? null,
-    ...(a ? { target: a.targetTime ?? a.snapshotIdentifier ?? (a.useLatestRestorableTime ? "latest" : null) } : {}),
+    ...(a ? { target: a.targetTime ?? a.snapshotIdentifier ?? a.ebs?.snapshotId ?? a.ebs?.snapshotBefore ?? (a.useLatestRestorableTime ? "latest" : null) } : {}),
   });
 }
 

@@ -82,6 +82,10 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
 /** The program's entry: validates everything before declaring any resource. */
 export async function restoreProgram(ctx: ProgramContext = {}): Promise<Record<string, unknown>> {
   const { config, secrets } = loadConfig();
+  if (config.mechanism === "ebs-snapshot") {
+    const { declareEbsRestore } = await import("./mechanisms/ebs-restore");
+    return declareEbsRestore(config, secrets, ctx);
+  }
   if ((AWS_MECHANISMS as readonly string[]).includes(config.mechanism)) {
     const { declareAwsRestore } = await import("./mechanisms/aws-restore");
     return declareAwsRestore(config, secrets, ctx);

@@ -58,9 +58,10 @@ export function memberEngine(s: SourceDb): aws.rds.EngineType {
 }
 
 /** AWS data sources report "not set" as an empty string. */
-const orUndefined = (s: string | undefined): string | undefined => (s ? s : undefined);
+export const orUndefined = (s: string | undefined): string | undefined => (s ? s : undefined);
 
-async function read<T>(key: string, value: string, what: string, invoke: () => Promise<T>): Promise<T> {
+/** One invoke; a failure becomes a RunError naming the config key that points at what could not be read. */
+export async function read<T>(key: string, value: string, what: string, invoke: () => Promise<T>): Promise<T> {
   try {
     return await invoke();
   } catch (e) {
