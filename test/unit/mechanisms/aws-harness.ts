@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "vitest";
 import { parseConfig, type RawConfig, type RestoreConfig } from "../../../src/config";
 import { declareAwsRestore } from "../../../src/mechanisms/aws-restore";
+import { declareEbsRestore } from "../../../src/mechanisms/ebs-restore";
+import { type FakeEbs, NEW_VOLUME, PRE_RESTORE_SNAPSHOT, ebsCall, fakeEbs, notFound } from "./ebs-fixtures";
 import { HOST_KEY } from "../fixtures/pg-config";
 
 export const PASSWORD = "S3cr3t-pw_9xQ";
@@ -34,6 +36,8 @@ export interface FakeAccount {
   snapshot: Record<string, unknown>;
   /** What the DATABASE_URL secret holds now. */
   databaseUrl: string;
+  /** ebs-snapshot: the db host's instance, its data volume and the volume's snapshots. */
+  ebs: FakeEbs;
 }
 
 export function fakeAccount(): FakeAccount {
@@ -89,6 +93,7 @@ export function fakeAccount(): FakeAccount {
       kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/3333-4444",
     },
     databaseUrl: urlAt(OLD_CLUSTER_ENDPOINT, 5432),
+    ebs: fakeEbs(),
   };
 }
 
@@ -175,6 +180,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
     }
     case "aws:secretsmanager/secretVersion:SecretVersion":
       return { id: `${name}-version`, state: { ...inputs, versionId: `${name}-version-id` } };
+    case "aws:ebs/volume:Volume":
+      return { id: importId ?? NEW_VOLUME, state: inputs };
+    case "aws:ebs/snapshot:Snapshot":
+      return { id: PRE_RESTORE_SNAPSHOT, state: inputs };
     case "aws:route53/record:Record":
       return { id: `${name}-record`, state: { ...inputs, fqdn: inputs.name } };
     case "command:remote:Command":
@@ -187,9 +196,6 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>, 
       return { id: importId ?? `${name}-id`, state: inputs };
   }
 }
-
-/** Invoke errors arrive from the engine as gRPC errors; the SDK reads their `details`. */
-const notFound = (message: string) => Object.assign(new Error(message), { details: message });
 
 function call(account: FakeAccount, token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
@@ -207,8 +213,11 @@ function call(account: FakeAccount, token: string, inputs: Record<string, unknow
       return { ...account.snapshot, id: account.snapshot.dbSnapshotIdentifier };
     case "aws:secretsmanager/getSecretVersion:getSecretVersion":
       return { arn: inputs.secretId, id: inputs.secretId, secretId: inputs.secretId, secretString: account.databaseUrl, versionId: "v-current" };
-    default:
-      throw new Error(`unexpected invoke ${token}`);
+    default: {
+      const answer = ebsCall(account.ebs, token, inputs);
+      if (!answer) throw new Error(`unexpected invoke ${token}`);
+      return answer;
+    }
   }
 }
 
@@ -251,7 +260,8 @@ async function execute(raw: RawConfig, account: FakeAccount, preview: boolean, i
       return undefined;
     });
     try {
-      into.outputs = await declareAwsRestore(config, { privateKey: pulumi.secret(SSH_KEY), adminPassword: pulumi.secret(ADMIN_PASSWORD) });
+      const declare = config.mechanism === "ebs-snapshot" ? declareEbsRestore : declareAwsRestore;
+      into.outputs = await declare(config, { privateKey: pulumi.secret(SSH_KEY), adminPassword: pulumi.secret(ADMIN_PASSWORD) });
     } catch (e) {
       into.error = e as Error;
     }
