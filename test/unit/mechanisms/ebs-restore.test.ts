@@ -117,7 +117,7 @@ describe("ebs-snapshot restore: inputs", () => {
     const mount = String(run.one("command:remote:Command", "swap-mount-new-start-db").inputs?.create);
     expect(mount).toContain(`nvme-Amazon_Elastic_Block_Store_${NEW_VOLUME.replace("-", "")} /dev/sdg /dev/xvdg`);
     expect(mount).toContain(MOUNT);
-    expect((run.one("command:remote:Command", "swap-stop-db-unmount").props.connection as { host: string }).host).toBe("10.0.1.20");
+    expect(await valueOf(run.one("command:remote:Command", "swap-stop-db-unmount").props.connection as pulumi.Output<{ host: string }>)).toMatchObject({ host: "10.0.1.20" });
   });
 
   test("snapshotBefore takes the newest completed snapshot of the volume started before it", async () => {
