@@ -12,8 +12,9 @@ import { doneForThisRestore, stateResources, stoppedSinceQuiesce } from "./mid-r
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
 import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromState, type StepProgress } from "./progress";
 import { SshRunner } from "./ssh";
-import { renderSummary, summarize, summarizeAws, type Summary } from "./summary";
+import { renderSummary, summarize, summarizeAws, summarizeEbs, type Summary } from "./summary";
 import { planAws } from "../mechanisms/aws-plan";
+import { planEbs } from "../mechanisms/ebs-plan";
 import { describeLock } from "./locks";
 import { locksOf, refuseIfLocked } from "./lock-commands";
 import { confirm, refuse, say, stdoutOut, type Opts, type Out } from "./output";
@@ -69,6 +70,7 @@ async function preflightResults(stack: Stack, config: RestoreConfig, key?: strin
  * the summary shows the one preflight found now, so the restore point and window are concrete.
  */
 function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): Summary {
+  if (config.mechanism === "ebs-snapshot") return summarizeEbs(o.stack, config, planEbs(config));
   if (config.mechanism !== "pg-restore") return summarizeAws(o.stack, config, planAws(config));
   const found = checks.find((c) => c.check === "dump reads in full" && c.ok)?.detail;
   const c = !config.dump && found ? { ...config, dump: basename(found) } : config;

@@ -79,6 +79,8 @@ function hostChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedS
   if (d) {
     const db: sh.DbTarget = { dir: sh.projectDir(c.hosts[d.host].servicesRoot, d.composeProject), container: d.container, user: d.user, name: d.name };
     checks.push({ check: `database ${d.name} answers`, host: d.host, command: sh.inDir(db.dir, sh.psql(db, "select 1")), failHint: `the ${d.container} container or database ${d.name} does not answer` });
+    // ebs-snapshot reads no dump and writes none: what it needs is the data volume where config says.
+    if (c.mechanism === "ebs-snapshot") return [...checks, ...dataMountChecks(c, d.host)];
     const dump = d.backupDir.replace(/\/+$/, "") + "/" + (c.dump ?? "");
     const dumpExpr = c.dump ? sh.quote(dump) : sh.newestDumpExpr(db, d.backupDir);
     // The whole dump, not only its table of contents: a dump cut short lists fine and fails
@@ -117,6 +119,19 @@ function hostChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedS
     });
   }
   return checks;
+}
+
+/** ebs-snapshot: the data volume is mounted at aws.ebs.mount on the db host (the swap unmounts it there). */
+function dataMountChecks(c: RestoreConfig, host: string): Check[] {
+  const mount = c.aws?.ebs?.mount;
+  if (!mount) return [];
+  return [{
+    check: "data volume mounted",
+    host,
+    command: sh.andThen(`mountpoint -q ${sh.quote(mount)}`, `findmnt -n -o SOURCE --mountpoint ${sh.quote(mount)}`),
+    judge: (out) => ({ ok: true, detail: `${mount} is mounted from ${out.trim()}` }),
+    failHint: `${mount} is not a mount point: the data volume is not mounted where aws.ebs.mount says`,
+  }];
 }
 
 /** The fingerprint of the key a host presents now (ssh-keyscan), to show beside the pinned one. */

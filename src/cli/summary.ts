@@ -4,6 +4,7 @@ import Table from "cli-table3";
 import { COMPACT } from "./table-style";
 import type { RestoreConfig } from "../config";
 import { type AwsPlan, recoveryText } from "../mechanisms/aws-plan";
+import { type EbsPlan, snapshotText } from "../mechanisms/ebs-plan";
 import type { RestorePlan } from "../plan";
 
 export interface Summary {
@@ -66,6 +67,36 @@ export function summarizeAws(stack: string, c: RestoreConfig, plan: AwsPlan): Su
       commands: st.commands.length
         ? st.commands.map((x) => ({ host: x.host, name: x.name, description: x.description }))
         : st.does.map((d, i) => ({ host: "aws", name: `${st.name}-${i}`, description: d })),
+    })),
+  };
+}
+
+/**
+ * The summary of an ebs-snapshot restore: both volumes, the attachment and the tags (host `aws`),
+ * and the db host's commands beside the consumer hosts' own.
+ */
+export function summarizeEbs(stack: string, c: RestoreConfig, plan: EbsPlan): Summary {
+  const byHost = new Map<string, string[]>();
+  for (const s of plan.stops) byHost.set(s.host, [...(byHost.get(s.host) ?? []), s.service]);
+  const rp = `the start time of ${snapshotText(plan.snapshot, plan.volumeId)} (read before anything stops)`;
+  return {
+    stack,
+    deployment: c.deployment,
+    mechanism: `${c.mechanism}${c.phase === "restore" ? "" : `, phase ${c.phase}`}`,
+    order: "beforeSwitch (the new volume is always made before anything stops)",
+    downtime: plan.downtime,
+    restorePoint: rp,
+    dataLossWindow: { from: rp, to: "the moment services stop" },
+    dump: `${snapshotText(plan.snapshot, plan.volumeId)} (EBS)`,
+    restoreTarget: `a new EBS volume attached to ${plan.instanceId} at ${plan.restoreDeviceName} and mounted at ${plan.mount} on ${plan.dbHost} (the old volume ${plan.volumeId} stays attached at ${plan.deviceName}, unmounted, until sign-off)`,
+    stops: [...byHost].map(([host, services]) => ({ host, services })),
+    steps: plan.steps.map((st) => ({
+      step: st.step,
+      title: st.title,
+      commands: [
+        ...st.aws.map((d, i) => ({ host: "aws", name: `${st.name}-${i}`, description: d })),
+        ...[...st.commands, ...st.volumeCommands].map((x) => ({ host: x.host, name: x.name, description: x.description })),
+      ],
     })),
   };
 }
