@@ -6,18 +6,17 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RestoreConfig } from "../config";
-import { resumedAtFrom, writesStoppedFrom } from "../plan";
-import { commonStepArgs, reportDir, type ProgramContext, type Secrets } from "../steps/common-args";
+import { commonStepArgs, type ProgramContext, type Secrets } from "../steps/common-args";
+import { awsNotice, remoteStep, resumedAtOf } from "../steps/aws-shared-steps";
 import { AwsPreRestoreSnapshot, AwsRestore } from "../steps/aws-database";
 import { Repoint, Rollback, type RepointArgs } from "../steps/aws-repoint";
 import { SignOff } from "../steps/aws-signoff";
 import { Report } from "../steps/report";
 import type { RunbookStep } from "../steps/runbook-step";
-import { STEP_CLASSES } from "../steps/runbook-steps";
 import { chooseInstanceClass, latestTimeProblem, restorableWindow, signoffProblem, snapshotProblem, targetTimeProblem } from "./aws-checks";
 import { databaseUrlTarget } from "./aws-database-url";
 import { preRestoreSnapshotIdentifier, restoredIdentifier } from "./aws-names";
-import { type AwsPlan, type AwsStepPlan, awsConfig, planAws } from "./aws-plan";
+import { type AwsPlan, awsConfig, planAws } from "./aws-plan";
 import { type SnapshotInfo, type SourceDb, readDatabaseUrl, readSnapshot, readSource } from "./aws-source";
 
 const LOST_ROWS_NOT_COUNTED =
@@ -94,14 +93,6 @@ export async function declareAwsRestore(config: RestoreConfig, secrets: Secrets,
   const done: Partial<Record<string, pulumi.Resource>> = {};
   let resumedAt: pulumi.Output<string> | undefined;
   let previous: pulumi.Resource[] = [];
-  const remote = (s: AwsStepPlan, kind: "quiesce" | "reconcile" | "resume" | "verify"): RunbookStep =>
-    new STEP_CLASSES[kind](s.name, {
-      ...common,
-      plan: { step: kind, title: s.title, commands: s.commands },
-      runtime: resumedAt ? { resumedAt } : {},
-      after: previous,
-    });
-  const stdouts = (name: string) => pulumi.all(Object.values((done[name] as RunbookStep | undefined)?.stdout ?? {}));
 
   for (const s of plan.steps) {
     const after = previous;
@@ -129,23 +120,11 @@ export async function declareAwsRestore(config: RestoreConfig, secrets: Secrets,
         component = new SignOff(s.name, { after, source, stage: plan.signoffStage ?? "adopt" }, componentOpts);
         break;
       case "report":
-        component = new Report(s.name, {
-          ...common,
-          plan: { step: "report", title: s.title, commands: [] },
-          after,
-          deployment: config.deployment,
-          contact: config.report.contact,
-          tables: config.report.tables,
-          dir: reportDir(config, ctx),
-          restorePoint,
-          writesStoppedAt: stdouts("quiesce").apply(writesStoppedFrom),
-          resumedAt: resumedAt ?? "",
-          lostRowsUnavailable: LOST_ROWS_NOT_COUNTED,
-        });
+        component = awsNotice(common, config, ctx, s, { after, restorePoint, quiesce: done.quiesce as RunbookStep | undefined, resumedAt, lostRowsUnavailable: LOST_ROWS_NOT_COUNTED });
         break;
       default: {
-        const step = remote(s, s.step);
-        if (s.step === "resume") resumedAt = pulumi.all(Object.values(step.stdout)).apply(resumedAtFrom);
+        const step = remoteStep(common, s, s.step, after, resumedAt);
+        if (s.step === "resume") resumedAt = resumedAtOf(step);
         component = step;
       }
     }

@@ -6,13 +6,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RestoreConfig } from "../config";
-import { resumedAtFrom, writesStoppedFrom } from "../plan";
-import { commonStepArgs, reportDir, type ProgramContext, type Secrets } from "../steps/common-args";
+import { commonStepArgs, type ProgramContext, type Secrets } from "../steps/common-args";
+import { awsNotice, remoteStep, resumedAtOf } from "../steps/aws-shared-steps";
 import { EbsPreRestoreSnapshot, EbsRestoreVolume, EbsRollback, EbsSwap } from "../steps/ebs-volume";
 import { EbsSignOff } from "../steps/ebs-signoff";
 import { Report } from "../steps/report";
 import type { RunbookStep } from "../steps/runbook-step";
-import { STEP_CLASSES } from "../steps/runbook-steps";
 import { placementProblems, snapshotProblems, volumeSpec, type VolumeSpec } from "./ebs-checks";
 import { type EbsPlan, type EbsStepPlan, ebsConfig, planEbs, snapshotChoice } from "./ebs-plan";
 import { type EbsInstanceInfo, type EbsSnapshotInfo, type EbsVolumeInfo, readChosenSnapshot, readInstance, readVolume } from "./ebs-source";
@@ -70,9 +69,6 @@ export async function declareEbsRestore(config: RestoreConfig, secrets: Secrets,
   const done: Partial<Record<string, pulumi.Resource>> = {};
   let resumedAt: pulumi.Output<string> | undefined;
   let previous: pulumi.Resource[] = [];
-  const remote = (s: EbsStepPlan, kind: "quiesce" | "confirm" | "reconcile" | "resume" | "verify"): RunbookStep =>
-    new STEP_CLASSES[kind](s.name, { ...common, plan: { step: kind, title: s.title, commands: s.commands }, runtime: resumedAt ? { resumedAt } : {}, after: previous });
-  const stdouts = (name: string) => pulumi.all(Object.values((done[name] as RunbookStep | undefined)?.stdout ?? {}));
   const remount = (s: EbsStepPlan, tags: Record<string, pulumi.Input<string>>) => ({
     after: previous,
     tagged: { volumeId: e.volumeId, tags },
@@ -115,23 +111,11 @@ export async function declareEbsRestore(config: RestoreConfig, secrets: Secrets,
         component = new EbsSignOff(s.name, { after, old, instanceId: e.instanceId, deviceName: e.deviceName, stage: plan.signoffStage ?? "adopt" }, componentOpts);
         break;
       case "report":
-        component = new Report(s.name, {
-          ...common,
-          plan: { step: "report", title: s.title, commands: [] },
-          after,
-          deployment: config.deployment,
-          contact: config.report.contact,
-          tables: config.report.tables,
-          dir: reportDir(config, ctx),
-          restorePoint,
-          writesStoppedAt: stdouts("quiesce").apply(writesStoppedFrom),
-          resumedAt: resumedAt ?? "",
-          lostRowsUnavailable: LOST_ROWS_NOT_COUNTED,
-        });
+        component = awsNotice(common, config, ctx, s, { after, restorePoint, quiesce: done.quiesce as RunbookStep | undefined, resumedAt, lostRowsUnavailable: LOST_ROWS_NOT_COUNTED });
         break;
       default: {
-        const step = remote(s, s.step);
-        if (s.step === "resume") resumedAt = pulumi.all(Object.values(step.stdout)).apply(resumedAtFrom);
+        const step = remoteStep(common, s, s.step, after, resumedAt);
+        if (s.step === "resume") resumedAt = resumedAtOf(step);
         component = step;
       }
     }
