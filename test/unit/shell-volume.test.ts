@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { deviceCandidates, findDeviceLines, mountAndStartDatabase, stopDatabaseAndUnmount } from "../../src/shell-volume";
 
 const db = { dir: "/opt/services/postgres", container: "voiceai-postgres", user: "delphi", name: "delphi" };
-const EVIL = "/srv/it's $(touch /tmp/pwned) `x`";
+const EVIL = "/srv/it's $(touch pwned) `x`";
 /** The script `sh -c` would run: parsing the outer quoting with the real shell proves it is one word. */
 const inner = (cmd: string) => execFileSync("/bin/sh", ["-c", `printf '%s' ${cmd.replace(/^sh -c /, "")}`]).toString();
 
@@ -37,7 +37,7 @@ describe("stop and unmount", () => {
 
   test("a hostile mount path stays one word", () => {
     const s = inner(stopDatabaseAndUnmount(db, EVIL));
-    expect(s).toContain(`mountpoint -q '/srv/it'\\''s $(touch /tmp/pwned) \`x\`'; then`);
+    expect(s).toContain(`mountpoint -q '/srv/it'\\''s $(touch pwned) \`x\`'; then`);
     expect(s).not.toMatch(/mountpoint -q \/srv/);
   });
 });
@@ -57,7 +57,7 @@ describe("mount and start", () => {
 
   test("a hostile mount path and volume id stay one word each", () => {
     const s = inner(mountAndStartDatabase(db, { ...args, mount: EVIL, volumeId: "vol-1'; reboot; '" }));
-    expect(s).toContain(`mount "$dev" '/srv/it'\\''s $(touch /tmp/pwned) \`x\`'; fi`);
+    expect(s).toContain(`mount "$dev" '/srv/it'\\''s $(touch pwned) \`x\`'; fi`);
     expect(s).toContain(`(volume "'vol-1'\\''; reboot; '\\'''"); unmount it first.`);
     expect(s).not.toMatch(/; reboot; [^']/);
   });
