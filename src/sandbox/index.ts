@@ -146,6 +146,10 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
   if (existsSync(L.dir)) {
     log(status.info && !opts.recreate ? `sandbox: found a broken sandbox (${status.problems.join("; ")}); removing it` : "sandbox: removing the previous sandbox");
     await stopSandbox(opts.projectDir);
+  } else {
+    // A loop device whose image went with a removed folder (a killed sandbox cleaned by hand).
+    const released = await releaseVolumes(L).catch(() => []);
+    if (released.length) log(`sandbox: released what a previous sandbox left: ${released.join(", ")}`);
   }
   mkdirSync(L.dir, { recursive: true, mode: 0o755 });
   const user = currentUser();

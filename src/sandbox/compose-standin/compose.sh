@@ -141,9 +141,22 @@ pg_ctl_as() { # pg_ctl as the cluster's owner, from /, without the project lock'
   fi
 }
 PG_ERR=""
+zombie() { # pid: ended, not yet reaped by its parent
+  local st
+  [[ -r /proc/$1/stat ]] || return 1
+  read -r st <"/proc/$1/stat" || return 1
+  st=${st##*) }
+  [[ ${st:0:1} == Z ]]
+}
 pg_server_start() { # -w -t 60: returns once crash recovery is done and it accepts connections
-  local out
+  local out pid i
   pg_alive && return 0
+  # A snapshot taken while the server ran holds that server's postmaster.pid, and Postgres refuses
+  # to start while the pid in it exists. A postmaster stopped a moment ago (just before the data
+  # was swapped) lingers as a zombie until its parent reaps it: wait for that, briefly.
+  if [[ -r $SANDBOX_PG_DATA/postmaster.pid ]] && read -r pid <"$SANDBOX_PG_DATA/postmaster.pid" && [[ $pid =~ ^[0-9]+$ ]]; then
+    for ((i = 0; i < 500; i++)); do zombie "$pid" || break; sleep 0.02; done
+  fi
   out=$(pg_ctl_as -D "$SANDBOX_PG_DATA" -l "$SANDBOX_PG_LOG" -w -t 60 -s start 2>&1) && return 0
   PG_ERR=$(oneline "${out:-pg_ctl start failed}")
   return 1
