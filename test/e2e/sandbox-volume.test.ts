@@ -4,13 +4,15 @@
 // restore's `volume-snapshot` mechanism does: stop, set the data aside, a writable snapshot of a
 // read-only one as the new data, start, and the rows written after the snapshot are gone.
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { layout, listVolumeSnapshots, readComposeLog, sandboxStatus, startSandbox, stopSandbox, takeVolumeSnapshot, type SandboxHost, type StartResult } from "../../src/sandbox";
 import { loopDevicesUnder, mountsUnder, parseLosetupJson, parseMountinfo, parseSubvolumeShow } from "../../src/sandbox/volume-parse";
+import { waitGone } from "../../src/sandbox/processes";
 import { sql, tempProject } from "./support/sandbox";
 
+const ROOT = resolve(__dirname, "..", "..");
 const isRoot = process.getuid?.() === 0;
 
 async function ssh(info: StartResult, hostName: string, command: string) {
@@ -110,8 +112,11 @@ describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
     expect(named).toMatchObject({ name: "before-upgrade", path: join(L.volume.snapshots, "before-upgrade") });
     await expect(takeVolumeSnapshot(project, "before-upgrade")).rejects.toThrow(/exists already/);
     await expect(takeVolumeSnapshot(project, "../data")).rejects.toThrow(/bad snapshot name/);
+    const cli = await execa(join(ROOT, "bin", "delphi-restore"), ["sandbox", "snapshot", "--name", "from-the-cli", "--json"], { env: { DELPHI_RESTORE_PROJECT_DIR: project }, reject: false });
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ name: "from-the-cli", path: join(L.volume.snapshots, "from-the-cli"), createdAt: expect.stringMatching(/Z$/) });
     const listed = await listVolumeSnapshots(project);
-    expect(listed.map((s) => s.name)).toEqual(expect.arrayContaining([a.name, b.name, c.name, "before-upgrade"]));
+    expect(listed.map((s) => s.name)).toEqual(expect.arrayContaining([a.name, b.name, c.name, "before-upgrade", "from-the-cli"]));
     expect(listed.every((s) => s.readOnly)).toBe(true);
   });
 
@@ -162,6 +167,7 @@ describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
     const first = await startSandbox({ projectDir: project, volume: "btrfs" });
     // "Killed": the server dies without a shutdown, nothing is unmounted or detached.
     process.kill(first.pids.postgres, "SIGKILL");
+    await waitGone([first.pids.postgres], 10_000);
     const second = await startSandbox({ projectDir: project, volume: "btrfs" });
     expect(second.alreadyUp).toBe(false);
     expect(mountsIn(L.dir).map((x) => x.source)).toEqual([second.volume?.device]);
