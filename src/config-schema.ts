@@ -71,8 +71,18 @@ const seconds = (what: string, max: number) =>
     .int({ error: "must be a whole number of seconds" })
     .min(1, { error: "must be at least 1 second" })
     .max(max, { error: `must be at most ${max} seconds` });
+/**
+ * An unquoted time in a stack file (`before: 2026-11-23T02:30:00Z` inside a map) is a YAML
+ * timestamp to Pulumi, which hands it over in Go's format (`2026-11-23 02:30:00 +0000 UTC`).
+ * That is the time the operator wrote, so it is read back as ISO 8601 rather than refused.
+ */
+const GO_TIME_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?) ([+-]\d\d)(\d\d) [A-Z]{1,5}$/;
+export function fromGoTime(v: unknown): unknown {
+  const m = typeof v === "string" ? GO_TIME_RE.exec(v) : null;
+  return m ? `${m[1]}T${m[2]}${m[3]}:${m[4]}` : v;
+}
 const isoTime = (what: string) =>
-  z.iso.datetime({ offset: true, error: `must be an ISO 8601 time with a zone for the ${what}, e.g. 2026-11-23T02:00:00Z` });
+  z.preprocess(fromGoTime, z.iso.datetime({ offset: true, error: `must be an ISO 8601 time with a zone for the ${what}, e.g. 2026-11-23T02:00:00Z` }));
 
 export const hostSchema = z.strictObject({
   address: z
