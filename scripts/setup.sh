@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what this project needs and is missing; safe to re-run (every step checks first).
-#   - Debian packages for the sandbox: postgresql, openssh-server/-client (apt-get, as root)
+#   - Debian packages for the sandbox: postgresql, openssh-server/-client, btrfs-progs (for the
+#     sandbox's btrfs data volume, `sandbox up --volume btrfs`) (apt-get, as root)
 #   - npm packages, including Node 22 from the npm registry's `node` package (system Node is 20)
 #   - the Pulumi CLI at the version package.json pins for @pulumi/pulumi: the one on PATH when
 #     it is that version, else built from the Go module proxy (toolchain/pulumi) and cached per
@@ -41,12 +42,18 @@ go_build_cached() { # cached-binary module-dir -mod-flag version package what
 }
 
 # ---------------------------------------------------------------- Debian packages
-step "Debian packages (postgresql, openssh-server, openssh-client)"
+step "Debian packages (postgresql, openssh-server, openssh-client, btrfs-progs)"
 missing_debs=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing_debs+=(postgresql)
 [ -x /usr/sbin/sshd ] || missing_debs+=(openssh-server)
 command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || missing_debs+=(openssh-client)
 command -v curl >/dev/null 2>&1 || missing_debs+=(curl)
+# btrfs-progs is for the sandbox's btrfs data volume, which needs root anyway: without root it is
+# not a reason to stop. sbin may not be on a non-root PATH, so look where Debian puts them.
+if ! { { [ -x /usr/sbin/mkfs.btrfs ] || [ -x /sbin/mkfs.btrfs ]; } && { [ -x /usr/bin/btrfs ] || [ -x /bin/btrfs ]; }; }; then
+  if [ "$(id -u)" = 0 ]; then missing_debs+=(btrfs-progs)
+  else info "btrfs-progs: MISSING (only \`sandbox up --volume btrfs\`, as root, needs it)"; fi
+fi
 if [ ${#missing_debs[@]} -eq 0 ]; then
   info "present"
 else

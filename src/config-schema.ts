@@ -4,7 +4,9 @@
 import { z } from "zod";
 
 export const NAMESPACE = "delphi-restore";
-export const MECHANISMS = ["pg-restore", "aurora-pitr", "rds-pitr", "rds-snapshot", "ebs-snapshot"] as const;
+export const MECHANISMS = ["pg-restore", "volume-snapshot", "aurora-pitr", "rds-pitr", "rds-snapshot", "ebs-snapshot"] as const;
+/** Self-managed mechanisms: the database runs in a container on the db host, reached over SSH. */
+export const SELF_MANAGED_MECHANISMS = ["pg-restore", "volume-snapshot"] as const;
 export const AWS_MECHANISMS = ["aurora-pitr", "rds-pitr", "rds-snapshot", "ebs-snapshot"] as const;
 /** The AWS mechanisms that restore into a new RDS database (ebs-snapshot keeps its host and address). */
 export const RDS_MECHANISMS = ["aurora-pitr", "rds-pitr", "rds-snapshot"] as const;
@@ -74,8 +76,18 @@ const seconds = (what: string, max: number) =>
     .int({ error: "must be a whole number of seconds" })
     .min(1, { error: "must be at least 1 second" })
     .max(max, { error: `must be at most ${max} seconds` });
+/**
+ * An unquoted time in a stack file (`before: 2026-11-23T02:30:00Z` inside a map) is a YAML
+ * timestamp to Pulumi, which hands it over in Go's format (`2026-11-23 02:30:00 +0000 UTC`).
+ * That is the time the operator wrote, so it is read back as ISO 8601 rather than refused.
+ */
+const GO_TIME_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?) ([+-]\d\d)(\d\d) [A-Z]{1,5}$/;
+export function fromGoTime(v: unknown): unknown {
+  const m = typeof v === "string" ? GO_TIME_RE.exec(v) : null;
+  return m ? `${m[1]}T${m[2]}${m[3]}:${m[4]}` : v;
+}
 const isoTime = (what: string) =>
-  z.iso.datetime({ offset: true, error: `must be an ISO 8601 time with a zone for the ${what}, e.g. 2026-11-23T02:00:00Z` });
+  z.preprocess(fromGoTime, z.iso.datetime({ offset: true, error: `must be an ISO 8601 time with a zone for the ${what}, e.g. 2026-11-23T02:00:00Z` }));
 
 export const hostSchema = z.strictObject({
   address: z
@@ -184,6 +196,33 @@ export const ebsSchema = z.strictObject({
   readyTimeoutSeconds: seconds("the database to accept connections after the remount", 3600).default(300),
 });
 
+/**
+ * volume-snapshot: the database's data directory is a subvolume of a snapshotting filesystem
+ * (btrfs) mounted on the db host; read-only snapshots of it sit in one folder on that filesystem.
+ */
+export const volumeSchema = z.strictObject({
+  filesystem: z.enum(["btrfs"], { error: "must be btrfs (the one snapshotting filesystem supported; LVM needs device-mapper)" }).default("btrfs"),
+  /** Where the filesystem is mounted on the db host. */
+  mount: absPath("mount point of the snapshotting filesystem on the db host"),
+  /** The subvolume (under mount) that is the database's data directory. */
+  dataSubvolume: name("subvolume name under volume.mount").default("data"),
+  /** The folder (under mount) holding the read-only snapshots. */
+  snapshotsDir: name("folder name under volume.mount").default("snapshots"),
+  /** The snapshot to restore, by name (a read-only subvolume in snapshotsDir). */
+  snapshot: name("snapshot name").optional(),
+  /** The incident time: take the newest snapshot created before it (or check a named one is older). */
+  before: isoTime("incident time (the newest snapshot before it is restored)").optional(),
+  /** Free space the filesystem must have for the writable copy (written to by recovery and the services). */
+  minFreeMiB: z.number({ error: "must be a number of MiB" }).int({ error: "must be a whole number" }).min(16, { error: "must be at least 16" }).max(10_000_000, { error: "must be at most 10000000" }).default(256),
+  /** How long the database may take to start on the restored data (crash recovery replays its WAL). */
+  recoveryTimeoutSeconds: seconds("crash recovery", 86400).default(600),
+  /**
+   * rollback only: the data subvolume the restore kept (`<dataSubvolume>.pre-restore-<UTC>`);
+   * `delphi-restore rollback` sets it from the last restore's outputs.
+   */
+  rollbackTo: z.string({ error: "must be a subvolume name" }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\.pre-restore-\d{8}T\d{6}Z$/, { error: "must be the kept data subvolume's name, <dataSubvolume>.pre-restore-<yyyymmddThhmmssZ>" }).optional(),
+});
+
 export const awsSchema = z.strictObject({
   region: z.string().regex(AWS_REGION_RE, { error: "must be an AWS region such as eu-west-1" }),
   sourceClusterIdentifier: z.string().regex(AWS_ID_RE, { error: "must be an RDS cluster identifier: a letter, then letters, digits or '-', at most 63" }).optional(),
@@ -234,12 +273,14 @@ export const configSchema = z
     adminPassword: z.string().min(1, { error: "must not be empty" }).max(1000).optional(),
     report: reportSchema.default({ dir: "reports", contact: "your Delphi operator", tables: ["conversations", "tools", "billing_records"] }),
     aws: awsSchema.optional(),
+    volume: volumeSchema.optional(),
   });
 
 export type RawConfig = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type HostConfig = z.output<typeof hostSchema>;
 export type EbsConfig = z.output<typeof ebsSchema>;
+export type VolumeConfig = z.output<typeof volumeSchema>;
 export type Role = (typeof ROLES)[number];
 export type Mechanism = (typeof MECHANISMS)[number];
 export type Transport = (typeof TRANSPORTS)[number];

@@ -151,7 +151,9 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
   const isAws = (AWS_MECHANISMS as readonly string[]).includes(c.mechanism);
   // A self-managed rollback is another restore (of the pre-restore snapshot), not a phase: a
   // phase the pg-restore program ignored would silently run the whole restore again.
-  if (!isAws && c.phase !== "restore")
+  if (c.mechanism === "volume-snapshot" && c.phase === "signoff")
+    add(["phase"], "has no sign-off for volume-snapshot: the kept data subvolume stays until you delete it (btrfs subvolume delete), which this tool never does", `pulumi config set ${NAMESPACE}:phase restore`, c.phase);
+  else if (!isAws && c.mechanism !== "volume-snapshot" && c.phase !== "restore")
     add(["phase"], `applies to the AWS mechanisms only; a self-managed restore is rolled back by restoring its pre-restore snapshot`, `run \`delphi-restore rollback\` (it sets dump to the snapshot and runs up), or: pulumi config set ${NAMESPACE}:dump pre-restore-<UTC>.dump && pulumi config set ${NAMESPACE}:phase restore`, c.phase);
 
   for (const [name, h] of hosts) {
@@ -177,10 +179,11 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
   if (hosts.some(([, h]) => !h.local) && c.sshPrivateKey === undefined)
     add(["sshPrivateKey"], "is required: remote hosts are reached over SSH with this key", `pulumi config set --secret '${NAMESPACE}:sshPrivateKey' < ~/.ssh/<key>`);
 
-  if (c.mechanism === "pg-restore") {
-    if (!c.database) add(["database"], "is required for mechanism pg-restore: the Postgres container, user, database and backup folder", `pulumi config set --path '${NAMESPACE}:database.host' db (and user, name, backupDir)`);
-    if (c.aws) add(["aws"], "is only read by the AWS mechanisms, not by pg-restore", `remove it: pulumi config rm '${NAMESPACE}:aws', or set mechanism to aurora-pitr/rds-pitr/rds-snapshot`, "{...}");
+  if (!isAws) {
+    if (!c.database) add(["database"], `is required for mechanism ${c.mechanism}: the Postgres container, user, database and backup folder`, `pulumi config set --path '${NAMESPACE}:database.host' db (and user, name, backupDir)`);
+    if (c.aws) add(["aws"], `is only read by the AWS mechanisms, not by ${c.mechanism}`, `remove it: pulumi config rm '${NAMESPACE}:aws', or set mechanism to aurora-pitr/rds-pitr/rds-snapshot`, "{...}");
   }
+  volumeChecks(c, add);
   if (c.database) {
     const dbHost: HostConfig | undefined = c.hosts[c.database.host];
     if (!dbHost) add(["database", "host"], `names no host in hosts (known: ${Object.keys(c.hosts).join(", ")})`, `pulumi config set --path '${NAMESPACE}:database.host' <one of ${Object.keys(c.hosts).join("|")}>`, c.database.host);
@@ -235,6 +238,36 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
     if (names.indexOf(n) !== i) add(["verify", "spotChecks", i, "name"], "repeats an earlier check's name; names identify failed checks", "give every check its own name", n);
   });
   return out;
+}
+
+/** volume-snapshot's rules: its block, exactly what names the snapshot, and keys it does not read. */
+function volumeChecks(c: ParsedConfig, add: (path: PathPart[], message: string, fix: string, value?: unknown) => void): void {
+  const v = c.volume;
+  if (c.mechanism !== "volume-snapshot") {
+    if (v) add(["volume"], `is only read by mechanism volume-snapshot, not by ${c.mechanism}`, `remove it: pulumi config rm '${NAMESPACE}:volume', or set mechanism to volume-snapshot`, "{...}");
+    return;
+  }
+  if (!v) {
+    add(["volume"], "is required for mechanism volume-snapshot: where the snapshotting filesystem is mounted on the db host, and which snapshot to restore", `pulumi config set --path '${NAMESPACE}:volume.mount' /srv/pg-volume (and volume.snapshot or volume.before)`);
+    return;
+  }
+  if (c.phase === "restore" && !v.snapshot && !v.before)
+    add(["volume", "snapshot"], "is required: name the snapshot to restore, or give volume.before (the incident time) to take the newest snapshot created before it", `pulumi config set --path '${NAMESPACE}:volume.snapshot' nightly-20261123T020000Z, or: pulumi config set --path '${NAMESPACE}:volume.before' 2026-11-23T02:30:00Z`);
+  if (v.before && Date.parse(v.before) > Date.now())
+    add(["volume", "before"], "is in the future: it is the incident time, and the snapshot restored must be older than it", `pulumi config set --path '${NAMESPACE}:volume.before' <a past time, UTC>`, v.before);
+  if (c.phase === "rollback" && !v.rollbackTo)
+    add(["volume", "rollbackTo"], "is required for phase rollback: the data subvolume the restore kept, to put back", `run \`delphi-restore rollback\` (it sets it from the last restore's outputs), or: pulumi config set --path '${NAMESPACE}:volume.rollbackTo' ${v.dataSubvolume}.pre-restore-<yyyymmddThhmmssZ>`);
+  if (c.phase !== "rollback" && v.rollbackTo)
+    add(["volume", "rollbackTo"], "is only read in phase rollback; a restore with it set would not say which data it puts back", `remove it: pulumi config rm --path '${NAMESPACE}:volume.rollbackTo'`, v.rollbackTo);
+  if (v.rollbackTo && !v.rollbackTo.startsWith(`${v.dataSubvolume}.pre-restore-`))
+    add(["volume", "rollbackTo"], `must be a data subvolume kept by a restore of volume.dataSubvolume '${v.dataSubvolume}' (${v.dataSubvolume}.pre-restore-<UTC>)`, `pulumi config set --path '${NAMESPACE}:volume.rollbackTo' ${v.dataSubvolume}.pre-restore-<yyyymmddThhmmssZ>`, v.rollbackTo);
+  if (v.snapshotsDir === v.dataSubvolume)
+    add(["volume", "snapshotsDir"], "names the data subvolume itself; snapshots must live beside it, not in it", `pulumi config set --path '${NAMESPACE}:volume.snapshotsDir' snapshots`, v.snapshotsDir);
+  if (c.dump) add(["dump"], "is only read by pg-restore; volume-snapshot restores volume.snapshot", `remove it: pulumi config rm '${NAMESPACE}:dump'`, c.dump);
+  if (c.restorePoint)
+    add(["restorePoint"], "is read from the snapshot for volume-snapshot (its creation time is the restore point)", `remove it: pulumi config rm '${NAMESPACE}:restorePoint'`, c.restorePoint);
+  if (c.order === "beforeSwitch")
+    add(["order"], "cannot apply to volume-snapshot: the snapshot replaces the data directory under the database, so services stop first (beforeSwitch is for pg-restore into a new database)", `pulumi config set ${NAMESPACE}:order beforeRestore`, c.order);
 }
 
 /** AWS rules that name one key each: settings other mechanisms read, and region/phase mismatches. */

@@ -64,8 +64,10 @@ export interface RestorePlan {
   dump: { file?: string; description: string };
   /** The database the restore writes into (a new one in beforeSwitch mode). */
   restoreTarget: string;
-  /** beforeSwitch: the name the replaced database is kept under. */
+  /** beforeSwitch: the name the replaced database is kept under (volume-snapshot: the kept data subvolume). */
   keptOldDatabase?: string;
+  /** What the restore restores from, for the summary's label: a dump, or a volume snapshot. */
+  source?: "dump" | "volume snapshot" | "kept data";
   downtime: string;
   stops: { host: string; service: string }[];
 }
@@ -78,6 +80,25 @@ export function restorePointFromName(file: string): string | undefined {
   if (!m) return undefined;
   const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
   return Number.isNaN(Date.parse(iso)) ? undefined : iso;
+}
+
+/** The tenant notice's step: lost rows counted from the pre-restore pg_dump (self-managed mechanisms). */
+export function lostRowsReport(c: RestoreConfig): StepPlan {
+  const d = c.database;
+  if (!d) throw new Error(`${c.mechanism} needs \`database\``);
+  const db = dbTarget(c);
+  const tables = c.report.tables;
+  return {
+    step: "report",
+    title: STEP_TITLES.report,
+    commands: [{
+      name: "count-lost-rows",
+      host: d.host,
+      description: `count rows newer than the restore point per tenant in ${tables.join(", ")}, from the pre-restore snapshot (loaded into a scratch database, then dropped)`,
+      render: (rt) => sh.countLostRows(db, sh.quote(rt.snapshotPath), rt.restorePoint, tables, `${d.name}_lost_rows`),
+      needs: ["snapshotPath", "restorePoint"],
+    }],
+  };
 }
 
 /** The plan of a self-managed (pg_dump archive) restore. */
@@ -128,18 +149,7 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
         }],
       }
     : undefined;
-  const tables = c.report.tables;
-  const report: StepPlan = {
-    step: "report",
-    title: STEP_TITLES.report,
-    commands: [{
-      name: "count-lost-rows",
-      host: d.host,
-      description: `count rows newer than the restore point per tenant in ${tables.join(", ")}, from the pre-restore snapshot (loaded into a scratch database, then dropped)`,
-      render: (rt) => sh.countLostRows(db, sh.quote(rt.snapshotPath), rt.restorePoint, tables, `${d.name}_lost_rows`),
-      needs: ["snapshotPath", "restorePoint"],
-    }],
-  };
+  const report = lostRowsReport(c);
   const steps: StepPlan[] = [
     snapshot,
     ...(beforeSwitch ? [restore, quiesce, confirm] : [quiesce, confirm, restore]),
@@ -176,6 +186,7 @@ export function restoreKey(c: RestoreConfig): string {
     phase: c.phase,
     dump: c.dump ?? "newest",
     restorePoint: c.restorePoint ?? null,
+    ...(c.volume ? { volume: c.volume.rollbackTo ?? c.volume.snapshot ?? `before ${c.volume.before}` } : {}),
     ...(a ? { target: a.targetTime ?? a.snapshotIdentifier ?? a.ebs?.snapshotId ?? a.ebs?.snapshotBefore ?? (a.useLatestRestorableTime ? "latest" : null) } : {}),
   });
 }
@@ -214,6 +225,9 @@ export function snapshotPathFrom(snapshotStdout: string): string {
 
 export function restorePointFrom(plan: RestorePlan, restoreStdout: string): string {
   if (plan.restorePoint) return plan.restorePoint;
+  // A mechanism that learns it on the host (a volume snapshot's creation time) prints it.
+  const printed = markers(restoreStdout, "restore-point")[0];
+  if (printed) return printed;
   const dump = markers(restoreStdout, "dump")[0] ?? "";
   return restorePointFromName(dump) ?? "unknown (name the dump <name>-<yyyymmddThhmmssZ>.dump or set restorePoint)";
 }

@@ -1,7 +1,10 @@
 // The Pulumi program: validated config -> plan -> one component per runbook step, chained.
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_MECHANISMS, ConfigError, NAMESPACE, fromPulumiConfig, parseConfig, type RestoreConfig } from "./config";
-import { planPgRestore, restorePointFrom, resumedAtFrom, snapshotPathFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./plan";
+import { planSelfManaged } from "./mechanisms/self-managed-plan";
+import { stampOf } from "./mechanisms/volume-plan";
+import { keptSubvolumeName } from "./shell-volume";
+import { markers, restorePointFrom, resumedAtFrom, snapshotPathFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./plan";
 import { Report } from "./steps/report";
 import { commonStepArgs, reportDir, type ProgramContext, type Secrets } from "./steps/common-args";
 import type { RunbookStep } from "./steps/runbook-step";
@@ -31,9 +34,9 @@ export function planSummary(plan: RestorePlan) {
   return plan.steps.map((s) => ({ step: s.step, title: s.title, commands: s.commands.map((c) => ({ name: c.name, host: c.host, description: c.description })) }));
 }
 
-/** Declare a self-managed restore (pg_dump archive) and return the stack outputs. */
+/** Declare a self-managed restore (pg_dump archive or volume snapshot) and return the stack outputs. */
 export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: ProgramContext = {}) {
-  const plan = planPgRestore(config);
+  const plan = planSelfManaged(config);
   const common = commonStepArgs(config, secrets);
   const done: Partial<Record<string, RunbookStep>> = {};
   const runtime: Partial<Record<keyof RuntimeValues, pulumi.Input<string>>> = {};
@@ -65,7 +68,9 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
     previous = [component];
   }
   const verify = done.verify;
+  const v = config.volume;
   return {
+    ...(v ? volumeOutputs(config.phase, v, runtime.snapshotPath, done.restore) : {}),
     mechanism: config.mechanism,
     order: config.order,
     downtime: plan.downtime,
@@ -76,6 +81,16 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
     verifyResults: verify ? pulumi.all(verify.stdout).apply((m) => Object.fromEntries(Object.keys(m).map((k) => [k, "ok"]))) : {},
     lostRows: report?.lostRows,
     reportPath: report?.path,
+  };
+}
+
+/** volume-snapshot: which snapshot was restored, and the data subvolume kept (what `rollback` puts back). */
+function volumeOutputs(phase: RestoreConfig["phase"], v: NonNullable<RestoreConfig["volume"]>, snapshotPath: pulumi.Input<string> | undefined, restore: RunbookStep | undefined) {
+  const marker = (key: string) => (restore ? pulumi.all(Object.values(restore.stdout)).apply((o) => markers(o.join("\n"), key)[0] ?? "") : undefined);
+  if (phase === "rollback") return { rolledBackTo: v.rollbackTo, undoneDataSubvolume: marker("undone") };
+  return {
+    volumeSnapshot: marker("restored-from"),
+    keptDataSubvolume: snapshotPath ? pulumi.output(snapshotPath).apply((p) => keptSubvolumeName(v, stampOf(p))) : undefined,
   };
 }
 

@@ -1,88 +1,156 @@
-// Pure builders for the db host's side of an EBS volume swap (mechanism ebs-snapshot): stop the
-// database container and unmount its data volume; mount a volume and start the container again,
-// waiting until Postgres accepts connections. Every value is quoted (./shell-words.ts), even the
-// ones the config schema already constrains, and volume ids read from AWS.
+// Pure builders for the volume-snapshot mechanism's host commands (btrfs on the db host). Every
+// value is validated by the config schema and quoted here as well. The commands run on the db
+// host itself (not in the database container): subvolumes are the host's, and the container only
+// sees the data directory through its volume.
+import type { VolumeConfig } from "./config-schema";
+import { type DbTarget, UTC_STAMP, psql } from "./shell";
 import { argv, quote, script } from "./shell-words";
-import type { DbTarget } from "./shell";
 
-const NOW = `$(date -u +%Y-%m-%dT%H:%M:%SZ)`;
-
-/**
- * The device paths under which a host can see a volume, most specific first: on Nitro (NVMe)
- * instances the kernel names it /dev/nvmeXn1 in attach order, but udev links it by its volume id
- * (without the dash); on Xen instances /dev/sdX appears as /dev/xvdX.
- */
-export function deviceCandidates(volumeId: string, configured: readonly string[]): string[] {
-  const byId = `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`;
-  const xen = configured.flatMap((d) => (/^\/dev\/sd[a-z]$/.test(d) ? [d, d.replace("/dev/sd", "/dev/xvd")] : [d]));
-  return [...new Set([byId, ...xen])];
+/** The paths a volume restore works with, as shell assignments (mount, data subvolume, snapshots). */
+function pathVars(v: VolumeConfig): string[] {
+  const mount = v.mount.replace(/\/+$/, "") || "/";
+  return [`mount=${quote(mount)}`, `data=${quote(`${mount}/${v.dataSubvolume}`)}`, `snaps=${quote(`${mount}/${v.snapshotsDir}`)}`];
 }
 
-/** Lines that set `$dev` to the first candidate that exists, waiting for the attachment to show. */
-export function findDeviceLines(volumeId: string, candidates: readonly string[], waitSeconds = 60): string[] {
+/** A subvolume's creation time as ISO 8601 UTC (`btrfs subvolume show` prints local time with its offset). */
+const CREATED = (path: string) =>
+  `date -u -d "$(btrfs subvolume show ${path} | sed -n 's/^[[:space:]]*Creation time:[[:space:]]*//p')" +%Y-%m-%dT%H:%M:%SZ`;
+
+/**
+ * Resolve the snapshot to restore into `$src` and check it before anything stops: it exists, is a
+ * read-only subvolume, is older than the incident time when one is given, and the filesystem has
+ * room for the writable copy. Prints `volume-target=<name>` and `restore-point=<creation time>`.
+ * `refusal` ends every error line (what did and did not happen).
+ */
+export function volumeTargetLines(v: VolumeConfig, refusal: string): string[] {
+  const fail = (msg: string) => `{ echo ${msg} ${quote(`- ${refusal}`)} >&2; exit 1; }`;
+  const before = v.before ? `$(date -u -d ${quote(v.before)} +%s)` : "";
+  const pick = v.snapshot
+    ? [`src="$snaps/"${quote(v.snapshot)}`, `[ -d "$src" ] || ${fail(`${quote(`volume snapshot ${v.snapshot} is not in`)} "$snaps (it holds: $(ls -1 "$snaps" 2>/dev/null | tr '\\n' ' '))"`)}`]
+    : [
+        // The newest read-only snapshot created before the incident time (by creation time, not name).
+        `limit=${before}`,
+        `src= best=0`,
+        `for s in "$snaps"/*; do`,
+        `  [ -d "$s" ] || continue`,
+        `  [ "$(btrfs property get -ts "$s" ro 2>/dev/null)" = ro=true ] || continue`,
+        `  t=$(date -u -d "$(btrfs subvolume show "$s" | sed -n 's/^[[:space:]]*Creation time:[[:space:]]*//p')" +%s) || continue`,
+        `  if [ "$t" -lt "$limit" ] && [ "$t" -gt "$best" ]; then best=$t src=$s; fi`,
+        `done`,
+        `[ -n "$src" ] || ${fail(`${quote(`no read-only snapshot in`)} "$snaps" ${quote(`was created before ${v.before}`)}`)}`,
+      ];
   return [
-    `dev=''`,
-    `end=$(( $(date +%s) + ${Math.trunc(waitSeconds)} ))`,
-    `while [ -z "$dev" ]; do`,
-    `  for c in ${candidates.map(quote).join(" ")}; do if [ -b "$c" ]; then dev=$(readlink -f "$c"); break; fi; done`,
-    `  if [ -z "$dev" ] && [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`volume ${volumeId} is not visible on this host as any of: ${candidates.join(" ")} (is it attached?)`)} >&2; exit 1; fi`,
-    `  [ -n "$dev" ] || sleep 2`,
-    `done`,
+    ...pathVars(v),
+    `[ -d "$snaps" ] || ${fail(`${quote("the snapshots folder")} "$snaps" ${quote("does not exist on this host")}`)}`,
+    ...pick,
+    `btrfs subvolume show "$src" >/dev/null 2>&1 || ${fail(`"volume snapshot $src "${quote("is not a btrfs subvolume")}`)}`,
+    `[ "$(btrfs property get -ts "$src" ro)" = ro=true ] || ${fail(`"volume snapshot $src "${quote("is not read-only: it may be incomplete or still written to (snapshots are taken with btrfs subvolume snapshot -r)")}`)}`,
+    `created=$(${CREATED(`"$src"`)})`,
+    ...(v.before
+      ? [`[ "$(date -u -d "$created" +%s)" -lt ${before} ] || ${fail(`"volume snapshot $src was created at $created, "${quote(`not before the incident time ${v.before}`)}`)}`]
+      : []),
+    `free=$(df -Pk "$mount" | awk 'NR==2 {print int($4 / 1024)}')`,
+    `[ "$free" -ge ${v.minFreeMiB} ] || ${fail(`"$mount has $free MiB free, "${quote(`need ${v.minFreeMiB} MiB (volume.minFreeMiB) for the writable copy`)}`)}`,
+    `echo "volume-target=$(basename "$src")"`,
+    `echo "restore-point=$created"`,
+    `echo "volume-free-mib=$free"`,
   ];
 }
 
 /**
- * Stop the database container, flush, and unmount its data volume. A re-run finds it unmounted
- * and goes on. umount fails while anything still holds the folder; the database is then stopped
- * and nothing else changed.
+ * The pre-restore snapshot of a volume restore, before anything stops: check the target, take a
+ * read-only snapshot of the data subvolume as it is now (`pre-restore-<UTC>`, the whole bad state,
+ * kept), then the pg_dump the tenant notice counts lost rows from (`pgDumpLines`, which prints
+ * `snapshot=<path>`). One stamp names both.
  */
-export function stopDatabaseAndUnmount(db: DbTarget, mount: string): string {
+export function volumePreRestoreSnapshot(v: VolumeConfig, pgDumpLines: (stampExpr: string) => string[]): string {
   return script([
-    `cd ${quote(db.dir)}`,
-    argv(["docker", "compose", "stop", db.container]),
-    `echo "db-stopped-at=${NOW}"`,
-    "sync",
-    `if mountpoint -q ${quote(mount)}; then`,
-    `  umount ${quote(mount)} || { echo ${quote(`umount ${mount} failed: something still uses it (see: fuser -vm ${mount}). The database container ${db.container} is stopped; no volume was changed. Free it and run up again, or roll back.`)} >&2; exit 1; }`,
-    `fi`,
-    `echo ${quote(`unmounted=${mount}`)}`,
+    ...volumeTargetLines(v, "the restore is refused; nothing was stopped or changed"),
+    `stamp=${UTC_STAMP}`,
+    `btrfs subvolume snapshot -r "$data" "$snaps/pre-restore-$stamp" >/dev/null || { echo "could not take the read-only snapshot $snaps/pre-restore-$stamp of $data; nothing was stopped or changed" >&2; exit 1; }`,
+    `echo "volume-snapshot=pre-restore-$stamp"`,
+    ...pgDumpLines(`"$stamp"`),
   ]);
 }
 
-export interface MountArgs {
-  /** The volume to mount (its id finds its NVMe name). */
-  volumeId: string;
-  /** Device paths to try besides the NVMe link (the configured device name or fsDevice). */
-  devices: readonly string[];
-  mount: string;
-  readyTimeoutSeconds: number;
+/** Stop the database container, then wait until no postmaster holds the data directory. */
+function stopDatabase(db: DbTarget): string[] {
+  return [`cd ${quote(db.dir)}`, argv(["docker", "compose", "stop", db.container])];
 }
 
 /**
- * Mount the volume at the mount point and start the database container, then wait until Postgres
- * accepts connections. A volume made from a snapshot carries the same filesystem UUID as the one
- * still attached beside it, which XFS refuses to mount twice: XFS is mounted with `nouuid`.
+ * Start the database container and wait until it has finished crash recovery: it accepts
+ * connections and is not in recovery. A restored volume is crash-consistent, so Postgres replays
+ * its WAL first; that is the wait.
  */
-export function mountAndStartDatabase(db: DbTarget, m: MountArgs): string {
-  const mount = quote(m.mount);
-  const ready = argv(["docker", "compose", "exec", "-T", db.container, "pg_isready", "-q", "-U", db.user, "-d", db.name]);
-  return script([
-    `cd ${quote(db.dir)}`,
-    ...findDeviceLines(m.volumeId, deviceCandidates(m.volumeId, m.devices)),
-    `cur=$(findmnt -n -o SOURCE --mountpoint ${mount} || true)`,
-    `if [ -n "$cur" ] && [ "$(readlink -f "$cur")" != "$dev" ]; then echo ${quote(`${m.mount} holds`)}" $cur, not $dev (volume "${quote(m.volumeId)}"); unmount it first. The database container is stopped." >&2; exit 1; fi`,
-    `if [ -z "$cur" ]; then`,
-    `  fstype=$(blkid -o value -s TYPE "$dev" || true)`,
-    `  [ -n "$fstype" ] || { echo "$dev (volume "${quote(m.volumeId)}") has no filesystem: is the snapshot of the data volume?" >&2; exit 1; }`,
-    `  if [ "$fstype" = xfs ]; then mount -o nouuid "$dev" ${mount}; else mount "$dev" ${mount}; fi`,
-    `fi`,
-    `echo "mounted=$dev on "${mount}`,
+export function startDatabaseAndWait(db: DbTarget, timeoutSeconds: number): string[] {
+  return [
     argv(["docker", "compose", "up", "-d", db.container]),
-    `end=$(( $(date +%s) + ${Math.trunc(m.readyTimeoutSeconds)} ))`,
-    `until ${ready}; do`,
-    `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`${db.container}: Postgres did not accept connections within ${m.readyTimeoutSeconds}s after mounting`)} "$dev" >&2; ${argv(["docker", "compose", "logs", "--no-color", "--tail", "20", db.container])} >&2 || true; exit 1; fi`,
-    `  sleep 2`,
+    `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
+    `until [ "$(${psql(db, "select pg_is_in_recovery()", "postgres")} 2>/dev/null)" = f ]; do`,
+    `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`the database did not finish crash recovery within ${timeoutSeconds}s; its logs:`)} >&2; ${argv(["docker", "compose", "logs", "--tail", "20", db.container])} >&2; exit 1; fi`,
+    `  sleep 0.5`,
     `done`,
-    `echo "db-ready-at=${NOW}"`,
+    `echo "database-ready=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
+  ];
+}
+
+/**
+ * The restore: stop the database, keep the current data subvolume aside under `keptName` (renamed,
+ * never deleted), make a writable copy of the snapshot the data subvolume, start and wait for
+ * crash recovery. A re-run after a failure finds the data already kept and a copy of the same
+ * snapshot in place, and goes on from there; anything else in the data subvolume's place is
+ * refused, never deleted.
+ */
+export function swapInSnapshot(db: DbTarget, v: VolumeConfig, keptName: string, timeoutSeconds: number): string {
+  const mount = v.mount.replace(/\/+$/, "") || "/";
+  const kept = `${mount}/${keptName}`;
+  const uuid = (p: string) => `$(btrfs subvolume show ${p} | sed -n 's/^[[:space:]]*UUID:[[:space:]]*//p')`;
+  const parent = (p: string) => `$(btrfs subvolume show ${p} | sed -n 's/^[[:space:]]*Parent UUID:[[:space:]]*//p')`;
+  return script([
+    ...volumeTargetLines(v, "nothing was changed by this step"),
+    `kept=${quote(kept)}`,
+    ...stopDatabase(db),
+    `if [ ! -e "$kept" ]; then`,
+    `  mv "$data" "$kept" || { echo "could not move $data aside to $kept; the database is stopped, its data unchanged" >&2; exit 1; }`,
+    `  echo "kept=$kept"`,
+    `elif [ -e "$data" ] && [ "${parent(`"$data"`)}" != "${uuid(`"$src"`)}" ]; then`,
+    `  echo "$data is neither the data this restore kept ($kept exists) nor a copy of $src; refusing to touch it. The database is stopped." >&2; exit 1`,
+    `fi`,
+    `if [ ! -e "$data" ]; then`,
+    `  btrfs subvolume snapshot "$src" "$data" >/dev/null || { echo "could not copy $src to $data; the old data is kept at $kept" >&2; exit 1; }`,
+    // The snapshot was taken from a running server: its pid file names a process of that time.
+    `  rm -f "$data/postmaster.pid"`,
+    `fi`,
+    `echo "restored-from=$src"`,
+    ...startDatabaseAndWait(db, timeoutSeconds),
   ]);
+}
+
+/**
+ * Rollback: stop the database, keep what the restore put in place as `<data>.undone-<UTC of the
+ * restore>` and put the kept data subvolume back, then start and wait. A re-run finds the swap done.
+ */
+export function putKeptBack(db: DbTarget, v: VolumeConfig, keptName: string, timeoutSeconds: number): string {
+  const mount = v.mount.replace(/\/+$/, "") || "/";
+  const stamp = keptName.slice(keptName.lastIndexOf(".pre-restore-") + ".pre-restore-".length);
+  return script([
+    ...pathVars(v),
+    `kept=${quote(`${mount}/${keptName}`)}`,
+    `undone=${quote(`${mount}/${v.dataSubvolume}.undone-${stamp}`)}`,
+    `if [ ! -e "$kept" ] && [ ! -e "$undone" ]; then echo "the kept data subvolume $kept does not exist; nothing to roll back to. Nothing was changed." >&2; exit 1; fi`,
+    ...stopDatabase(db),
+    `if [ -e "$kept" ]; then`,
+    `  if [ -e "$data" ]; then mv "$data" "$undone" || { echo "could not move $data aside to $undone; the database is stopped" >&2; exit 1; }; fi`,
+    `  mv "$kept" "$data"`,
+    `  echo "undone=$undone"`,
+    `fi`,
+    `echo "rolled-back-to=$kept"`,
+    ...startDatabaseAndWait(db, timeoutSeconds),
+  ]);
+}
+
+/** The kept data subvolume's name for a restore whose pre-restore snapshot carries `stamp`. */
+export function keptSubvolumeName(v: VolumeConfig, stamp: string): string {
+  return `${v.dataSubvolume}.pre-restore-${stamp}`;
 }

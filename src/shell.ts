@@ -92,7 +92,15 @@ export function preRestoreSnapshot(db: DbTarget, backupDir: string, dumpToRestor
   return script([
     `cd ${quote(db.dir)}`,
     ...(dumpToRestore ? dumpReadsInFull(db, dumpToRestore, "the restore is refused; nothing was stopped or changed") : []),
-    `f=${quote(`${backupDir.replace(/\/+$/, "")}/pre-restore-`)}${UTC_STAMP}.dump`,
+    ...preRestoreDumpLines(db, backupDir, UTC_STAMP),
+  ]);
+}
+
+/** The pg_dump half of a pre-restore snapshot, named `pre-restore-<stampExpr>.dump`; prints `snapshot=<path>`. */
+export function preRestoreDumpLines(db: DbTarget, backupDir: string, stampExpr: string): string[] {
+  return [
+    `cd ${quote(db.dir)}`,
+    `f=${quote(`${backupDir.replace(/\/+$/, "")}/pre-restore-`)}${stampExpr}.dump`,
     // Written under a temporary name and renamed once read back: a snapshot cut short (a full
     // disk, a killed pg_dump) never carries the name a rollback or an operator would trust.
     `p="$f.partial"`,
@@ -104,7 +112,7 @@ export function preRestoreSnapshot(db: DbTarget, backupDir: string, dumpToRestor
     `${inDb(db, ["mv"])} "$p" "$f"`,
     "trap - EXIT",
     `echo "snapshot=$f"`,
-  ]);
+  ];
 }
 
 export interface RestoreOptions {

@@ -4,9 +4,10 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { ConcurrentUpdateError, type PreviewResult, type Stack } from "@pulumi/pulumi/automation";
 import { ConfigError, type RestoreConfig } from "../config";
-import { planPgRestore } from "../plan";
+import { planSelfManaged } from "../mechanisms/self-managed-plan";
+import { SELF_MANAGED_MECHANISMS } from "../config";
 import { EXIT, type ExitCode } from "./exit-codes";
-import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
+import { renderPreflight, runPreflight, VOLUME_CHECK, volumeTargetOf, type CheckResult } from "./preflight";
 import { verifiedDumps } from "./verified-dumps";
 import { doneForThisRestore, stateResources, stoppedSinceQuiesce } from "./mid-restore";
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
@@ -71,10 +72,11 @@ async function preflightResults(stack: Stack, config: RestoreConfig, key?: strin
  */
 function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): Summary {
   if (config.mechanism === "ebs-snapshot") return summarizeEbs(o.stack, config, planEbs(config));
-  if (config.mechanism !== "pg-restore") return summarizeAws(o.stack, config, planAws(config));
+  if (!(SELF_MANAGED_MECHANISMS as readonly string[]).includes(config.mechanism)) return summarizeAws(o.stack, config, planAws(config));
+  if (config.mechanism === "volume-snapshot") return summarizeVolume(o.stack, config, checks);
   const found = checks.find((c) => c.check === "dump reads in full" && c.ok)?.detail;
   const c = !config.dump && found ? { ...config, dump: basename(found) } : config;
-  const s = summarize(o.stack, c, planPgRestore(c));
+  const s = summarize(o.stack, c, planSelfManaged(c));
   if (c !== config) s.dump = `${found} (the newest now; the restore takes the newest when it runs)`;
   return s;
 }
@@ -274,10 +276,38 @@ export async function report(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   return EXIT.OK;
 }
 
+/** The summary of a volume restore, with the snapshot and its time as preflight resolved them on the host. */
+function summarizeVolume(stack: string, config: RestoreConfig, checks: CheckResult[]): Summary {
+  const s = summarize(stack, config, planSelfManaged(config));
+  const found = checks.find((c) => c.check === VOLUME_CHECK && c.ok);
+  const target = found ? volumeTargetOf(found.detail) : undefined;
+  if (target) {
+    s.dump = `${target.name}: ${s.dump}`;
+    s.restorePoint = `${target.createdAt} (the snapshot's creation time)`;
+    s.dataLossWindow.from = target.createdAt;
+  } else if (config.phase === "restore") s.restorePoint = "the snapshot's creation time, read on the db host when the restore runs";
+  return s;
+}
+
+/** volume-snapshot rollback: put back the data subvolume the last restore kept (from its outputs). */
+async function volumeRollback(o: Opts, out: Out, stack: Stack): Promise<ExitCode> {
+  const kept = (await stack.outputs()).keptDataSubvolume?.value as string | undefined;
+  if (!kept || kept.includes("<"))
+    return refuse(o, out, EXIT.FAILED, `No kept data subvolume is recorded for stack '${o.stack}': no volume restore has passed its pre-restore snapshot, so there is nothing to roll back to.`);
+  await stack.setConfig("delphi-restore:volume.rollbackTo", { value: kept }, true);
+  await stack.setConfig("delphi-restore:phase", { value: "rollback" });
+  say(o, out, `Rolling back: putting ${kept} (the data the last restore kept) back as the database's data.`);
+  return up(o, out);
+}
+
 /** rollback / signoff: set the phase and run the same program (see docs/aws.md). */
 export async function phase(o: Opts, which: "rollback" | "signoff", out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
+  if (loaded.config.mechanism === "volume-snapshot") {
+    if (which === "signoff") return refuse(o, out, EXIT.USAGE, "Nothing to sign off for a volume restore: the kept data subvolume stays on the volume until you delete it (btrfs subvolume delete); this tool never deletes it.");
+    return volumeRollback(o, out, loaded.stack);
+  }
   if (loaded.config.mechanism !== "pg-restore") {
     await loaded.stack.setConfig("delphi-restore:phase", { value: which });
     return up(o, out);

@@ -4,7 +4,8 @@
 // runs once per restore, so a host that rebooted between two updates is caught here, by preflight.
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { RestoreConfig } from "../config";
-import { planPgRestore, restoreKey } from "../plan";
+import { planSelfManaged } from "../mechanisms/self-managed-plan";
+import { restoreKey } from "../plan";
 import { urnName } from "./progress";
 
 export type StateResource = { urn: string; outputs?: { triggers?: unknown[] } };
@@ -26,8 +27,8 @@ export function doneForThisRestore(resources: StateResource[], config: RestoreCo
 
 /** True when this restore's quiesce finished in an earlier update and its destructive step has not. */
 export async function stoppedSinceQuiesce(stack: Stack, config: RestoreConfig): Promise<boolean> {
-  if (config.mechanism !== "pg-restore") return false;
-  const plan = planPgRestore(config);
+  if (config.mechanism !== "pg-restore" && config.mechanism !== "volume-snapshot") return false;
+  const plan = planSelfManaged(config);
   const done = doneForThisRestore(await stateResources(stack), config);
   const finished = (i: number) => {
     const step = plan.steps[i];

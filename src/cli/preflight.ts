@@ -3,9 +3,10 @@
 import Table from "cli-table3";
 import { COMPACT } from "./table-style";
 import type { RestoreConfig } from "../config";
-import { serviceStops } from "../plan";
+import { markers, serviceStops } from "../plan";
 import { hostConnections } from "../program";
 import * as sh from "../shell";
+import { volumeTargetLines } from "../shell-volume";
 import type { SshRunner } from "./ssh";
 import { execa } from "execa";
 import type { HostConnection } from "../resources/declare-command";
@@ -31,6 +32,7 @@ export interface VerifiedDumps {
 }
 
 const DUMP_CHECK = "dump reads in full";
+export const VOLUME_CHECK = "volume snapshot";
 
 interface Check {
   check: string;
@@ -81,42 +83,9 @@ function hostChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedS
     checks.push({ check: `database ${d.name} answers`, host: d.host, command: sh.inDir(db.dir, sh.psql(db, "select 1")), failHint: `the ${d.container} container or database ${d.name} does not answer` });
     // ebs-snapshot reads no dump and writes none: what it needs is the data volume where config says.
     if (c.mechanism === "ebs-snapshot") return [...checks, ...dataMountChecks(c, d.host)];
-    const dump = d.backupDir.replace(/\/+$/, "") + "/" + (c.dump ?? "");
-    const dumpExpr = c.dump ? sh.quote(dump) : sh.newestDumpExpr(db, d.backupDir);
-    // The whole dump, not only its table of contents: a dump cut short lists fine and fails
-    // half-way through pg_restore, after services stopped (docs/safety.md has the cost).
-    checks.push({
-      check: DUMP_CHECK,
-      host: d.host,
-      command: sh.script([`cd ${sh.quote(db.dir)}`, ...sh.dumpReadsInFull(db, dumpExpr, "nothing was changed", verified ? { skipIfUnchanged: verified.get(d.host)?.key ?? "" } : {})]),
-      judge: (out) => {
-        const last = out.trim().split("\n").at(-1) ?? "";
-        const at = verified?.get(d.host)?.at;
-        return last.startsWith("dump-unchanged=")
-          ? { ok: true, detail: last.replace(/^dump-unchanged=/, ""), note: `read in full at ${at}; same size and mtime since, not read again` }
-          : { ok: true, detail: last.replace(/^dump-verified=/, "") };
-      },
-      failHint: c.dump ? `the dump ${dump} is missing or not a pg_dump archive` : `no readable *.dump in ${d.backupDir}`,
-    });
-    checks.push({
-      check: "backup room",
-      host: d.host,
-      command: sh.script([
-        `cd ${sh.quote(db.dir)}`,
-        `size=$(${sh.psql(db, `select pg_database_size('${d.name}')`)})`,
-        `free=$(${sh.argv(["docker", "compose", "exec", "-T", d.container, "df", "-Pk", d.backupDir])} | awk 'NR==2 {print $4 * 1024}')`,
-        `echo "$size $free"`,
-      ]),
-      judge: (out) => {
-        const [size, free] = out.trim().split(/\s+/).map(Number);
-        const need = Math.ceil(size * d.freeSpaceFactor);
-        const fmt = (b: number) => (b >= GIB ? `${(b / GIB).toFixed(1)} GiB` : `${Math.ceil(b / 1024 ** 2)} MiB`);
-        return Number.isFinite(size) && Number.isFinite(free)
-          ? { ok: free >= need, detail: `${fmt(free)} free, need ${fmt(need)} (${d.freeSpaceFactor} x database ${fmt(size)})` }
-          : { ok: false, detail: `could not read sizes: ${out.trim()}` };
-      },
-      failHint: `free space in ${d.backupDir} for the pre-restore dump`,
-    });
+    if (c.mechanism === "volume-snapshot") checks.push(volumeCheck(c));
+    else checks.push(dumpCheck(c, db, verified));
+    if (c.phase === "restore") checks.push(backupRoomCheck(c, db));
   }
   return checks;
 }
@@ -132,6 +101,84 @@ function dataMountChecks(c: RestoreConfig, host: string): Check[] {
     judge: (out) => ({ ok: true, detail: `${mount} is mounted from ${out.trim()}` }),
     failHint: `${mount} is not a mount point: the data volume is not mounted where aws.ebs.mount says`,
   }];
+}
+
+const VOLUME_DETAIL_RE = /^(\S+) \(read-only, created (\S+)\)/;
+
+/** The snapshot a volume check resolved, from its detail line (for the summary). */
+export function volumeTargetOf(detail: string): { name: string; createdAt: string } | undefined {
+  const m = VOLUME_DETAIL_RE.exec(detail);
+  return m ? { name: m[1], createdAt: m[2] } : undefined;
+}
+
+/** volume-snapshot: the snapshot to restore (exists, read-only, older than the incident, room), or in rollback the kept data. */
+function volumeCheck(c: RestoreConfig): Check {
+  const d = c.database;
+  const v = c.volume;
+  if (!d || !v) throw new Error("volume-snapshot needs database and volume (config validation should have said so)");
+  if (c.phase === "rollback") {
+    const kept = `${v.mount.replace(/\/+$/, "")}/${v.rollbackTo ?? ""}`;
+    return { check: VOLUME_CHECK, host: d.host, command: `test -d ${sh.quote(kept)} && echo ${sh.quote(`${kept} is there to put back`)}`, failHint: `the kept data subvolume ${kept} is not there` };
+  }
+  return {
+    check: VOLUME_CHECK,
+    host: d.host,
+    command: sh.script(volumeTargetLines(v, "nothing was changed")),
+    judge: (out) => {
+      const name = markers(out, "volume-target")[0];
+      const at = markers(out, "restore-point")[0];
+      const free = markers(out, "volume-free-mib")[0];
+      return name && at ? { ok: true, detail: `${name} (read-only, created ${at}); ${free} MiB free on ${v.mount}` } : { ok: false, detail: `could not resolve the snapshot: ${out.trim()}` };
+    },
+    failHint: "the volume snapshot is refused",
+  };
+}
+
+function dumpCheck(c: RestoreConfig, db: sh.DbTarget, verified?: VerifiedDumps): Check {
+  const d = c.database;
+  if (!d) throw new Error("pg-restore needs database (config validation should have said so)");
+  const dump = d.backupDir.replace(/\/+$/, "") + "/" + (c.dump ?? "");
+  const dumpExpr = c.dump ? sh.quote(dump) : sh.newestDumpExpr(db, d.backupDir);
+  // The whole dump, not only its table of contents: a dump cut short lists fine and fails
+  // half-way through pg_restore, after services stopped (docs/safety.md has the cost).
+  return {
+    check: DUMP_CHECK,
+    host: d.host,
+    command: sh.script([`cd ${sh.quote(db.dir)}`, ...sh.dumpReadsInFull(db, dumpExpr, "nothing was changed", verified ? { skipIfUnchanged: verified.get(d.host)?.key ?? "" } : {})]),
+    judge: (out) => {
+      const last = out.trim().split("\n").at(-1) ?? "";
+      const at = verified?.get(d.host)?.at;
+      return last.startsWith("dump-unchanged=")
+        ? { ok: true, detail: last.replace(/^dump-unchanged=/, ""), note: `read in full at ${at}; same size and mtime since, not read again` }
+        : { ok: true, detail: last.replace(/^dump-verified=/, "") };
+    },
+    failHint: c.dump ? `the dump ${dump} is missing or not a pg_dump archive` : `no readable *.dump in ${d.backupDir}`,
+  };
+}
+
+/** Room in the backup folder for the pre-restore pg_dump. */
+function backupRoomCheck(c: RestoreConfig, db: sh.DbTarget): Check {
+  const d = c.database;
+  if (!d) throw new Error("a self-managed restore needs database (config validation should have said so)");
+  return {
+    check: "backup room",
+    host: d.host,
+    command: sh.script([
+      `cd ${sh.quote(db.dir)}`,
+      `size=$(${sh.psql(db, `select pg_database_size('${d.name}')`)})`,
+      `free=$(${sh.argv(["docker", "compose", "exec", "-T", d.container, "df", "-Pk", d.backupDir])} | awk 'NR==2 {print $4 * 1024}')`,
+      `echo "$size $free"`,
+    ]),
+    judge: (out) => {
+      const [size, free] = out.trim().split(/\s+/).map(Number);
+      const need = Math.ceil(size * d.freeSpaceFactor);
+      const fmt = (b: number) => (b >= GIB ? `${(b / GIB).toFixed(1)} GiB` : `${Math.ceil(b / 1024 ** 2)} MiB`);
+      return Number.isFinite(size) && Number.isFinite(free)
+        ? { ok: free >= need, detail: `${fmt(free)} free, need ${fmt(need)} (${d.freeSpaceFactor} x database ${fmt(size)})` }
+        : { ok: false, detail: `could not read sizes: ${out.trim()}` };
+    },
+    failHint: `free space in ${d.backupDir} for the pre-restore dump`,
+  };
 }
 
 /** The fingerprint of the key a host presents now (ssh-keyscan), to show beside the pinned one. */

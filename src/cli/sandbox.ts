@@ -1,8 +1,8 @@
 // `delphi-restore sandbox up|down`: the local Delphi deployment for the demo and the e2e tests.
 // With --json, stdout carries exactly one JSON object; progress always goes to stderr.
 import { resolve } from "node:path";
-import { InvalidArgumentError, type Command } from "commander";
-import { MAX_SANDBOX_HOSTS, SANDBOX_HOSTS, startSandbox, stopSandbox, type StartResult } from "../sandbox";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { MAX_SANDBOX_HOSTS, SANDBOX_HOSTS, startSandbox, stopSandbox, takeVolumeSnapshot, type StartResult, type VolumeKind } from "../sandbox";
 import { EXIT } from "./exit-codes";
 
 /** The checkout; DELPHI_RESTORE_PROJECT_DIR points the sandbox elsewhere (tests use a temp folder). */
@@ -21,6 +21,9 @@ function summary(info: StartResult): string {
     info.alreadyUp ? `The Delphi sandbox is already up (since ${info.startedAt}); nothing was changed. Recreate it with: delphi-restore sandbox up --recreate` : `The Delphi sandbox is up (${info.upSeconds}s).`,
     `  database      ${info.databaseUrl.replace(/:[^:@/]+@/, ":***@")}`,
     `  backups       ${info.backupDir} (nightly: ${info.nightlyDump.split("/").at(-1)})`,
+    ...(info.volume
+      ? [`  volume        ${info.volume.filesystem} on ${info.volume.device} at ${info.volume.mount}: data in subvolume ${info.volume.dataSubvolume}, snapshots in ${info.volume.snapshotsDir}/ (nightly: ${info.volume.nightlySnapshot})`]
+      : []),
     `  hosts         ${info.hosts.map((h) => `${h.name}=${h.address}:${h.port}`).join("  ")}  (user ${info.hosts[0]?.user}, key ${info.sshKeyFile})`,
     `  telweb        ${info.telwebUrl}  login ${info.loginUrl} as ${info.adminUser}`,
     `  telemetry     ${info.telemetryUrl}`,
@@ -46,7 +49,10 @@ export function registerSandboxCommands(program: Command): void {
     .option("--json", "print one JSON object describing the sandbox on stdout")
     .option("--recreate", "tear down a running sandbox and start a fresh one")
     .option("--hosts <n>", `how many hosts, ${SANDBOX_HOSTS.length} to ${MAX_SANDBOX_HOSTS}: beyond the six, API hosts api2, api3, ... (a scaled-out deployment)`, hostCount, SANDBOX_HOSTS.length)
-    .action(async (o: { json?: boolean; recreate?: boolean; hosts: number }) => {
+    .addOption(
+      new Option("--volume <filesystem>", "keep the db host's Postgres data on a snapshotting volume: a btrfs subvolume on a loop device, with a read-only nightly snapshot (needs root)").choices(["btrfs"]),
+    )
+    .action(async (o: { json?: boolean; recreate?: boolean; hosts: number; volume?: VolumeKind }) => {
       // Ctrl-C while starting: let the start settle (it takes seconds), then remove what it made,
       // so an interrupted `up` leaves no daemons behind.
       let interrupted = false;
@@ -57,7 +63,7 @@ export function registerSandboxCommands(program: Command): void {
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
       try {
-        const info = await startSandbox({ projectDir: projectDir(), recreate: o.recreate, hosts: o.hosts, log: progress }).finally(async () => {
+        const info = await startSandbox({ projectDir: projectDir(), recreate: o.recreate, hosts: o.hosts, volume: o.volume, log: progress }).finally(async () => {
           if (interrupted) {
             await stopSandbox(projectDir(), { log: progress });
             process.exit(EXIT.INTERRUPTED);
@@ -74,6 +80,25 @@ export function registerSandboxCommands(program: Command): void {
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
+      }
+    });
+
+  sandbox
+    .command("snapshot")
+    .description("take a read-only snapshot of the database's data subvolume now (a sandbox started with --volume btrfs); named manual-<yyyymmddThhmmssZ> unless --name is given")
+    .option("--name <name>", "the snapshot's name: A-Z a-z 0-9 _ . -, starting with a letter or digit, at most 101 characters; an existing name is refused")
+    .option("--json", "print one JSON object (name, path, createdAt) on stdout")
+    .action(async (o: { name?: string; json?: boolean }) => {
+      try {
+        const snap = await takeVolumeSnapshot(projectDir(), o.name);
+        if (o.json) process.stdout.write(`${JSON.stringify(snap, null, 2)}\n`);
+        else process.stdout.write(`Snapshot ${snap.name} taken at ${snap.createdAt}: ${snap.path} (read-only)\n`);
+        process.exitCode = EXIT.OK;
+      } catch (e) {
+        const message = (e as Error).message ?? String(e);
+        if (o.json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
+        else progress(`sandbox snapshot failed: ${message}`);
+        process.exitCode = EXIT.FAILED;
       }
     });
 

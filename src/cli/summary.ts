@@ -16,6 +16,8 @@ export interface Summary {
   restorePoint: string;
   dataLossWindow: { from: string; to: string };
   dump: string;
+  /** What `dump` names: a dump, a volume snapshot, the kept data (rollback) or an AWS source. */
+  source: string;
   restoreTarget: string;
   keptOldDatabase?: string;
   stops: { host: string; services: string[] }[];
@@ -35,6 +37,7 @@ export function summarize(stack: string, c: RestoreConfig, plan: RestorePlan): S
     restorePoint: rp,
     dataLossWindow: { from: rp, to: c.order === "beforeSwitch" ? "the database switch" : "the moment services stop" },
     dump: plan.dump.description,
+    source: plan.source ?? "dump",
     restoreTarget: plan.restoreTarget,
     keptOldDatabase: plan.keptOldDatabase,
     stops: [...byHost].map(([host, services]) => ({ host, services })),
@@ -59,6 +62,7 @@ export function summarizeAws(stack: string, c: RestoreConfig, plan: AwsPlan): Su
     restorePoint: rp,
     dataLossWindow: { from: rp, to: c.order === "beforeSwitch" ? "the switch" : "the moment services stop" },
     dump: `${plan.sourceId} ${recoveryText(plan.recovery)}`,
+    source: "source",
     restoreTarget: `a new ${plan.kind === "cluster" ? "Aurora cluster" : "RDS instance"} (the old one is kept until sign-off)`,
     stops: [...byHost].map(([host, services]) => ({ host, services })),
     steps: plan.steps.map((st) => ({
@@ -88,6 +92,7 @@ export function summarizeEbs(stack: string, c: RestoreConfig, plan: EbsPlan): Su
     restorePoint: rp,
     dataLossWindow: { from: rp, to: "the moment services stop" },
     dump: `${snapshotText(plan.snapshot, plan.volumeId)} (EBS)`,
+    source: "snapshot",
     restoreTarget: `a new EBS volume attached to ${plan.instanceId} at ${plan.restoreDeviceName} and mounted at ${plan.mount} on ${plan.dbHost} (the old volume ${plan.volumeId} stays attached at ${plan.deviceName}, unmounted, until sign-off)`,
     stops: [...byHost].map(([host, services]) => ({ host, services })),
     steps: plan.steps.map((st) => ({
@@ -108,7 +113,7 @@ export function renderSummary(s: Summary): string {
     { Mechanism: `${s.mechanism} (order: ${s.order})` },
     { "Restore point": s.restorePoint },
     { "Data lost": `every write from ${s.dataLossWindow.from} to ${s.dataLossWindow.to}` },
-    { "From dump": s.dump },
+    { [`From ${s.source}`]: s.dump },
     { "Restores into": s.restoreTarget + (s.keptOldDatabase ? ` (old database kept as ${s.keptOldDatabase})` : "") },
     { Downtime: s.downtime },
     { "Services stopped": s.stops.map((h) => `${h.host}: ${h.services.join(", ")}`).join("\n") },

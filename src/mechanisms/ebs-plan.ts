@@ -7,7 +7,7 @@
 import { NAMESPACE, type EbsConfig, type RestoreConfig } from "../config";
 import { type HostCommand, STEP_TITLES, confirmStoppedCommands, quiesceCommands, reconcileCommand, resumeCommands, serviceStops, verifyCommands } from "../plan";
 import { dbTarget } from "../plan-commands";
-import { mountAndStartDatabase, stopDatabaseAndUnmount } from "../shell-volume";
+import { mountAndStartDatabase, stopDatabaseAndUnmount } from "../shell-ebs";
 import type { SignoffStage } from "./aws-plan";
 
 export type EbsStepName = "snapshot" | "restore" | "quiesce" | "confirm" | "swap" | "reconcile" | "resume" | "verify" | "report" | "rollback" | "signoff";

@@ -77,3 +77,35 @@ export function findBinaries(): Binaries {
   if (!bash) throw new MissingProgramError("bash", "bash", "the compose stand-in is a bash script");
   return { pgBin, sshd, ssh, sshKeygen, runuser, bash };
 }
+
+/** What the btrfs data volume needs (`sandbox up --volume btrfs`): only looked up in that mode. */
+export interface VolumeBinaries {
+  mkfsBtrfs: string;
+  btrfs: string;
+  losetup: string;
+  mount: string;
+  umount: string;
+}
+
+export function findVolumeBinaries(): VolumeBinaries {
+  const need = (program: string, debianPackage: string, why: string): string => {
+    const found = onPath(program);
+    if (!found) throw new MissingProgramError(program, debianPackage, why);
+    return found;
+  };
+  return {
+    mkfsBtrfs: need("mkfs.btrfs", "btrfs-progs", "the sandbox's volume mode formats its data volume as btrfs"),
+    btrfs: need("btrfs", "btrfs-progs", "the sandbox's volume mode makes btrfs subvolumes and snapshots"),
+    losetup: need("losetup", "mount", "the sandbox's volume mode attaches its image file to a loop device"),
+    mount: need("mount", "mount", "the sandbox's volume mode mounts its data volume"),
+    umount: need("umount", "mount", "the sandbox's volume mode unmounts its data volume on `sandbox down`"),
+  };
+}
+
+/**
+ * The clean-up's programs, each by its full path when found, else by name: `sandbox down` must
+ * still try to release a stale mount on a machine where the lookup above would refuse.
+ */
+export function cleanupPrograms(): Pick<VolumeBinaries, "losetup" | "umount"> {
+  return { losetup: onPath("losetup") ?? "losetup", umount: onPath("umount") ?? "umount" };
+}

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from "node:path";
 import { findBinaries } from "./binaries";
 import { layout, sandboxHostNames } from "./layout";
+import { startServer } from "./postgres";
 import { cmdline, descendants, readPid } from "./processes";
 import { restartSshHost, stopSshHost } from "./ssh-hosts";
 import { readState } from "./state";
@@ -146,5 +147,7 @@ export async function rebootHost(projectDir: string, host: string): Promise<void
     if (!existsSync(states)) continue;
     for (const svc of readdirSync(states)) writeFileSync(join(states, svc), `running ${stamp} 0\n`);
   }
+  // voiceai-postgres is the real server: the db host's boot starts it (crash recovery included).
+  if (host === "db") await startServer(L, findBinaries());
   await hostUp(projectDir, host);
 }

@@ -4,22 +4,24 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
-import { findBinaries, type Binaries } from "./binaries";
+import { findBinaries, findVolumeBinaries, type Binaries, type VolumeBinaries } from "./binaries";
 import { installStandin } from "./compose-standin/install";
 import { ADMIN_EMAIL, DB_NAME, DB_USER, layout, sandboxHostNames, sandboxHostSpecs, STACK_NAME, type Layout, type SandboxHostSpec } from "./layout";
 import { randomPassword } from "./password";
 import { freePorts, LOOPBACK } from "./ports";
-import { currentUser, startPostgres, stopPostgres } from "./postgres";
+import { currentUser, postmasterPid, startPostgres, stopPostgres } from "./postgres";
 import { cmdline, readPid, running, stopProcessTree } from "./processes";
 import { installMigrations, pendingMigration, seedDatabase, takeNightlyBackup } from "./seed";
 import { keygen, startSshHost, stopSshHost } from "./ssh-hosts";
 import { writeStackConfig } from "./stack-config";
-import { readState, writeState, type SandboxHost, type SandboxInfo } from "./state";
+import { readState, writeState, type SandboxHost, type SandboxInfo, type SandboxVolume } from "./state";
+import { createVolume, listSnapshots, mountedAt, releaseVolumes, requireRootForVolume, snapshotData, type VolumeKind, type VolumeSnapshot, type VolumeSnapshotEntry } from "./volume";
 import type { HttpConfig, HttpPorts } from "./http-endpoints";
 
 export { ADMIN_EMAIL, SANDBOX_HOSTS, MAX_SANDBOX_HOSTS, layout } from "./layout";
 export { sandboxRestoreConfig } from "./stack-config";
-export type { SandboxHost, SandboxInfo } from "./state";
+export type { SandboxHost, SandboxInfo, SandboxVolume } from "./state";
+export type { VolumeKind, VolumeSnapshot, VolumeSnapshotEntry } from "./volume";
 export { readComposeLog, parseComposeLog, type ComposeOp } from "./compose-log";
 export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration, holdAt, waitUntilHeld, release, dropConnections, revokeClientKey, restoreClientKey, rebootHost } from "./faults";
 export { setActiveCalls } from "./active-calls";
@@ -36,6 +38,11 @@ export interface StartOptions {
   recreate?: boolean;
   /** How many hosts (default six: web, api, voice, ops, media, db); more are API hosts api2, api3, ... */
   hosts?: number;
+  /**
+   * "btrfs": the db host's data directory is a subvolume of a btrfs volume on a loop device, with
+   * read-only snapshots (a nightly one at start). Needs root. Default: a plain folder.
+   */
+  volume?: VolumeKind;
   /** Progress lines (the CLI sends them to stderr). */
   log?: (line: string) => void;
 }
@@ -60,7 +67,8 @@ export function sandboxStatus(projectDir: string): SandboxStatus {
   if (!info) return { up: false, problems: existsSync(L.dir) ? ["the sandbox folder exists but has no state file (an interrupted `up`?)"] : [] };
   const problems: string[] = [];
   const alive = (pid: number | undefined, mention: string) => pid !== undefined && running(pid) && cmdline(pid).includes(mention);
-  if (!alive(readPid(join(L.pg.data, "postmaster.pid")), L.pg.data)) problems.push("postgres is not running");
+  if (info.volume && !mountedAt(L.volume.mount)) problems.push(`the data volume is not mounted at ${L.volume.mount}`);
+  if (postmasterPid(L) === undefined) problems.push("postgres is not running");
   if (!alive(readPid(L.http.pid), L.dir)) problems.push("the HTTP endpoints are not running");
   for (const h of sandboxHostNames(L)) if (!alive(readPid(L.host(h).sshdPid), L.host(h).sshdConfig)) problems.push(`sshd of host ${h} is not running`);
   return { up: problems.length === 0, info, problems };
@@ -122,30 +130,54 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
   const status = sandboxStatus(opts.projectDir);
   if (status.up && status.info && !opts.recreate) {
     log(`sandbox: already up since ${status.info.startedAt}; left as it is (use --recreate for a fresh one)`);
+    if ((opts.volume ?? "none") !== (status.info.volume?.filesystem ?? "none"))
+      log(`sandbox: note: the running sandbox has ${status.info.volume ? `a ${status.info.volume.filesystem} data volume` : "no data volume"}; --recreate makes one as asked`);
     return { ...status.info, alreadyUp: true };
+  }
+  // What this start needs is checked before a previous sandbox is removed for it.
+  const specs = sandboxHostSpecs(opts.hosts);
+  const bins = findBinaries();
+  let vb: VolumeBinaries | undefined;
+  if (opts.volume) {
+    if (opts.volume !== "btrfs") throw new Error(`unknown volume kind '${String(opts.volume)}' (known: btrfs)`);
+    requireRootForVolume();
+    vb = findVolumeBinaries();
   }
   if (existsSync(L.dir)) {
     log(status.info && !opts.recreate ? `sandbox: found a broken sandbox (${status.problems.join("; ")}); removing it` : "sandbox: removing the previous sandbox");
     await stopSandbox(opts.projectDir);
+  } else {
+    // A loop device whose image went with a removed folder (a killed sandbox cleaned by hand).
+    const released = await releaseVolumes(L).catch(() => []);
+    if (released.length) log(`sandbox: released what a previous sandbox left: ${released.join(", ")}`);
   }
-  const specs = sandboxHostSpecs(opts.hosts);
-  const bins = findBinaries();
   mkdirSync(L.dir, { recursive: true, mode: 0o755 });
   const user = currentUser();
   const [pgPort, ...sshPorts] = await freePorts(1 + specs.length);
   const dbPassword = randomPassword();
   const adminPassword = randomPassword();
   let nightlyDump = "";
+  let volume: SandboxVolume | undefined;
   try {
     installStandin(L, bins, pgPort, specs);
     installMigrations(L);
     // The slow parts run side by side: the database chain, the six SSH servers, the HTTP process.
     const database = (async () => {
-      await startPostgres(L, bins, pgPort, dbPassword);
+      if (vb) {
+        const device = await createVolume(L, vb);
+        log(`sandbox: btrfs volume on ${device} mounted at ${L.volume.mount}`);
+        volume = { filesystem: "btrfs", mount: L.volume.mount, dataSubvolume: "data", snapshotsDir: "snapshots", nightlySnapshot: "", device };
+      }
+      await startPostgres(L, bins, pgPort, dbPassword, { durable: vb !== undefined });
       log(`sandbox: postgres on ${LOOPBACK}:${pgPort} (data in ${L.pg.data})`);
       await seedDatabase(L, bins.pgBin, pgPort, adminPassword);
       nightlyDump = await takeNightlyBackup(L, bins.pgBin, pgPort);
       log(`sandbox: seeded 3 tenants; nightly backup ${nightlyDump}`);
+      if (vb && volume) {
+        // The nightly job's snapshot, beside its dump: both predate the pending migration.
+        volume.nightlySnapshot = (await snapshotData(L, vb, { kind: "nightly" })).name;
+        log(`sandbox: nightly snapshot ${join(L.volume.snapshots, volume.nightlySnapshot)}`);
+      }
       await startServices(L, specs);
       log(`sandbox: services started on every host (TelWeb applied ${pendingMigration()})`);
     })();
@@ -195,7 +227,8 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       reportsDir: L.reportsDir,
       projectDir: L.projectDir,
       stateDir: L.dir,
-      pids: { postgres: readPid(join(L.pg.data, "postmaster.pid")) ?? 0, http: http.pid, sshd },
+      ...(volume ? { volume } : {}),
+      pids: { postgres: postmasterPid(L) ?? 0, http: http.pid, sshd },
       startedAt: new Date(t0).toISOString(),
       upSeconds: Math.round((Date.now() - t0) / 100) / 10,
     };
@@ -234,6 +267,9 @@ export async function stopSandbox(projectDir: string, opts: { log?: (line: strin
   const ownConfig = existsSync(L.configFile) && readFileSync(L.configFile, "utf8").startsWith(CONFIG_MARKER);
   if (!existsSync(L.dir)) {
     if (ownConfig) rmSync(L.configFile, { force: true });
+    // A loop device can outlive its folder (a killed sandbox whose folder was removed by hand).
+    const released = await releaseVolumes(L).catch(() => []);
+    if (released.length) log(`sandbox: ${released.join(", ")}`);
     return { wasUp: false, stopped };
   }
   const httpPid = readPid(L.http.pid);
@@ -245,12 +281,41 @@ export async function stopSandbox(projectDir: string, opts: { log?: (line: strin
   } catch {
     bins = undefined; // Without pg_ctl the postmaster is still stopped by signal below.
   }
-  const pgPid = readPid(join(L.pg.data, "postmaster.pid"));
+  const pgPid = postmasterPid(L);
   const pgStop = stopPostgres(L, bins).then(() => (pgPid !== undefined && !running(pgPid) ? stopped.push("postgres") : undefined));
   await Promise.all([...sshStops, httpStop, pgStop]);
   for (const pid of strayPids(L)) if (await stopProcessTree(pid, L.dir, 2000)) stopped.push(`stray process ${pid}`);
+  // Only with nothing mounted under it may the folder go: rm would otherwise delete a live volume's files.
+  stopped.push(...(await releaseVolumes(L)));
   rmSync(L.dir, { recursive: true, force: true });
   if (ownConfig) rmSync(L.configFile, { force: true });
   log(`sandbox: down (${stopped.length ? `stopped ${stopped.join(", ")}` : "nothing was running"}); removed ${L.dir}`);
   return { wasUp: true, stopped };
+}
+
+/** The running sandbox's volume, or why there is none. */
+function volumeOf(projectDir: string): { L: Layout; vb: VolumeBinaries } {
+  const L = layout(projectDir);
+  const info = readState(L);
+  if (!info) throw new Error(`no sandbox is up in ${L.projectDir} (delphi-restore sandbox up --volume btrfs)`);
+  if (!info.volume) throw new Error("the sandbox has no btrfs data volume: start it with `delphi-restore sandbox up --recreate --volume btrfs`");
+  requireRootForVolume();
+  if (!mountedAt(L.volume.mount)) throw new Error(`the sandbox's data volume is not mounted at ${L.volume.mount}; recreate the sandbox`);
+  return { L, vb: findVolumeBinaries() };
+}
+
+/**
+ * A read-only snapshot of the running database's data subvolume, as an operator takes one
+ * before a risky change: `manual-<yyyymmddThhmmssZ>` unless named. Names are one path segment of
+ * A-Z a-z 0-9 _ . - (^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$); an existing name is refused.
+ */
+export async function takeVolumeSnapshot(projectDir: string, name?: string): Promise<VolumeSnapshot> {
+  const { L, vb } = volumeOf(projectDir);
+  return snapshotData(L, vb, { name, kind: "manual" });
+}
+
+/** The volume's snapshots, oldest first, with btrfs' creation time and read-only flag. */
+export async function listVolumeSnapshots(projectDir: string): Promise<VolumeSnapshotEntry[]> {
+  const { L, vb } = volumeOf(projectDir);
+  return listSnapshots(L, vb);
 }

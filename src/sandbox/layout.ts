@@ -93,6 +93,10 @@ export function layout(projectDir: string) {
       session: join(hdir, "session"),
     };
   };
+  // The db host's volume folder: the mount point of the btrfs volume in volume mode, a plain
+  // folder otherwise. The data directory is `data` in it either way, so every path to it (the
+  // stand-in's env, postgres.ts, the restore's commands) is the same in both modes.
+  const volumeMount = join(host("db").dir, "volume");
   return {
     projectDir: root,
     dir,
@@ -105,10 +109,19 @@ export function layout(projectDir: string) {
     knownHosts: join(dir, "keys", "known_hosts"),
     pg: {
       dir: join(dir, "pg"),
-      data: join(dir, "pg", "data"),
+      data: join(volumeMount, "data"),
       socketDir: join(dir, "pg", "run"),
       log: join(dir, "pg", "postgres.log"),
       passFile: join(dir, "pg", "pgpass"),
+    },
+    volume: {
+      mount: volumeMount,
+      /** Where the read-only snapshots of `data` go (a plain folder on the volume). */
+      snapshots: join(volumeMount, "snapshots"),
+      /** The backing image and the loop device it is attached to, outside the mount. */
+      dir: join(dir, "volume"),
+      image: join(dir, "volume", "pg-volume.img"),
+      deviceFile: join(dir, "volume", "device"),
     },
     standin: {
       dir: join(dir, "standin"),

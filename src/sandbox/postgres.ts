@@ -8,9 +8,10 @@ import { execa } from "execa";
 import type { Binaries } from "./binaries";
 import { DB_NAME, DB_USER, type Layout } from "./layout";
 import { LOOPBACK } from "./ports";
-import { readPid, stopProcessTree } from "./processes";
+import { cmdline, readPid, running, stopProcessTree } from "./processes";
 
-const SERVER_OS_USER = "postgres";
+/** The OS user that owns the cluster when the sandbox runs as root. */
+export const SERVER_OS_USER = "postgres";
 
 function asRoot(): boolean {
   return process.getuid?.() === 0;
@@ -23,7 +24,7 @@ async function asServerUser(bins: Binaries, program: string, args: string[]): Pr
   if (r.exitCode !== 0) throw new Error(`${program} failed (exit ${r.exitCode}): ${String(r.stderr || r.stdout).trim()}`);
 }
 
-async function serverUserIds(): Promise<{ uid: number; gid: number }> {
+export async function serverUserIds(): Promise<{ uid: number; gid: number }> {
   const r = await execa("id", ["-u", SERVER_OS_USER], { reject: false });
   const g = await execa("id", ["-g", SERVER_OS_USER], { reject: false });
   if (r.exitCode !== 0 || g.exitCode !== 0)
@@ -41,8 +42,12 @@ export function delphiEnv(L: Layout, port: number): Record<string, string> {
   return { PGHOST: LOOPBACK, PGPORT: String(port), PGUSER: DB_USER, PGDATABASE: DB_NAME, PGPASSFILE: L.pg.passFile, PGCONNECT_TIMEOUT: "5" };
 }
 
-/** initdb + start + role/database. Returns once the server accepts password logins. */
-export async function startPostgres(L: Layout, bins: Binaries, port: number, password: string): Promise<void> {
+/**
+ * initdb + start + role/database. Returns once the server accepts password logins. `durable`
+ * (volume mode) keeps Postgres' crash-safety settings on: a volume snapshot is a crash image of
+ * the data directory, and a start from it must recover every commit the snapshot saw.
+ */
+export async function startPostgres(L: Layout, bins: Binaries, port: number, password: string, opts: { durable?: boolean } = {}): Promise<void> {
   mkdirSync(L.pg.data, { recursive: true });
   mkdirSync(L.pg.socketDir, { recursive: true });
   if (asRoot()) {
@@ -60,14 +65,13 @@ export async function startPostgres(L: Layout, bins: Binaries, port: number, pas
   // and root reach it: that is how we create the role); TCP needs a scram password.
   await asServerUser(bins, "initdb", ["-D", L.pg.data, "-U", "postgres", "-E", "UTF8", "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"]);
   // Throwaway data: durability settings off make initdb-to-ready and pg_restore several times faster.
+  const durability = opts.durable ? ["fsync = on", "synchronous_commit = on", "full_page_writes = on"] : ["fsync = off", "synchronous_commit = off", "full_page_writes = off"];
   const conf = [
     `listen_addresses = '${LOOPBACK}'`,
     `port = ${port}`,
     `unix_socket_directories = '${L.pg.socketDir}'`,
     "unix_socket_permissions = 0700",
-    "fsync = off",
-    "synchronous_commit = off",
-    "full_page_writes = off",
+    ...durability,
     "max_connections = 40",
     "shared_buffers = 32MB",
     "password_encryption = 'scram-sha-256'",
@@ -132,6 +136,22 @@ export async function stopPostgres(L: Layout, bins: Binaries | undefined): Promi
     }
   }
   await stopProcessTree(pid, L.pg.data);
+}
+
+/** The postmaster's pid when one runs on the sandbox's data directory. */
+export function postmasterPid(L: Layout): number | undefined {
+  const pid = readPid(join(L.pg.data, "postmaster.pid"));
+  // The data directory as a whole argument: a postmaster on data.pre-restore-<stamp> is not ours.
+  return pid !== undefined && running(pid) && ` ${cmdline(pid)} `.includes(` ${L.pg.data} `) ? pid : undefined;
+}
+
+/**
+ * Start the server on the existing cluster (what the db host's boot does for voiceai-postgres);
+ * a no-op when it runs. -w waits until crash recovery is done and it accepts connections.
+ */
+export async function startServer(L: Layout, bins: Binaries): Promise<void> {
+  if (postmasterPid(L) !== undefined) return;
+  await asServerUser(bins, "pg_ctl", ["-D", L.pg.data, "-l", L.pg.log, "-w", "-t", "60", "-s", "start"]);
 }
 
 export function currentUser(): string {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { hashPassword } from "./password";
 import { delphiSql, dumpDatabase } from "./postgres";
 import type { Layout } from "./layout";
+import { utcStamp } from "./volume-parse";
 
 const SQL_DIR = join(__dirname, "sql");
 const MIGRATIONS_DIR = join(SQL_DIR, "migrations");
@@ -66,11 +67,6 @@ export async function seedDatabase(L: Layout, pgBin: string, port: number, admin
     "ANALYZE;",
   ].join("\n");
   await delphiSql(L, pgBin, port, sql);
-}
-
-/** UTC yyyymmddThhmmssZ, the stamp the runbook's dump names carry. */
-export function utcStamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
 }
 
 /** The nightly backup: `pg_dump -Fc` into the db host's backup folder as delphi-<UTC>.dump. */

@@ -19,6 +19,21 @@ export interface SandboxHost {
   composeLog: string;
 }
 
+/** The db host's btrfs data volume (volume mode, `sandbox up --volume btrfs`). */
+export interface SandboxVolume {
+  filesystem: "btrfs";
+  /** The mount point: the db host's volume folder. */
+  mount: string;
+  /** The subvolume that is Postgres' data directory, relative to the mount. */
+  dataSubvolume: "data";
+  /** The folder of read-only snapshots, relative to the mount. */
+  snapshotsDir: "snapshots";
+  /** The read-only snapshot taken right after the nightly dump (a name in snapshotsDir). */
+  nightlySnapshot: string;
+  /** The loop device the volume's image file is attached to. */
+  device: string;
+}
+
 export interface SandboxInfo {
   stack: string;
   projectDir: string;
@@ -42,6 +57,8 @@ export interface SandboxInfo {
   telemetryUrl: string;
   adminUser: string;
   reportsDir: string;
+  /** Present in volume mode only: then the data directory is the `data` subvolume of this volume. */
+  volume?: SandboxVolume;
   pids: { postgres: number; http: number; sshd: Record<string, number> };
   startedAt: string;
   upSeconds: number;

@@ -268,6 +268,27 @@ describe("sandbox", () => {
     expect((await ssh(info, "web", `cd ${web} && docker compose stop && docker compose up -d`)).exitCode).toBe(0);
   });
 
+  it("voiceai-postgres is the real server: stop stops it (unless a fault says no), up -d starts it with its data", async () => {
+    const db = projectDirOf(info, "db");
+    const canConnect = () => sql(info, "select count(*) from conversations").then((n) => n, () => "refused");
+    const rows = await canConnect();
+    expect(rows).toMatch(/^\d+$/);
+    injectFault(project, "db", "stop.voiceai-postgres", "simulated: container is paused");
+    const refused = await ssh(info, "db", `cd ${db} && docker compose stop voiceai-postgres`);
+    expect(refused.stderr).toContain("simulated: container is paused");
+    expect(await canConnect()).toBe(rows);
+    clearFaults(project, "db");
+    const stop = await ssh(info, "db", `cd ${db} && docker compose stop voiceai-postgres && docker compose ps -a`);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(stop.stdout).toMatch(/voiceai-postgres\s+exited\s/);
+    expect(await canConnect()).toBe("refused");
+    const restart = await ssh(info, "db", `cd ${db} && docker compose up -d && docker compose restart voiceai-postgres && docker compose ps`);
+    expect(restart.exitCode, restart.stderr).toBe(0);
+    expect(restart.stdout).toMatch(/voiceai-postgres\s+running\s/);
+    expect(await canConnect()).toBe(rows);
+    expect(readFileSync(join(db, ".compose", "logs", "voiceai-postgres.log"), "utf8")).toContain("database system is shut down");
+  });
+
   it("down stops every process and removes the folder; up and down work a second time", async () => {
     const pids = allPids(info);
     expect(sandboxProcesses(project, [])).not.toEqual([]);

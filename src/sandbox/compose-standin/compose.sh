@@ -2,7 +2,9 @@
 # The sandbox's stand-in for `docker compose`. It acts on the compose project in the current
 # folder, like the real CLI, and keeps real state there (.compose/: which services run, their
 # logs), so the restore's commands can be run and checked without Docker. Bash, not Node: every
-# restore step calls it over SSH, and a call must stay well under 200 ms.
+# restore step calls it over SSH, and a call must stay well under 200 ms. One service is real:
+# voiceai-postgres is the sandbox's Postgres server, whose stop/start/restart/up are pg_ctl's (as
+# the cluster's owner), and which `ps` shows running only while its postmaster is alive.
 #
 # Environment (set by the host's bin/docker wrapper and the SSH session):
 #   DELPHI_SANDBOX_DIR   the sandbox folder (.sandbox)
@@ -32,7 +34,8 @@ HOST=${DELPHI_SANDBOX_HOST:-}
 HOST_DIR=$SANDBOX/hosts/$HOST
 STANDIN_DIR=$SANDBOX/standin
 # shellcheck source=/dev/null
-source "$STANDIN_DIR/env" # SANDBOX_PG_BIN, SANDBOX_PGHOST, SANDBOX_PGPORT, SANDBOX_PGUSER, SANDBOX_PGDATABASE, SANDBOX_PGPASSFILE
+source "$STANDIN_DIR/env" # SANDBOX_PG_BIN, SANDBOX_PGHOST, SANDBOX_PGPORT, SANDBOX_PGUSER, SANDBOX_PGDATABASE, SANDBOX_PGPASSFILE,
+# SANDBOX_PG_DATA, SANDBOX_PG_LOG, SANDBOX_PG_CTL, SANDBOX_RUNUSER, SANDBOX_PG_RUNAS (the cluster's owner when we are root, else empty)
 
 now() { # ISO 8601 UTC with milliseconds, without forking `date`
   local t=$EPOCHREALTIME
@@ -94,7 +97,12 @@ load_project() {
 
 known() { local s; for s in "${SERVICES[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
 container() { printf '%s-%s-1' "$PROJECT" "$1"; }
-state_of() { local s=created; [[ -f $STATE/state/$1 ]] && read -r s _ <"$STATE/state/$1"; printf '%s' "$s"; }
+state_of() { # what ps shows: voiceai-postgres runs only while its postmaster does, whatever the state file says
+  local s=created
+  [[ -f $STATE/state/$1 ]] && read -r s _ <"$STATE/state/$1"
+  [[ $1 == voiceai-postgres && $s == running ]] && ! pg_alive && s=exited
+  printf '%s' "$s"
+}
 set_state() { now; printf '%s %s %s\n' "$2" "$NOW" "${3:-0}" >"$STATE/state/$1"; }
 svc_log() { now; printf '%s\t%s\n' "$NOW" "$(oneline "$2")" >>"$STATE/logs/$1.log"; }
 heartbeat() { now; printf '%s\t%s\t%s\t%s\n' "$NOW" "$HOST" "$1" "$PROJECT" >>"$SANDBOX/telemetry/heartbeats.log"; }
@@ -111,6 +119,54 @@ targets() {
     for s in "$@"; do known "$s" || { oplog "$VERB" "$*" failed "no such service: $s"; die "no such service: $s"; }; TARGETS+=("$s"); done
   fi
   TARGET_CSV=$(IFS=,; printf '%s' "${TARGETS[*]}")
+}
+
+# voiceai-postgres is the sandbox's real Postgres server, so its stop and start are pg_ctl's: a
+# restore that stops the database container (to swap its data directory) really stops it.
+pg_alive() { # the pid in postmaster.pid is a live postmaster on our data directory (no fork)
+  local pid args=() joined
+  [[ -r $SANDBOX_PG_DATA/postmaster.pid ]] || return 1
+  read -r pid <"$SANDBOX_PG_DATA/postmaster.pid" || return 1
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
+  mapfile -d '' args 2>/dev/null <"/proc/$pid/cmdline" || return 1
+  joined=" ${args[*]} "
+  # Whole word: a postmaster on data.pre-restore-<stamp> (the data set aside) is not ours.
+  [[ $joined == *" $SANDBOX_PG_DATA "* ]]
+}
+pg_ctl_as() { # pg_ctl as the cluster's owner, from /, without the project lock's fd 9 (the postmaster would inherit and hold it)
+  if [[ -n $SANDBOX_PG_RUNAS ]]; then
+    (cd / && exec "$SANDBOX_RUNUSER" -u "$SANDBOX_PG_RUNAS" -- "$SANDBOX_PG_CTL" "$@") 9>&- </dev/null
+  else
+    (cd / && exec "$SANDBOX_PG_CTL" "$@") 9>&- </dev/null
+  fi
+}
+PG_ERR=""
+zombie() { # pid: ended, not yet reaped by its parent
+  local st
+  [[ -r /proc/$1/stat ]] || return 1
+  read -r st <"/proc/$1/stat" || return 1
+  st=${st##*) }
+  [[ ${st:0:1} == Z ]]
+}
+pg_server_start() { # -w -t 60: returns once crash recovery is done and it accepts connections
+  local out pid i
+  pg_alive && return 0
+  # A snapshot taken while the server ran holds that server's postmaster.pid, and Postgres refuses
+  # to start while the pid in it exists. A postmaster stopped a moment ago (just before the data
+  # was swapped) lingers as a zombie until its parent reaps it: wait for that, briefly.
+  if [[ -r $SANDBOX_PG_DATA/postmaster.pid ]] && read -r pid <"$SANDBOX_PG_DATA/postmaster.pid" && [[ $pid =~ ^[0-9]+$ ]]; then
+    for ((i = 0; i < 500; i++)); do zombie "$pid" || break; sleep 0.02; done
+  fi
+  out=$(pg_ctl_as -D "$SANDBOX_PG_DATA" -l "$SANDBOX_PG_LOG" -w -t 60 -s start 2>&1) && return 0
+  PG_ERR=$(oneline "${out:-pg_ctl start failed}")
+  return 1
+}
+pg_server_stop() {
+  local out
+  pg_alive || return 0
+  out=$(pg_ctl_as -D "$SANDBOX_PG_DATA" -m fast -w -t 60 -s stop 2>&1) && return 0
+  PG_ERR=$(oneline "${out:-pg_ctl stop failed}")
+  return 1
 }
 
 pg() { # psql as the application role, password from the pgpass file (never on a command line)
@@ -171,6 +227,8 @@ SQL
 
 start_service() { # svc force -> 0 started/running, 1 failed
   local svc=$1 force=$2
+  # A recreate of the database container restarts the server.
+  if [[ $svc == voiceai-postgres && $force == 1 && $(state_of "$svc") == running ]]; then stop_service "$svc" || return 1; fi
   if [[ $(state_of "$svc") == running && $force == 0 ]]; then
     progress "$svc" Running
     heartbeat "$svc"
@@ -186,6 +244,15 @@ start_service() { # svc force -> 0 started/running, 1 failed
       ERRORS+=("container $(container "$svc") exited (1): $(grep -E 'failed' "$STATE/logs/$svc.log" | tail -n 1 | cut -f2-)")
       return 1
     fi
+  elif [[ $svc == voiceai-postgres ]]; then
+    if ! pg_server_start; then
+      set_state "$svc" exited 1
+      svc_log "$svc" "pg_ctl start failed: $PG_ERR"
+      progress "$svc" Error
+      ERRORS+=("container $(container "$svc") exited (1): pg_ctl start failed: $PG_ERR")
+      return 1
+    fi
+    svc_log "$svc" "database system is ready to accept connections"
   else
     svc_log "$svc" "$svc ready"
   fi
@@ -194,9 +261,21 @@ start_service() { # svc force -> 0 started/running, 1 failed
   progress "$svc" Started
 }
 
-stop_service() {
+stop_service() { # svc -> 0 stopped (or was not running), 1 failed
   local svc=$1
-  if [[ $(state_of "$svc") == running ]]; then
+  if [[ $svc == voiceai-postgres ]] && { [[ $(state_of "$svc") == running ]] || pg_alive; }; then
+    progress "$svc" Stopping
+    svc_log "$svc" "received SIGTERM, shutting down"
+    if ! pg_server_stop; then
+      svc_log "$svc" "pg_ctl stop failed: $PG_ERR"
+      progress "$svc" Error
+      ERRORS+=("stopping container $(container "$svc"): pg_ctl stop failed: $PG_ERR")
+      return 1
+    fi
+    svc_log "$svc" "database system is shut down"
+    set_state "$svc" exited 0
+    progress "$svc" Stopped
+  elif [[ $(state_of "$svc") == running ]]; then
     progress "$svc" Stopping
     svc_log "$svc" "received SIGTERM, shutting down"
     set_state "$svc" exited 0
@@ -242,8 +321,10 @@ cmd_stop() {
   lock_project
   oplog stop "$TARGET_CSV" start ""
   fault stop "${TARGETS[@]/#/stop.}"
-  local s
-  for s in "${TARGETS[@]}"; do stop_service "$s"; done
+  ERRORS=()
+  local s rc=0
+  for s in "${TARGETS[@]}"; do stop_service "$s" || rc=1; done
+  if ((rc)); then oplog stop "$TARGET_CSV" failed "${ERRORS[*]}"; printf 'Error response from daemon: %s\n' "${ERRORS[@]}" >&2; return 1; fi
   oplog stop "$TARGET_CSV" ok ""
 }
 
@@ -256,7 +337,9 @@ cmd_restart() {
   fault restart "${TARGETS[@]/#/restart.}"
   ERRORS=()
   local s rc=0
-  for s in "${TARGETS[@]}"; do stop_service "$s"; start_service "$s" 0 || rc=1; done
+  for s in "${TARGETS[@]}"; do
+    if stop_service "$s"; then start_service "$s" 0 || rc=1; else rc=1; fi
+  done
   if ((rc)); then oplog restart "$TARGET_CSV" failed "${ERRORS[*]}"; printf 'Error response from daemon: %s\n' "${ERRORS[@]}" >&2; return 1; fi
   oplog restart "$TARGET_CSV" ok ""
 }
@@ -286,6 +369,7 @@ cmd_ps() {
   for s in "${TARGETS[@]}"; do
     st=created since="" code=0
     [[ -f $STATE/state/$s ]] && read -r st since code <"$STATE/state/$s"
+    [[ $s == voiceai-postgres && $st == running ]] && ! pg_alive && st=exited
     [[ -n $status && $st != "$status" ]] && continue
     [[ $all == 0 && -z $status && $st != running ]] && continue
     case $st in running) line="Up since $since" ;; exited) line="Exited ($code) since $since" ;; *) line="Created" ;; esac

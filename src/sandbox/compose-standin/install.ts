@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Binaries } from "../binaries";
 import { DB_NAME, DB_USER, type Layout, type SandboxHostSpec } from "../layout";
 import { LOOPBACK } from "../ports";
+import { SERVER_OS_USER } from "../postgres";
 
 const HERE = __dirname;
 const SQL_DIR = join(HERE, "..", "sql");
@@ -33,6 +34,13 @@ export function installStandin(L: Layout, bins: Binaries, pgPort: number, specs:
     SANDBOX_PGUSER: DB_USER,
     SANDBOX_PGDATABASE: DB_NAME,
     SANDBOX_PGPASSFILE: L.pg.passFile,
+    // voiceai-postgres' stop/start control the real server. Postgres refuses to run as root, so
+    // a root caller (the SSH user is whoever started the sandbox) switches to the cluster's owner.
+    SANDBOX_PG_DATA: L.pg.data,
+    SANDBOX_PG_LOG: L.pg.log,
+    SANDBOX_PG_CTL: join(bins.pgBin, "pg_ctl"),
+    SANDBOX_RUNUSER: bins.runuser,
+    SANDBOX_PG_RUNAS: process.getuid?.() === 0 ? SERVER_OS_USER : "",
   };
   writeFileSync(L.standin.env, `${Object.entries(env).map(([k, v]) => `${k}=${q(v)}`).join("\n")}\n`, { mode: 0o600 });
   mkdirSync(join(L.dir, "telemetry"), { recursive: true });

@@ -38,3 +38,15 @@ describe("sandbox hosts", () => {
     }
   });
 });
+
+describe("the database's data directory", () => {
+  it("is `data` in the db host's volume folder, the volume's mount point in volume mode; the image and snapshots are beside it", () => {
+    const L = layout("/p");
+    expect(L.pg.data).toBe("/p/.sandbox/hosts/db/volume/data");
+    expect(L.volume.mount).toBe("/p/.sandbox/hosts/db/volume");
+    expect(L.volume.snapshots).toBe("/p/.sandbox/hosts/db/volume/snapshots");
+    // The image lives outside the mount, so unmounting never hides it.
+    expect(L.volume.image.startsWith(`${L.volume.mount}/`)).toBe(false);
+    expect(L.volume.image.startsWith(`${L.dir}/`)).toBe(true);
+  });
+});

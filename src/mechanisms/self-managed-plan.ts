@@ -1,0 +1,9 @@
+// Pure: the plan of a self-managed restore, whichever mechanism (a pg_dump archive, or a volume
+// snapshot). The program, preflight, the summary and `status` all read it from here.
+import type { RestoreConfig } from "../config";
+import { type RestorePlan, planPgRestore } from "../plan";
+import { planVolumeSnapshot } from "./volume-plan";
+
+export function planSelfManaged(c: RestoreConfig): RestorePlan {
+  return c.mechanism === "volume-snapshot" ? planVolumeSnapshot(c) : planPgRestore(c);
+}

@@ -1,0 +1,153 @@
+// A volume-snapshot restore through the real Pulumi engine on the sandbox's btrfs data volume: the
+// database's data directory is a btrfs subvolume on a loop device, snapshots are real read-only
+// subvolumes, and the database container really stops and starts around the swap. The tests build
+// on each other like an incident: writes, a snapshot, more writes, refusals, the restore, rollback.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { readComposeLog, takeVolumeSnapshot, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
+import { cliIn } from "./support/cli";
+import { CONSUMERS, lastVerbs, opsSince } from "./support/runbook-order";
+import { sql, useTempSandbox } from "./support/sandbox";
+
+const NS = "delphi-restore";
+let dir: string;
+let info: StartResult;
+let mount: string;
+const sandbox = useTempSandbox("volume", { volume: "btrfs" });
+
+type UpDoc = { ok: boolean; commandsRun: number; outputs: Record<string, unknown>; error?: string; failed?: { step?: string; host?: string; error?: string }[] };
+async function up(command = "up"): Promise<{ code: number | undefined; doc: UpDoc; text: string }> {
+  const r = await cliIn(dir, [command, "--stack", "sandbox", "--yes", "--json"]);
+  return { code: r.exitCode, doc: JSON.parse(String(r.stdout)) as UpDoc, text: `${r.stdout}\n${r.stderr}` };
+}
+
+function setConfig(values: Record<string, unknown>): void {
+  const file = join(dir, "Pulumi.sandbox.yaml");
+  const doc = parseYaml(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) delete doc.config[`${NS}:${k}`];
+    else doc.config[`${NS}:${k}`] = v;
+  }
+  writeFileSync(file, stringifyYaml(doc, { lineWidth: 0 }));
+}
+
+const volume = (extra: Record<string, unknown>) => ({ mount, dataSubvolume: "data", snapshotsDir: "snapshots", minFreeMiB: 64, recoveryTimeoutSeconds: 120, ...extra });
+const present = async (rows: PostBackupRows) => Number(await sql(info, `select count(*) from conversations where id in (${rows.rows.filter((r) => r.table === "conversations").map((r) => `'${r.id}'`).join(",")})`));
+const conversations = (rows: PostBackupRows) => rows.rows.filter((r) => r.table === "conversations").length;
+/** Compose operations that change something on a host (stop/up), and the database stops among them. */
+const changing = () => readComposeLog(dir).filter((op) => op.event === "start" && ["stop", "up"].includes(op.verb));
+const secondPassed = (since: number) => new Promise((r) => setTimeout(r, Math.max(0, since + 1100 - Date.now())));
+
+let early: PostBackupRows;
+let late: PostBackupRows;
+let snapshotName: string;
+
+beforeAll(async () => {
+  ({ dir, info } = sandbox);
+  if (!info.volume) throw new Error("the sandbox started without its btrfs volume");
+  mount = info.volume.mount;
+  expect((await cliIn(dir, ["secrets", "--stack", "sandbox", "--file", info.secretsFile])).exitCode).toBe(0);
+  // Tenants write; a snapshot is taken; tenants write again (a second apart: creation times are whole seconds).
+  early = await writePostBackupRows(dir, 1);
+  await secondPassed(Date.now());
+  const snap = await takeVolumeSnapshot(dir);
+  snapshotName = snap.name;
+  await secondPassed(Date.parse(snap.createdAt));
+  late = await writePostBackupRows(dir, 2);
+  setConfig({ mechanism: "volume-snapshot", dump: undefined, volume: volume({ snapshot: snapshotName }) });
+});
+
+describe("a volume-snapshot restore through the engine", () => {
+  it("refuses a missing snapshot before any service stops, naming what the folder holds", async () => {
+    setConfig({ volume: volume({ snapshot: "nightly-19990101T000000Z" }) });
+    const before = changing().length;
+    const r = await up();
+    expect(r.code, r.text).not.toBe(0);
+    expect(r.text).toMatch(/volume snapshot nightly-19990101T000000Z is not in .*snapshots \(it holds: .*manual-/);
+    expect(changing().length).toBe(before);
+    expect(await present(late)).toBe(conversations(late));
+  });
+
+  it("refuses an incomplete (writable) snapshot and one newer than the incident time, before any service stops", async () => {
+    await execa("btrfs", ["subvolume", "create", join(mount, "snapshots", "half-written")]);
+    const before = changing().length;
+    setConfig({ volume: volume({ snapshot: "half-written" }) });
+    const rw = await up();
+    expect(rw.code, rw.text).not.toBe(0);
+    expect(rw.text).toMatch(/is not read-only: it may be incomplete/);
+    setConfig({ volume: volume({ snapshot: snapshotName, before: early.writtenAt }) });
+    const newer = await up();
+    expect(newer.code, newer.text).not.toBe(0);
+    expect(newer.text).toMatch(new RegExp(`${snapshotName} was created at .*not before the incident time`));
+    expect(changing().length).toBe(before);
+  });
+
+  it("preview names the snapshot, its creation time as the restore point, and the kept data subvolume; nothing changes", async () => {
+    setConfig({ volume: volume({ snapshot: snapshotName }) });
+    const before = changing().length;
+    const r = await cliIn(dir, ["preview", "--stack", "sandbox", "--json"]);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const doc = JSON.parse(String(r.stdout)) as { summary: { dump: string; source: string; restorePoint: string; keptOldDatabase: string; steps: { step: string }[] } };
+    expect(doc.summary.source).toBe("volume snapshot");
+    expect(doc.summary.dump).toContain(snapshotName);
+    expect(doc.summary.restorePoint).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(the snapshot's creation time\)$/);
+    expect(doc.summary.keptOldDatabase).toContain("data.pre-restore-<UTC>");
+    expect(doc.summary.steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
+    expect(changing().length).toBe(before);
+  });
+
+  let restored: Awaited<ReturnType<typeof up>>;
+  let started: string;
+  it("up brings the database back to the snapshot's moment: earlier rows present, later rows absent", async () => {
+    started = new Date().toISOString();
+    restored = await up();
+    expect(restored.code, restored.text).toBe(0);
+    expect(await present(early)).toBe(conversations(early));
+    expect(await present(late)).toBe(0);
+  });
+
+  it("kept the replaced data subvolume and took a read-only snapshot and a pg_dump first; the notice counts the later rows", async () => {
+    const o = restored.doc.outputs;
+    const kept = String(o.keptDataSubvolume);
+    expect(kept).toMatch(/^data\.pre-restore-\d{8}T\d{6}Z$/);
+    expect(existsSync(join(mount, kept, "PG_VERSION"))).toBe(true);
+    const stamp = kept.replace("data.pre-restore-", "");
+    const pre = join(mount, "snapshots", `pre-restore-${stamp}`);
+    expect((await execa("btrfs", ["property", "get", "-ts", pre, "ro"])).stdout.trim()).toBe("ro=true");
+    expect(String(o.preRestoreSnapshot)).toBe(join(info.backupDir, `pre-restore-${stamp}.dump`));
+    expect(String(o.volumeSnapshot)).toBe(join(mount, "snapshots", snapshotName));
+    expect(o.lostRows).toBe(late.rows.length);
+    const report = readFileSync(String(o.reportPath), "utf8");
+    expect(report).toContain(`${late.rows.length} rows across 3 tenants were written after the restore point and are gone:`);
+  });
+
+  it("stopped the database only after every service, and started it before TelWeb; every service runs and verify passed", () => {
+    const ops = opsSince(dir, started);
+    const dbStop = ops.findIndex((op) => op.host === "db" && op.verb === "stop");
+    const dbUp = ops.findIndex((op) => op.host === "db" && op.verb === "up");
+    const stops = ops.map((op, i) => (op.verb === "stop" && op.host !== "db" ? i : -1)).filter((i) => i >= 0);
+    const telweb = ops.findIndex((op) => op.verb === "up" && op.detail === "up -d voiceai-telweb");
+    const snapshot = ops.findIndex((op) => op.verb === "exec" && op.detail.startsWith("pg_dump"));
+    expect(stops.length).toBe(CONSUMERS.length);
+    expect(Math.min(...stops)).toBeGreaterThan(snapshot);
+    expect(dbStop).toBeGreaterThan(Math.max(...stops));
+    expect(dbUp).toBeGreaterThan(dbStop);
+    expect(telweb).toBeGreaterThan(dbUp);
+    expect(lastVerbs(dir, started)).toEqual(CONSUMERS.map(() => "up"));
+    expect(Object.keys(restored.doc.outputs.verifyResults as object)).toEqual(expect.arrayContaining(["sql-known-conversation", "telweb-health", "telemetry"]));
+  });
+
+  it("rollback puts the kept data subvolume back: the later rows return, and what the restore put there is kept too", async () => {
+    const r = await up("rollback");
+    expect(r.code, r.text).toBe(0);
+    expect(await present(late)).toBe(conversations(late));
+    expect(await present(early)).toBe(conversations(early));
+    const names = readdirSync(mount);
+    expect(names.some((n) => /^data\.undone-\d{8}T\d{6}Z$/.test(n))).toBe(true);
+    expect(names.some((n) => /^data\.pre-restore-/.test(n))).toBe(false);
+    expect(lastVerbs(dir, started)).toEqual(CONSUMERS.map(() => "up"));
+  });
+});
