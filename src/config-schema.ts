@@ -2,11 +2,17 @@
 // character set that cannot break out of the quoting in src/shell.ts, so validation and
 // quoting are two independent defences rather than one.
 import { z } from "zod";
+import { absPath, argv, isoTime, name, pgIdent, seconds } from "./config-fields";
+import { targetSchema, walSchema } from "./config-schema-wal";
+
+export { targetSchema, walSchema, type TargetConfig, type WalConfig } from "./config-schema-wal";
+
+export { fromGoTime } from "./config-fields";
 
 export const NAMESPACE = "delphi-restore";
-export const MECHANISMS = ["pg-restore", "volume-snapshot", "aurora-pitr", "rds-pitr", "rds-snapshot", "ebs-snapshot"] as const;
+export const MECHANISMS = ["pg-restore", "volume-snapshot", "wal-pitr", "aurora-pitr", "rds-pitr", "rds-snapshot", "ebs-snapshot"] as const;
 /** Self-managed mechanisms: the database runs in a container on the db host, reached over SSH. */
-export const SELF_MANAGED_MECHANISMS = ["pg-restore", "volume-snapshot"] as const;
+export const SELF_MANAGED_MECHANISMS = ["pg-restore", "volume-snapshot", "wal-pitr"] as const;
 export const AWS_MECHANISMS = ["aurora-pitr", "rds-pitr", "rds-snapshot", "ebs-snapshot"] as const;
 /** The AWS mechanisms that restore into a new RDS database (ebs-snapshot keeps its host and address). */
 export const RDS_MECHANISMS = ["aurora-pitr", "rds-pitr", "rds-snapshot"] as const;
@@ -19,14 +25,6 @@ export const TRANSPORTS = ["ssh", "pulumi-command"] as const;
 /** Config keys whose values are secrets: read with requireSecret, never printed. */
 export const SECRET_KEYS = ["sshPrivateKey", "adminPassword"] as const;
 
-// A name that is safe as a compose project/service, container, host, role or database name.
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-// Postgres role and database names: stricter, lower case, so they never need SQL quoting.
-const PG_IDENT_RE = /^[a-z_][a-z0-9_]{0,62}$/;
-// An absolute path made of plain segments: no spaces, quotes, `$`, or `..` traversal. Each segment
-// starts with its slash, so matching is linear (the property test found `(?:x+\/?)*` backtracking
-// for minutes on a long value).
-const ABS_PATH_RE = /^(?:\/[A-Za-z0-9_.@+-]+)*\/?$/;
 const DUMP_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,200}\.dump$/;
 const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4_RE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -34,8 +32,6 @@ const IPV6_RE = /^[0-9A-Fa-f:]{2,39}$/;
 const UNIX_USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 // A public host key as `<type> <base64>` (a known_hosts entry without its host, or a `.pub` file).
 const HOST_KEY_RE = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]{16,}={0,3}(?: [^\x00-\x1f\x7f]{0,200})?$/;
-// One argument of an operator-supplied command (argv form, each quoted separately).
-const ARG_RE = /^[^\x00-\x1f\x7f]{1,500}$/;
 const URL_RE = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/;
 const AWS_ID_RE = /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/;
 const AWS_REGION_RE = /^[a-z]{2}(?:-gov)?-[a-z]+-\d$/;
@@ -45,49 +41,6 @@ const INSTANCE_CLASS_RE = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 // Device names AWS recommends for data volumes on Linux instances (sd[f-p], or xvd[f-p] on Xen).
 const EBS_DEVICE_RE = /^\/dev\/(?:sd[f-p]|xvd[f-p])$/;
 export const EBS_VOLUME_TYPES = ["gp3", "gp2", "io2", "io1", "st1", "sc1", "standard"] as const;
-
-const name = (what: string) =>
-  z.string({ error: `must be a ${what} (text)` }).regex(NAME_RE, {
-    error: `must be a plain ${what}: letters, digits, '.', '_' or '-', starting with a letter or digit, at most 63 characters`,
-  });
-const pgIdent = (what: string) =>
-  z.string({ error: `must be a ${what} (text)` }).regex(PG_IDENT_RE, {
-    error: `must be a lower-case Postgres ${what}: a-z, 0-9 and '_', starting with a letter or '_'`,
-  });
-const absPath = (what: string) =>
-  z
-    .string({ error: `must be an absolute path to the ${what}` })
-    .regex(ABS_PATH_RE, {
-      error: `must be an absolute path to the ${what} made of letters, digits, '.', '_', '-', '@', '+' (no spaces or quotes)`,
-    })
-    .refine((p) => !p.split("/").some((seg) => seg === ".." || seg === "."), {
-      error: `must not contain '.' or '..' segments (path traversal)`,
-    });
-const argv = (what: string) =>
-  z
-    .array(z.string().regex(ARG_RE, { error: "each argument must be 1-500 printable characters (no newlines or control characters)" }), {
-      error: `must be the ${what} as a list of arguments, e.g. [docker, compose, exec, -T, voiceai-voice, voiceai-calls, active]`,
-    })
-    .min(1, { error: `must have at least one argument (the ${what})` })
-    .max(50, { error: "must have at most 50 arguments" });
-const seconds = (what: string, max: number) =>
-  z
-    .number({ error: `must be a number of seconds for ${what}` })
-    .int({ error: "must be a whole number of seconds" })
-    .min(1, { error: "must be at least 1 second" })
-    .max(max, { error: `must be at most ${max} seconds` });
-/**
- * An unquoted time in a stack file (`before: 2026-11-23T02:30:00Z` inside a map) is a YAML
- * timestamp to Pulumi, which hands it over in Go's format (`2026-11-23 02:30:00 +0000 UTC`).
- * That is the time the operator wrote, so it is read back as ISO 8601 rather than refused.
- */
-const GO_TIME_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?) ([+-]\d\d)(\d\d) [A-Z]{1,5}$/;
-export function fromGoTime(v: unknown): unknown {
-  const m = typeof v === "string" ? GO_TIME_RE.exec(v) : null;
-  return m ? `${m[1]}T${m[2]}${m[3]}:${m[4]}` : v;
-}
-const isoTime = (what: string) =>
-  z.preprocess(fromGoTime, z.iso.datetime({ offset: true, error: `must be an ISO 8601 time with a zone for the ${what}, e.g. 2026-11-23T02:00:00Z` }));
 
 export const hostSchema = z.strictObject({
   address: z
@@ -274,6 +227,8 @@ export const configSchema = z
     report: reportSchema.default({ dir: "reports", contact: "your Delphi operator", tables: ["conversations", "tools", "billing_records"] }),
     aws: awsSchema.optional(),
     volume: volumeSchema.optional(),
+    wal: walSchema.optional(),
+    target: targetSchema.optional(),
   });
 
 export type RawConfig = z.input<typeof configSchema>;

@@ -3,6 +3,7 @@
 import { closest } from "fastest-levenshtein";
 import type { z } from "zod";
 import { ebsChecks, notForEbs } from "./config-ebs";
+import { walChecks } from "./config-wal";
 import {
   AWS_MECHANISMS,
   CONSUMER_ROLES,
@@ -153,7 +154,7 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
   // phase the pg-restore program ignored would silently run the whole restore again.
   if (c.mechanism === "volume-snapshot" && c.phase === "signoff")
     add(["phase"], "has no sign-off for volume-snapshot: the kept data subvolume stays until you delete it (btrfs subvolume delete), which this tool never does", `pulumi config set ${NAMESPACE}:phase restore`, c.phase);
-  else if (!isAws && c.mechanism !== "volume-snapshot" && c.phase !== "restore")
+  else if (!isAws && c.mechanism === "pg-restore" && c.phase !== "restore")
     add(["phase"], `applies to the AWS mechanisms only; a self-managed restore is rolled back by restoring its pre-restore snapshot`, `run \`delphi-restore rollback\` (it sets dump to the snapshot and runs up), or: pulumi config set ${NAMESPACE}:dump pre-restore-<UTC>.dump && pulumi config set ${NAMESPACE}:phase restore`, c.phase);
 
   for (const [name, h] of hosts) {
@@ -184,6 +185,7 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
     if (c.aws) add(["aws"], `is only read by the AWS mechanisms, not by ${c.mechanism}`, `remove it: pulumi config rm '${NAMESPACE}:aws', or set mechanism to aurora-pitr/rds-pitr/rds-snapshot`, "{...}");
   }
   volumeChecks(c, add);
+  walChecks(c, add);
   if (c.database) {
     const dbHost: HostConfig | undefined = c.hosts[c.database.host];
     if (!dbHost) add(["database", "host"], `names no host in hosts (known: ${Object.keys(c.hosts).join(", ")})`, `pulumi config set --path '${NAMESPACE}:database.host' <one of ${Object.keys(c.hosts).join("|")}>`, c.database.host);

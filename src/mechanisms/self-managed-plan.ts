@@ -5,5 +5,7 @@ import { type RestorePlan, planPgRestore } from "../plan";
 import { planVolumeSnapshot } from "./volume-plan";
 
 export function planSelfManaged(c: RestoreConfig): RestorePlan {
-  return c.mechanism === "volume-snapshot" ? planVolumeSnapshot(c) : planPgRestore(c);
+  if (c.mechanism === "volume-snapshot") return planVolumeSnapshot(c);
+  if (c.mechanism === "pg-restore") return planPgRestore(c);
+  throw new Error(`mechanism ${c.mechanism} has no self-managed plan`);
 }
