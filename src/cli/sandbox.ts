@@ -2,7 +2,7 @@
 // With --json, stdout carries exactly one JSON object; progress always goes to stderr.
 import { resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { MAX_SANDBOX_HOSTS, SANDBOX_HOSTS, startSandbox, stopSandbox, takeVolumeSnapshot, type StartResult, type VolumeKind } from "../sandbox";
+import { MAX_SANDBOX_HOSTS, SANDBOX_HOSTS, startSandbox, stopSandbox, takeBaseBackup, takeVolumeSnapshot, type StartResult, type VolumeKind } from "../sandbox";
 import { EXIT } from "./exit-codes";
 
 /** The checkout; DELPHI_RESTORE_PROJECT_DIR points the sandbox elsewhere (tests use a temp folder). */
@@ -24,6 +24,7 @@ function summary(info: StartResult): string {
     ...(info.volume
       ? [`  volume        ${info.volume.filesystem} on ${info.volume.device} at ${info.volume.mount}: data in subvolume ${info.volume.dataSubvolume}, snapshots in ${info.volume.snapshotsDir}/ (nightly: ${info.volume.nightlySnapshot})`]
       : []),
+    ...(info.wal ? [`  wal archive   ${info.wal.archiveDir}; base backups in ${info.wal.baseBackupsDir} (first: ${info.wal.firstBaseBackup}); data directory ${info.wal.dataDir}`] : []),
     `  hosts         ${info.hosts.map((h) => `${h.name}=${h.address}:${h.port}`).join("  ")}  (user ${info.hosts[0]?.user}, key ${info.sshKeyFile})`,
     `  telweb        ${info.telwebUrl}  login ${info.loginUrl} as ${info.adminUser}`,
     `  telemetry     ${info.telemetryUrl}`,
@@ -52,7 +53,8 @@ export function registerSandboxCommands(program: Command): void {
     .addOption(
       new Option("--volume <filesystem>", "keep the db host's Postgres data on a snapshotting volume: a btrfs subvolume on a loop device, with a read-only nightly snapshot (needs root)").choices(["btrfs"]),
     )
-    .action(async (o: { json?: boolean; recreate?: boolean; hosts: number; volume?: VolumeKind }) => {
+    .option("--wal-archive", "archive the database's WAL into the db host's backup/wal and take a base backup into backup/base (the material of a point-in-time restore); combines with --volume")
+    .action(async (o: { json?: boolean; recreate?: boolean; hosts: number; volume?: VolumeKind; walArchive?: boolean }) => {
       // Ctrl-C while starting: let the start settle (it takes seconds), then remove what it made,
       // so an interrupted `up` leaves no daemons behind.
       let interrupted = false;
@@ -63,7 +65,7 @@ export function registerSandboxCommands(program: Command): void {
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
       try {
-        const info = await startSandbox({ projectDir: projectDir(), recreate: o.recreate, hosts: o.hosts, volume: o.volume, log: progress }).finally(async () => {
+        const info = await startSandbox({ projectDir: projectDir(), recreate: o.recreate, hosts: o.hosts, volume: o.volume, walArchive: o.walArchive, log: progress }).finally(async () => {
           if (interrupted) {
             await stopSandbox(projectDir(), { log: progress });
             process.exit(EXIT.INTERRUPTED);
@@ -98,6 +100,24 @@ export function registerSandboxCommands(program: Command): void {
         const message = (e as Error).message ?? String(e);
         if (o.json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
         else progress(`sandbox snapshot failed: ${message}`);
+        process.exitCode = EXIT.FAILED;
+      }
+    });
+
+  sandbox
+    .command("basebackup")
+    .description("take a base backup of the database now (a sandbox started with --wal-archive): pg_basebackup -Fp -X none into the db host's backup/base/base-<yyyymmddThhmmssZ>, usable once it returns (its WAL is archived)")
+    .option("--json", "print one JSON object (name, path, startedAt, endedAt) on stdout")
+    .action(async (o: { json?: boolean }) => {
+      try {
+        const b = await takeBaseBackup(projectDir());
+        if (o.json) process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
+        else process.stdout.write(`Base backup ${b.name} taken (${b.startedAt} to ${b.endedAt}): ${b.path}\n`);
+        process.exitCode = EXIT.OK;
+      } catch (e) {
+        const message = (e as Error).message ?? String(e);
+        if (o.json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
+        else progress(`sandbox basebackup failed: ${message}`);
         process.exitCode = EXIT.FAILED;
       }
     });

@@ -14,13 +14,15 @@ import { cmdline, readPid, running, stopProcessTree } from "./processes";
 import { installMigrations, pendingMigration, seedDatabase, takeNightlyBackup } from "./seed";
 import { keygen, startSshHost, stopSshHost } from "./ssh-hosts";
 import { writeStackConfig } from "./stack-config";
-import { readState, writeState, type SandboxHost, type SandboxInfo, type SandboxVolume } from "./state";
+import { readState, writeState, type SandboxHost, type SandboxInfo, type SandboxVolume, type SandboxWal } from "./state";
 import { createVolume, listSnapshots, mountedAt, releaseVolumes, requireRootForVolume, snapshotData, type VolumeKind, type VolumeSnapshot, type VolumeSnapshotEntry } from "./volume";
 import type { HttpConfig, HttpPorts } from "./http-endpoints";
+import { baseBackup, prepareWalDirs, walArchiveConf } from "./wal";
 
 export { ADMIN_EMAIL, SANDBOX_HOSTS, MAX_SANDBOX_HOSTS, layout } from "./layout";
 export { sandboxRestoreConfig } from "./stack-config";
-export type { SandboxHost, SandboxInfo, SandboxVolume } from "./state";
+export type { SandboxHost, SandboxInfo, SandboxVolume, SandboxWal } from "./state";
+export { takeBaseBackup, switchWal, listArchive, type BaseBackup } from "./wal";
 export type { VolumeKind, VolumeSnapshot, VolumeSnapshotEntry } from "./volume";
 export { readComposeLog, parseComposeLog, type ComposeOp } from "./compose-log";
 export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration, holdAt, waitUntilHeld, release, dropConnections, revokeClientKey, restoreClientKey, rebootHost } from "./faults";
@@ -43,6 +45,11 @@ export interface StartOptions {
    * read-only snapshots (a nightly one at start). Needs root. Default: a plain folder.
    */
   volume?: VolumeKind;
+  /**
+   * Archive WAL into the db host's backup/wal and take a base backup into backup/base at start:
+   * the material of a point-in-time restore. Postgres then runs durable. Combines with `volume`.
+   */
+  walArchive?: boolean;
   /** Progress lines (the CLI sends them to stderr). */
   log?: (line: string) => void;
 }
@@ -132,6 +139,8 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
     log(`sandbox: already up since ${status.info.startedAt}; left as it is (use --recreate for a fresh one)`);
     if ((opts.volume ?? "none") !== (status.info.volume?.filesystem ?? "none"))
       log(`sandbox: note: the running sandbox has ${status.info.volume ? `a ${status.info.volume.filesystem} data volume` : "no data volume"}; --recreate makes one as asked`);
+    if (Boolean(opts.walArchive) !== Boolean(status.info.wal))
+      log(`sandbox: note: the running sandbox ${status.info.wal ? "archives WAL" : "does not archive WAL"}; --recreate makes one as asked`);
     return { ...status.info, alreadyUp: true };
   }
   // What this start needs is checked before a previous sandbox is removed for it.
@@ -158,6 +167,7 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
   const adminPassword = randomPassword();
   let nightlyDump = "";
   let volume: SandboxVolume | undefined;
+  let wal: SandboxWal | undefined;
   try {
     installStandin(L, bins, pgPort, specs);
     installMigrations(L);
@@ -168,7 +178,9 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
         log(`sandbox: btrfs volume on ${device} mounted at ${L.volume.mount}`);
         volume = { filesystem: "btrfs", mount: L.volume.mount, dataSubvolume: "data", snapshotsDir: "snapshots", nightlySnapshot: "", device };
       }
-      await startPostgres(L, bins, pgPort, dbPassword, { durable: vb !== undefined });
+      if (opts.walArchive) await prepareWalDirs(L);
+      // Durable in WAL mode too: pg_basebackup and recovery need full page writes.
+      await startPostgres(L, bins, pgPort, dbPassword, { durable: vb !== undefined || opts.walArchive === true, conf: opts.walArchive ? walArchiveConf(L) : [] });
       log(`sandbox: postgres on ${LOOPBACK}:${pgPort} (data in ${L.pg.data})`);
       await seedDatabase(L, bins.pgBin, pgPort, adminPassword);
       nightlyDump = await takeNightlyBackup(L, bins.pgBin, pgPort);
@@ -177,6 +189,12 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
         // The nightly job's snapshot, beside its dump: both predate the pending migration.
         volume.nightlySnapshot = (await snapshotData(L, vb, { kind: "nightly" })).name;
         log(`sandbox: nightly snapshot ${join(L.volume.snapshots, volume.nightlySnapshot)}`);
+      }
+      if (opts.walArchive) {
+        // Like the dump, it predates the pending migration the services apply next.
+        const base = await baseBackup(L, bins, pgPort);
+        wal = { archiveDir: L.wal.archive, baseBackupsDir: L.wal.baseBackups, dataDir: L.pg.data, firstBaseBackup: base.name };
+        log(`sandbox: WAL archived into ${L.wal.archive}; base backup ${base.path}`);
       }
       await startServices(L, specs);
       log(`sandbox: services started on every host (TelWeb applied ${pendingMigration()})`);
@@ -228,6 +246,7 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       projectDir: L.projectDir,
       stateDir: L.dir,
       ...(volume ? { volume } : {}),
+      ...(wal ? { wal } : {}),
       pids: { postgres: postmasterPid(L) ?? 0, http: http.pid, sshd },
       startedAt: new Date(t0).toISOString(),
       upSeconds: Math.round((Date.now() - t0) / 100) / 10,

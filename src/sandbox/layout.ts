@@ -97,6 +97,8 @@ export function layout(projectDir: string) {
   // folder otherwise. The data directory is `data` in it either way, so every path to it (the
   // stand-in's env, postgres.ts, the restore's commands) is the same in both modes.
   const volumeMount = join(host("db").dir, "volume");
+  // The nightly dumps' folder; in WAL mode the archive and the base backups sit beside them.
+  const backupDir = join(host("db").dir, "backup");
   return {
     projectDir: root,
     dir,
@@ -135,8 +137,13 @@ export function layout(projectDir: string) {
       ports: join(dir, "http", "ports.json"),
       log: join(dir, "http", "server.log"),
     },
+    /** WAL mode (`sandbox up --wal-archive`): where archive_command copies segments, and the base backups. */
+    wal: {
+      archive: join(backupDir, "wal"),
+      baseBackups: join(backupDir, "base"),
+    },
     host,
-    backupDir: join(host("db").dir, "backup"),
+    backupDir,
     migrationsDir: join(host("web").projectDir, "migrations"),
   };
 }

@@ -18,7 +18,7 @@ function asRoot(): boolean {
 }
 
 /** Run a server program as the cluster's owner: `postgres` when we are root, else ourselves. */
-async function asServerUser(bins: Binaries, program: string, args: string[]): Promise<void> {
+export async function asServerUser(bins: Binaries, program: string, args: string[]): Promise<void> {
   const argv = asRoot() ? [bins.runuser, "-u", SERVER_OS_USER, "--", join(bins.pgBin, program), ...args] : [join(bins.pgBin, program), ...args];
   const r = await execa(argv[0], argv.slice(1), { reject: false, stdin: "ignore", cwd: "/" });
   if (r.exitCode !== 0) throw new Error(`${program} failed (exit ${r.exitCode}): ${String(r.stderr || r.stdout).trim()}`);
@@ -45,9 +45,10 @@ export function delphiEnv(L: Layout, port: number): Record<string, string> {
 /**
  * initdb + start + role/database. Returns once the server accepts password logins. `durable`
  * (volume mode) keeps Postgres' crash-safety settings on: a volume snapshot is a crash image of
- * the data directory, and a start from it must recover every commit the snapshot saw.
+ * the data directory, and a start from it must recover every commit the snapshot saw. `conf`
+ * adds postgresql.conf lines (WAL mode's archiving settings).
  */
-export async function startPostgres(L: Layout, bins: Binaries, port: number, password: string, opts: { durable?: boolean } = {}): Promise<void> {
+export async function startPostgres(L: Layout, bins: Binaries, port: number, password: string, opts: { durable?: boolean; conf?: string[] } = {}): Promise<void> {
   mkdirSync(L.pg.data, { recursive: true });
   mkdirSync(L.pg.socketDir, { recursive: true });
   if (asRoot()) {
@@ -76,6 +77,9 @@ export async function startPostgres(L: Layout, bins: Binaries, port: number, pas
     "shared_buffers = 32MB",
     "password_encryption = 'scram-sha-256'",
     "log_line_prefix = '%m [%p] %q%u@%d '",
+    // UTC, so the stand-in's `docker compose logs` can merge the server's lines by their time.
+    "log_timezone = 'UTC'",
+    ...(opts.conf ?? []),
     "",
   ].join("\n");
   writeFileSync(join(L.pg.data, "postgresql.auto.conf"), `# written by the delphi-restore sandbox\n${conf}`);

@@ -34,6 +34,18 @@ export interface SandboxVolume {
   device: string;
 }
 
+/** WAL mode (`sandbox up --wal-archive`): what a point-in-time restore (mechanism wal-pitr) works from. */
+export interface SandboxWal {
+  /** Where archive_command copies every finished WAL segment (the db host's backup/wal). */
+  archiveDir: string;
+  /** The base backups, one folder each (pg_basebackup -Fp -X none; the db host's backup/base). */
+  baseBackupsDir: string;
+  /** Postgres' data directory, where a restore puts a base backup. */
+  dataDir: string;
+  /** The base backup taken at start, after the nightly dump (a folder name in baseBackupsDir). */
+  firstBaseBackup: string;
+}
+
 export interface SandboxInfo {
   stack: string;
   projectDir: string;
@@ -59,6 +71,8 @@ export interface SandboxInfo {
   reportsDir: string;
   /** Present in volume mode only: then the data directory is the `data` subvolume of this volume. */
   volume?: SandboxVolume;
+  /** Present in WAL mode only: the WAL archive and base backups. */
+  wal?: SandboxWal;
   pids: { postgres: number; http: number; sshd: Record<string, number> };
   startedAt: string;
   upSeconds: number;

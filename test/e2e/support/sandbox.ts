@@ -14,11 +14,11 @@ export { tempProject } from "./temp-project";
  * stopped and removed after them. With `projectEnv`, the driver's modules imported afterwards
  * (they read DELPHI_RESTORE_PROJECT_DIR when they load) use that folder too.
  */
-export function useTempSandbox(prefix: string, opts: { projectEnv?: boolean; volume?: "btrfs" } = {}): { dir: string; info: StartResult } {
+export function useTempSandbox(prefix: string, opts: { projectEnv?: boolean; volume?: "btrfs"; walArchive?: boolean } = {}): { dir: string; info: StartResult } {
   const sandbox = {} as { dir: string; info: StartResult };
   beforeAll(async () => {
     sandbox.dir = tempProject(prefix);
-    sandbox.info = await startSandbox({ projectDir: sandbox.dir, volume: opts.volume });
+    sandbox.info = await startSandbox({ projectDir: sandbox.dir, volume: opts.volume, walArchive: opts.walArchive });
     if (opts.projectEnv) process.env.DELPHI_RESTORE_PROJECT_DIR = sandbox.dir;
   });
   afterAll(async () => {
