@@ -148,8 +148,40 @@ zombie() { # pid: ended, not yet reaped by its parent
   st=${st##*) }
   [[ ${st:0:1} == Z ]]
 }
+# The real server's log, for errors and `docker compose logs`: where this start's lines begin.
+PG_LOG_FROM=0
+pg_log_size() { local s; s=$(stat -c %s "$SANDBOX_PG_LOG" 2>/dev/null) || s=0; printf '%s' "$s"; }
+pg_log_new() { tail -c "+$((PG_LOG_FROM + 1))" "$SANDBOX_PG_LOG" 2>/dev/null; }
+pg_log_gist() { # what this start logged that says why it failed: its FATAL/PANIC lines, else its last lines
+  local new lines
+  new=$(pg_log_new)
+  lines=$(grep -E 'FATAL|PANIC' <<<"$new" | tail -n 3)
+  [[ -n $lines ]] || lines=$(tail -n 3 <<<"$new")
+  lines=${lines//$'\n'/ / }
+  printf '%s' "${lines:-the server log says nothing}"
+}
+# Archive recovery (recovery.signal): hot standby makes pg_ctl -w return as soon as the data is
+# consistent, while replay goes on, and a recovery that then ends before its target kills the
+# server (FATAL) a moment later. So `up -d` waits for the outcome, as far as it is quick: the
+# promotion (recovery.signal gone, read-write), a pause at the target, or the server's exit,
+# which fails the start with Postgres' own message. Past SANDBOX_RECOVERY_WAIT seconds (a long
+# replay) it returns with the server still recovering, as `up -d` of a real container would.
+pg_recovery_outcome() { # -> 0 promoted, paused or still recovering; 1 the server exited
+  local end=$((EPOCHSECONDS + ${SANDBOX_RECOVERY_WAIT:-60})) new
+  while ((EPOCHSECONDS < end)); do
+    if ! pg_alive; then
+      PG_ERR="the server exited during recovery: $(pg_log_gist)"
+      return 1
+    fi
+    new=$(pg_log_new)
+    [[ ! -e $SANDBOX_PG_DATA/recovery.signal && $new == *"database system is ready to accept connections"* ]] && return 0
+    [[ $new == *"pausing at the end of recovery"* || $new == *"recovery has paused"* ]] && return 0
+    sleep 0.1
+  done
+  return 0
+}
 pg_server_start() { # -w -t 60: returns once crash recovery is done and it accepts connections
-  local out pid i
+  local out pid i recovering=0
   pg_alive && return 0
   # A snapshot taken while the server ran holds that server's postmaster.pid, and Postgres refuses
   # to start while the pid in it exists. A postmaster stopped a moment ago (just before the data
@@ -157,8 +189,15 @@ pg_server_start() { # -w -t 60: returns once crash recovery is done and it accep
   if [[ -r $SANDBOX_PG_DATA/postmaster.pid ]] && read -r pid <"$SANDBOX_PG_DATA/postmaster.pid" && [[ $pid =~ ^[0-9]+$ ]]; then
     for ((i = 0; i < 500; i++)); do zombie "$pid" || break; sleep 0.02; done
   fi
-  out=$(pg_ctl_as -D "$SANDBOX_PG_DATA" -l "$SANDBOX_PG_LOG" -w -t 60 -s start 2>&1) && return 0
-  PG_ERR=$(oneline "${out:-pg_ctl start failed}")
+  [[ -e $SANDBOX_PG_DATA/recovery.signal ]] && recovering=1
+  PG_LOG_FROM=$(pg_log_size)
+  if out=$(pg_ctl_as -D "$SANDBOX_PG_DATA" -l "$SANDBOX_PG_LOG" -w -t 60 -s start 2>&1); then
+    ((recovering)) || return 0
+    pg_recovery_outcome
+    return
+  fi
+  # pg_ctl only says "Examine the log output": the log's own lines say what went wrong.
+  PG_ERR="$(oneline "${out:-pg_ctl start failed}"): $(oneline "$(pg_log_gist)")"
   return 1
 }
 pg_server_stop() {
@@ -382,6 +421,15 @@ cmd_ps() {
   oplog ps "$TARGET_CSV" ok ""
 }
 
+pg_log_lines() { # the last 200 lines of the real server log, as they are, each after "<ISO time>\t"
+  [[ -r $SANDBOX_PG_LOG ]] || return 0
+  # log_line_prefix starts with %m in UTC ("2026-01-25 02:00:07.891 UTC"); a line without it (a
+  # restore_command's own stderr, a statement's next line) takes the time of the line before.
+  tail -n 200 "$SANDBOX_PG_LOG" | awk '
+    /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9][0-9][0-9] UTC / { t = substr($0, 1, 10) "T" substr($0, 12, 12) "Z" }
+    { printf "%s\t%s\n", (t == "" ? "0000-00-00T00:00:00.000Z" : t), $0 }'
+}
+
 norm_time() { # docker's --since forms we accept: ISO 8601 (Z), a relative 30s/10m/2h, or anything `date -d` reads
   local t=$1
   if [[ $t =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]]; then printf '%s.000Z' "${t%Z}"
@@ -418,16 +466,21 @@ cmd_logs() {
   local s width=0 c
   for s in "${TARGETS[@]}"; do c=$(container "$s"); ((${#c} > width)) && width=${#c}; done
   for s in "${TARGETS[@]}"; do
-    [[ -f $STATE/logs/$s.log ]] || continue
-    c=$(container "$s")
     local src=("$STATE/logs/$s.log")
-    if [[ -n $tail && $tail != all ]]; then tail -n "$tail" "$STATE/logs/$s.log" >"$STATE/logs/.tail.$$"; src=("$STATE/logs/.tail.$$"); fi
+    if [[ $s == voiceai-postgres ]]; then
+      # The container's output is the server's: its log's tail, merged with our lines by time.
+      { [[ -f $STATE/logs/$s.log ]] && cat "$STATE/logs/$s.log"; pg_log_lines; } | sort -s -t $'\t' -k1,1 >"$STATE/logs/.pg.$$"
+      src=("$STATE/logs/.pg.$$")
+    fi
+    [[ -f ${src[0]} ]] || continue
+    c=$(container "$s")
+    if [[ -n $tail && $tail != all ]]; then tail -n "$tail" "${src[0]}" >"$STATE/logs/.tail.$$"; src=("$STATE/logs/.tail.$$"); fi
     awk -F '\t' -v since="$since" -v until_="$until" -v c="$c" -v w="$width" -v stamps="$stamps" -v prefix="$prefix" '
       (since == "" || $1 >= since) && (until_ == "" || $1 < until_) {
         line = substr($0, index($0, "\t") + 1)
         printf "%s\t%s%s%s\n", $1, (prefix ? sprintf("%-" w "s  | ", c) : ""), (stamps ? $1 " " : ""), line
       }' "${src[@]}"
-    rm -f "$STATE/logs/.tail.$$"
+    rm -f "$STATE/logs/.tail.$$" "$STATE/logs/.pg.$$"
   done | sort -s -t $'\t' -k1,1 | cut -f2-
   oplog logs "$TARGET_CSV" ok ""
 }
