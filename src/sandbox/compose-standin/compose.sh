@@ -152,11 +152,11 @@ zombie() { # pid: ended, not yet reaped by its parent
 PG_LOG_FROM=0
 pg_log_size() { local s; s=$(stat -c %s "$SANDBOX_PG_LOG" 2>/dev/null) || s=0; printf '%s' "$s"; }
 pg_log_new() { tail -c "+$((PG_LOG_FROM + 1))" "$SANDBOX_PG_LOG" 2>/dev/null; }
-pg_log_gist() { # what this start logged that says why it failed: its FATAL/PANIC lines, else its last lines
+pg_log_gist() { # why this start failed, in Postgres' words: its own last 3 lines up to the last FATAL or PANIC
   local new lines
-  new=$(pg_log_new)
-  lines=$(grep -E 'FATAL|PANIC' <<<"$new" | tail -n 3)
-  [[ -n $lines ]] || lines=$(tail -n 3 <<<"$new")
+  # Its own lines (the log_line_prefix time), not a restore_command's stderr between them.
+  new=$(pg_log_new | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ UTC ')
+  lines=$(awk '{ l[NR] = $0 } /(FATAL|PANIC):/ { last = NR } END { if (!last) last = NR; for (i = (last > 2 ? last - 2 : 1); i <= last; i++) print l[i] }' <<<"$new")
   lines=${lines//$'\n'/ / }
   printf '%s' "${lines:-the server log says nothing}"
 }
