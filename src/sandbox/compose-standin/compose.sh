@@ -4,7 +4,8 @@
 # logs), so the restore's commands can be run and checked without Docker. Bash, not Node: every
 # restore step calls it over SSH, and a call must stay well under 200 ms. One service is real:
 # voiceai-postgres is the sandbox's Postgres server, whose stop/start/restart/up are pg_ctl's (as
-# the cluster's owner), and which `ps` shows running only while its postmaster is alive.
+# the cluster's owner), and which `ps` shows running only while its postmaster is alive. Its
+# `logs` include the tail of the real server log, so a failed recovery shows Postgres' own words.
 #
 # Environment (set by the host's bin/docker wrapper and the SSH session):
 #   DELPHI_SANDBOX_DIR   the sandbox folder (.sandbox)
