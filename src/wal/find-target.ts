@@ -100,7 +100,9 @@ export function tableChanges(t: WalTransaction, cat: Catalogue): TableChange[] {
   }
   // A transaction that made new files replaced its dropped ones (TRUNCATE, rewrite, REINDEX): a
   // new table file it did not fill with whole pages is a TRUNCATE. Without new files, a drop is a DROP.
-  for (const key of t.created) {
+  // CREATE TABLE makes files and drops none: only a transaction that also dropped files truncated.
+  const replaced = [...t.dropped].some((k) => Number(k.split("/")[1]) >= FIRST_NORMAL_OID);
+  for (const key of replaced ? t.created : []) {
     const [db, node] = key.split("/") as [string, string];
     const known = db === cat.dbOid ? cat.byNode.get(node) : undefined;
     if (known && TABLE_KINDS.has(known.kind) && !t.filled.has(key) && !SYSTEM_SCHEMAS.test(known.table)) at(known.table).truncated = true;
