@@ -4,10 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeChanges, microsecondBefore, parseCatalogue, rankCandidates, suggestTarget } from "../../../src/wal/find-target";
 import { parseWaldump } from "../../../src/wal/waldump";
+import { CATALOGUE } from "../fixtures/wal/catalogue";
 
 const FIXTURE = readFileSync(join(__dirname, "..", "fixtures", "wal", "waldump-pg15.txt"), "utf8");
-// The catalogue query's real output after the fixture's statements (application relations).
-export const CATALOGUE = ["16387|16387|t|pg_toast.pg_toast_16384|5", "16388|16388|i|pg_toast.pg_toast_16384_index|5", "16384|16384|r|public.conversations|5", "16389|16389|i|public.conversations_pkey|5", "16401|16398|r|public.billing|5", ""].join("\n");
 
 describe("rankCandidates", () => {
   const dump = parseWaldump(FIXTURE);
