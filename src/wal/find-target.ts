@@ -168,7 +168,7 @@ export function suggestTarget(candidates: Candidate[]): Suggestion | null {
   const worst = candidates[0];
   if (!worst) return null;
   const after = worst.committedAfter;
-  const lost = after === 0 ? "nothing committed after it is in the archive" : `the ${after} transaction${after === 1 ? "" : "s"} committed after it in the archive are lost too (recovery stops there)`;
+  const lost = after === 0 ? "nothing committed after it is in the archive" : after === 1 ? "the 1 transaction committed after it in the archive is lost too (recovery stops there)" : `the ${after} transactions committed after it in the archive are lost too (recovery stops there)`;
   return {
     xid: worst.xid,
     inclusive: false,
