@@ -25,7 +25,7 @@ export const walSchema = z.strictObject({
 
 /** A transaction id as Postgres prints it (32-bit, or 64-bit with epoch): a whole number. */
 const xid = z
-  .union([z.number().int().min(3).max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,19}$/)], { error: "must be a transaction id (a whole number, e.g. 73412)" })
+  .union([z.number().int().min(3).max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,19}$/, { error: "must be a transaction id (a whole number, e.g. 73412)" })], { error: "must be a transaction id (a whole number, e.g. 73412)" })
   .transform((v) => String(v));
 
 export const targetSchema = z.strictObject({
