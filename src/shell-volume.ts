@@ -131,15 +131,6 @@ export function swapInSnapshot(db: DbTarget, v: VolumeConfig, keptName: string, 
 }
 
 /**
- * Rollback: stop the database, keep what the restore put in place as `<data>.undone-<UTC of the
- * restore>` and put the kept data subvolume back, then start and wait. A re-run finds the swap done.
- */
-export function putKeptBack(db: DbTarget, v: VolumeConfig, keptName: string, timeoutSeconds: number): string {
-  const mount = v.mount.replace(/\/+$/, "") || "/";
-  return putDataBack(db, `${mount}/${v.dataSubvolume}`, `${mount}/${keptName}`, timeoutSeconds);
-}
-
-/**
  * Put a kept data directory (or subvolume) back as `data`: stop the database, keep what is there as
  * `<data>.undone-<UTC of the restore>`, rename the kept one back, start and wait. Renames only, so
  * it is the same for a subvolume and a plain folder; a re-run finds the swap done.
