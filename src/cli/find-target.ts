@@ -7,7 +7,7 @@ import { ConfigError, fromPulumiConfig, parseConfig, NAMESPACE, type RestoreConf
 import { hostConnections } from "../program";
 import type { HostConnection } from "../resources/declare-command";
 import * as sh from "../shell";
-import { listArchive, walDump } from "../shell-wal";
+import { listArchive, walDump } from "../shell-waldump";
 import { archiveLayout } from "../wal/archive";
 import { CATALOGUE_SQL, DEFAULT_MIN_ROWS, describeChanges, parseCatalogue, rankCandidates, suggestTarget, type Candidate, type Suggestion } from "../wal/find-target";
 import { WaldumpParser, type WaldumpResult, type WalTransaction } from "../wal/waldump";
