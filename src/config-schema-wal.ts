@@ -23,9 +23,15 @@ export const walSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * true/false, also as the text `pulumi config set --path` may store ("false"): a target written by
+ * that command (or by find-target --apply) must read back as the operator meant it.
+ */
+const flag = () => z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean({ error: "must be true or false" }));
+
 /** A transaction id as Postgres prints it (32-bit, or 64-bit with epoch): a whole number. */
 const xid = z
-  .union([z.number().int().min(3).max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,19}$/)], { error: "must be a transaction id (a whole number, e.g. 73412)" })
+  .union([z.number().int().min(3).max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,19}$/, { error: "must be a transaction id (a whole number, e.g. 73412)" })], { error: "must be a transaction id (a whole number, e.g. 73412)" })
   .transform((v) => String(v));
 
 export const targetSchema = z.strictObject({
@@ -38,9 +44,9 @@ export const targetSchema = z.strictObject({
   /** Recover to a restore point made with pg_create_restore_point(name). */
   name: z.string({ error: "must be a restore point name" }).regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, { error: "must be a restore point name of letters, digits, '_', '.', ':' or '-'" }).optional(),
   /** Stop just after the target (true, Postgres' default) or just before it (false: undoes the target transaction). */
-  inclusive: z.boolean({ error: "must be true or false" }).default(true),
+  inclusive: flag().default(true),
   /** Recover to the end of the archive: everything archived, nothing else. */
-  latest: z.boolean({ error: "must be true or false" }).default(false),
+  latest: flag().default(false),
 });
 
 export type WalConfig = z.output<typeof walSchema>;

@@ -67,7 +67,7 @@ export interface RestorePlan {
   /** beforeSwitch: the name the replaced database is kept under (volume-snapshot: the kept data subvolume). */
   keptOldDatabase?: string;
   /** What the restore restores from, for the summary's label: a dump, or a volume snapshot. */
-  source?: "dump" | "volume snapshot" | "kept data";
+  source?: "dump" | "volume snapshot" | "kept data" | "base backup + WAL";
   downtime: string;
   stops: { host: string; service: string }[];
 }
@@ -187,6 +187,7 @@ export function restoreKey(c: RestoreConfig): string {
     dump: c.dump ?? "newest",
     restorePoint: c.restorePoint ?? null,
     ...(c.volume ? { volume: c.volume.rollbackTo ?? c.volume.snapshot ?? `before ${c.volume.before}` } : {}),
+    ...(c.wal ? { pitr: c.phase === "rollback" ? c.wal.rollbackTo : c.target ?? null } : {}),
     ...(a ? { target: a.targetTime ?? a.snapshotIdentifier ?? a.ebs?.snapshotId ?? a.ebs?.snapshotBefore ?? (a.useLatestRestorableTime ? "latest" : null) } : {}),
   });
 }

@@ -2,6 +2,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_MECHANISMS, ConfigError, NAMESPACE, fromPulumiConfig, parseConfig, type RestoreConfig } from "./config";
 import { planSelfManaged } from "./mechanisms/self-managed-plan";
+import { gatherWalFacts } from "./mechanisms/wal-facts";
+import { keptDataDirName, planWalPitr } from "./mechanisms/wal-plan";
+import { type PitrChoice, checkTarget, targetOf } from "./mechanisms/wal-window";
+import { explainSshFailure, runOnHost } from "./resources/ssh-exec";
+import { hostConnections } from "./steps/common-args";
 import { stampOf } from "./mechanisms/volume-plan";
 import { keptSubvolumeName } from "./shell-volume";
 import { markers, restorePointFrom, resumedAtFrom, snapshotPathFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./plan";
@@ -35,8 +40,8 @@ export function planSummary(plan: RestorePlan) {
 }
 
 /** Declare a self-managed restore (pg_dump archive or volume snapshot) and return the stack outputs. */
-export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: ProgramContext = {}) {
-  const plan = planSelfManaged(config);
+export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: ProgramContext = {}, planned?: RestorePlan) {
+  const plan = planned ?? planSelfManaged(config);
   const common = commonStepArgs(config, secrets);
   const done: Partial<Record<string, RunbookStep>> = {};
   const runtime: Partial<Record<keyof RuntimeValues, pulumi.Input<string>>> = {};
@@ -69,8 +74,10 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
   }
   const verify = done.verify;
   const v = config.volume;
+  const w = config.wal;
   return {
     ...(v ? volumeOutputs(config.phase, v, runtime.snapshotPath, done.restore) : {}),
+    ...(w ? walOutputs(config.phase, w, runtime.snapshotPath, done.restore) : {}),
     mechanism: config.mechanism,
     order: config.order,
     downtime: plan.downtime,
@@ -94,6 +101,36 @@ function volumeOutputs(phase: RestoreConfig["phase"], v: NonNullable<RestoreConf
   };
 }
 
+/** wal-pitr: the base backup and WAL used, and the data directory kept (what `rollback` puts back). */
+function walOutputs(phase: RestoreConfig["phase"], w: NonNullable<RestoreConfig["wal"]>, snapshotPath: pulumi.Input<string> | undefined, restore: RunbookStep | undefined) {
+  const marker = (key: string) => (restore ? pulumi.all(Object.values(restore.stdout)).apply((o) => markers(o.join("\n"), key)[0] ?? "") : undefined);
+  if (phase === "rollback") return { rolledBackTo: w.rollbackTo, undoneDataDirectory: marker("undone") };
+  return {
+    baseBackup: marker("base-backup"),
+    keptDataDirectory: snapshotPath ? pulumi.output(snapshotPath).apply((p) => keptDataDirName(w, stampOf(p))) : undefined,
+  };
+}
+
+/** Read the archive on the db host (read-only) and check the target; refuse before declaring anything. */
+async function walChoice(config: RestoreConfig, secrets: Secrets, ctx: ProgramContext): Promise<PitrChoice | undefined> {
+  if (config.phase !== "restore" || !config.target) return undefined;
+  const hosts = hostConnections(config);
+  const key = secrets.privateKey ? await new Promise<string>((r) => pulumi.output(secrets.privateKey).apply((k) => (r(k ?? ""), k))) : undefined;
+  const run = ctx.hostRun ?? (async (host: string, command: string) => {
+    const r = await runOnHost(hosts[host], command, { privateKey: key || undefined, timeoutSeconds: 120, connectTimeoutSeconds: 10 });
+    return { ok: r.exitCode === 0, stdout: r.stdout, stderr: explainSshFailure(hosts[host], r.exitCode, r.stderr) ?? r.stderr };
+  });
+  const target = targetOf(config.target);
+  let verdict;
+  try {
+    verdict = checkTarget(await gatherWalFacts(config, target, run), target, config.target.inclusive);
+  } catch (e) {
+    throw new pulumi.RunError(`wal-pitr: ${(e as Error).message}; nothing was changed`);
+  }
+  if (!verdict.ok) throw new pulumi.RunError(`wal-pitr: the recovery target is out of reach; nothing was changed:\n  x delphi-restore:target: ${verdict.problem}`);
+  return verdict.choice;
+}
+
 /** The program's entry: validates everything before declaring any resource. */
 export async function restoreProgram(ctx: ProgramContext = {}): Promise<Record<string, unknown>> {
   const { config, secrets } = loadConfig();
@@ -104,6 +141,10 @@ export async function restoreProgram(ctx: ProgramContext = {}): Promise<Record<s
   if ((AWS_MECHANISMS as readonly string[]).includes(config.mechanism)) {
     const { declareAwsRestore } = await import("./mechanisms/aws-restore");
     return declareAwsRestore(config, secrets, ctx);
+  }
+  if (config.mechanism === "wal-pitr") {
+    const choice = await walChoice(config, secrets, ctx);
+    return declarePgRestore(config, secrets, ctx, planWalPitr(config, choice));
   }
   return declarePgRestore(config, secrets, ctx);
 }

@@ -73,22 +73,25 @@ export function volumePreRestoreSnapshot(v: VolumeConfig, pgDumpLines: (stampExp
   ]);
 }
 
-/** Stop the database container, then wait until no postmaster holds the data directory. */
-function stopDatabase(db: DbTarget): string[] {
+/** Stop the database container (the data directory is free once it returns). */
+export function stopDatabase(db: DbTarget): string[] {
   return [`cd ${quote(db.dir)}`, argv(["docker", "compose", "stop", db.container])];
 }
 
 /**
- * Start the database container and wait until it has finished crash recovery: it accepts
- * connections and is not in recovery. A restored volume is crash-consistent, so Postgres replays
- * its WAL first; that is the wait.
+ * Start the database container and wait until it has finished recovery: it accepts connections and
+ * is not in recovery. A restored volume is crash-consistent and a base backup replays the archive,
+ * so Postgres recovers first; that is the wait. A server that exits meanwhile (recovery ended
+ * before its target) fails the step at once with its own log lines.
  */
-export function startDatabaseAndWait(db: DbTarget, timeoutSeconds: number): string[] {
+export function startDatabaseAndWait(db: DbTarget, timeoutSeconds: number, what = "crash recovery"): string[] {
+  const logs = `${argv(["docker", "compose", "logs", "--tail", "20", db.container])} >&2`;
   return [
-    argv(["docker", "compose", "up", "-d", db.container]),
+    `${argv(["docker", "compose", "up", "-d", db.container])} || { echo ${quote(`the database did not start (${what}); its logs:`)} >&2; ${logs}; exit 1; }`,
     `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
     `until [ "$(${psql(db, "select pg_is_in_recovery()", "postgres")} 2>/dev/null)" = f ]; do`,
-    `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`the database did not finish crash recovery within ${timeoutSeconds}s; its logs:`)} >&2; ${argv(["docker", "compose", "logs", "--tail", "20", db.container])} >&2; exit 1; fi`,
+    `  if ! ${argv(["docker", "compose", "ps", "--status", "running", "--services"])} | grep -qx ${quote(db.container)}; then echo ${quote(`the database stopped during ${what}; its logs:`)} >&2; ${logs}; exit 1; fi`,
+    `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`the database did not finish ${what} within ${timeoutSeconds}s; its logs:`)} >&2; ${logs}; exit 1; fi`,
     `  sleep 0.5`,
     `done`,
     `echo "database-ready=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
@@ -128,17 +131,17 @@ export function swapInSnapshot(db: DbTarget, v: VolumeConfig, keptName: string, 
 }
 
 /**
- * Rollback: stop the database, keep what the restore put in place as `<data>.undone-<UTC of the
- * restore>` and put the kept data subvolume back, then start and wait. A re-run finds the swap done.
+ * Put a kept data directory (or subvolume) back as `data`: stop the database, keep what is there as
+ * `<data>.undone-<UTC of the restore>`, rename the kept one back, start and wait. Renames only, so
+ * it is the same for a subvolume and a plain folder; a re-run finds the swap done.
  */
-export function putKeptBack(db: DbTarget, v: VolumeConfig, keptName: string, timeoutSeconds: number): string {
-  const mount = v.mount.replace(/\/+$/, "") || "/";
-  const stamp = keptName.slice(keptName.lastIndexOf(".pre-restore-") + ".pre-restore-".length);
+export function putDataBack(db: DbTarget, data: string, kept: string, timeoutSeconds: number): string {
+  const stamp = kept.slice(kept.lastIndexOf(".pre-restore-") + ".pre-restore-".length);
   return script([
-    ...pathVars(v),
-    `kept=${quote(`${mount}/${keptName}`)}`,
-    `undone=${quote(`${mount}/${v.dataSubvolume}.undone-${stamp}`)}`,
-    `if [ ! -e "$kept" ] && [ ! -e "$undone" ]; then echo "the kept data subvolume $kept does not exist; nothing to roll back to. Nothing was changed." >&2; exit 1; fi`,
+    `data=${quote(data)}`,
+    `kept=${quote(kept)}`,
+    `undone=${quote(`${data}.undone-${stamp}`)}`,
+    `if [ ! -e "$kept" ] && [ ! -e "$undone" ]; then echo "the kept data $kept does not exist; nothing to roll back to. Nothing was changed." >&2; exit 1; fi`,
     ...stopDatabase(db),
     `if [ -e "$kept" ]; then`,
     `  if [ -e "$data" ]; then mv "$data" "$undone" || { echo "could not move $data aside to $undone; the database is stopped" >&2; exit 1; }; fi`,

@@ -7,7 +7,9 @@ import { ConfigError, type RestoreConfig } from "../config";
 import { planSelfManaged } from "../mechanisms/self-managed-plan";
 import { SELF_MANAGED_MECHANISMS } from "../config";
 import { EXIT, type ExitCode } from "./exit-codes";
-import { renderPreflight, runPreflight, VOLUME_CHECK, volumeTargetOf, type CheckResult } from "./preflight";
+import { planWalPitr } from "../mechanisms/wal-plan";
+import { targetText } from "../mechanisms/wal-window";
+import { renderPreflight, runPreflight, TARGET_CHECK, VOLUME_CHECK, volumeTargetOf, type CheckResult } from "./preflight";
 import { verifiedDumps } from "./verified-dumps";
 import { doneForThisRestore, stateResources, stoppedSinceQuiesce } from "./mid-restore";
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
@@ -74,6 +76,7 @@ function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): 
   if (config.mechanism === "ebs-snapshot") return summarizeEbs(o.stack, config, planEbs(config));
   if (!(SELF_MANAGED_MECHANISMS as readonly string[]).includes(config.mechanism)) return summarizeAws(o.stack, config, planAws(config));
   if (config.mechanism === "volume-snapshot") return summarizeVolume(o.stack, config, checks);
+  if (config.mechanism === "wal-pitr") return summarizePitr(o.stack, config, checks);
   const found = checks.find((c) => c.check === "dump reads in full" && c.ok)?.detail;
   const c = !config.dump && found ? { ...config, dump: basename(found) } : config;
   const s = summarize(o.stack, c, planSelfManaged(c));
@@ -289,6 +292,28 @@ function summarizeVolume(stack: string, config: RestoreConfig, checks: CheckResu
   return s;
 }
 
+/** The summary of a point-in-time restore: the base backup, WAL range, target and window preflight found. */
+function summarizePitr(stack: string, config: RestoreConfig, checks: CheckResult[]): Summary {
+  const choice = checks.find((c) => c.check === TARGET_CHECK && c.ok)?.pitr;
+  const s = summarize(stack, config, planWalPitr(config, choice));
+  if (choice) {
+    s.restorePoint = `${choice.restorePoint} (${targetText(choice.target, choice.inclusive)}; reachable ${choice.window.from} to ${choice.window.to})`;
+    s.dataLossWindow.from = choice.restorePoint;
+  } else if (config.phase === "restore") s.restorePoint = "the recovery target (the archive was not read: see preflight)";
+  return s;
+}
+
+/** wal-pitr rollback: put back the data directory the last restore kept (from its outputs). */
+async function walRollback(o: Opts, out: Out, stack: Stack): Promise<ExitCode> {
+  const kept = (await stack.outputs()).keptDataDirectory?.value as string | undefined;
+  if (!kept || kept.includes("<"))
+    return refuse(o, out, EXIT.FAILED, `No kept data directory is recorded for stack '${o.stack}': no point-in-time restore has passed its pre-restore snapshot, so there is nothing to roll back to.`);
+  await stack.setConfig("delphi-restore:wal.rollbackTo", { value: kept }, true);
+  await stack.setConfig("delphi-restore:phase", { value: "rollback" });
+  say(o, out, `Rolling back: putting ${kept} (the data directory the last restore kept) back as the database's data.`);
+  return up(o, out);
+}
+
 /** volume-snapshot rollback: put back the data subvolume the last restore kept (from its outputs). */
 async function volumeRollback(o: Opts, out: Out, stack: Stack): Promise<ExitCode> {
   const kept = (await stack.outputs()).keptDataSubvolume?.value as string | undefined;
@@ -307,6 +332,10 @@ export async function phase(o: Opts, which: "rollback" | "signoff", out: Out = s
   if (loaded.config.mechanism === "volume-snapshot") {
     if (which === "signoff") return refuse(o, out, EXIT.USAGE, "Nothing to sign off for a volume restore: the kept data subvolume stays on the volume until you delete it (btrfs subvolume delete); this tool never deletes it.");
     return volumeRollback(o, out, loaded.stack);
+  }
+  if (loaded.config.mechanism === "wal-pitr") {
+    if (which === "signoff") return refuse(o, out, EXIT.USAGE, "Nothing to sign off for a point-in-time restore: the kept data directory stays until you delete it; this tool never deletes it.");
+    return walRollback(o, out, loaded.stack);
   }
   if (loaded.config.mechanism !== "pg-restore") {
     await loaded.stack.setConfig("delphi-restore:phase", { value: which });

@@ -3,7 +3,7 @@
 // Ctrl-C there, the next `up` must find the services still stopped. The confirm step only
 // runs once per restore, so a host that rebooted between two updates is caught here, by preflight.
 import type { Stack } from "@pulumi/pulumi/automation";
-import type { RestoreConfig } from "../config";
+import { SELF_MANAGED_MECHANISMS, type RestoreConfig } from "../config";
 import { planSelfManaged } from "../mechanisms/self-managed-plan";
 import { restoreKey } from "../plan";
 import { urnName } from "./progress";
@@ -27,7 +27,7 @@ export function doneForThisRestore(resources: StateResource[], config: RestoreCo
 
 /** True when this restore's quiesce finished in an earlier update and its destructive step has not. */
 export async function stoppedSinceQuiesce(stack: Stack, config: RestoreConfig): Promise<boolean> {
-  if (config.mechanism !== "pg-restore" && config.mechanism !== "volume-snapshot") return false;
+  if (!(SELF_MANAGED_MECHANISMS as readonly string[]).includes(config.mechanism)) return false;
   const plan = planSelfManaged(config);
   const done = doneForThisRestore(await stateResources(stack), config);
   const finished = (i: number) => {

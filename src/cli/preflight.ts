@@ -7,6 +7,8 @@ import { markers, serviceStops } from "../plan";
 import { hostConnections } from "../program";
 import * as sh from "../shell";
 import { volumeTargetLines } from "../shell-volume";
+import { gatherWalFacts } from "../mechanisms/wal-facts";
+import { type PitrChoice, checkTarget, choiceText, targetOf } from "../mechanisms/wal-window";
 import type { SshRunner } from "./ssh";
 import { execa } from "execa";
 import type { HostConnection } from "../resources/declare-command";
@@ -19,6 +21,8 @@ export interface CheckResult {
   detail: string;
   /** Said beside the detail (the dump check: read in full earlier, unchanged since). */
   note?: string;
+  /** wal-pitr: the base backup, WAL range and restore point the target check chose. */
+  pitr?: PitrChoice;
 }
 
 /**
@@ -84,6 +88,7 @@ function hostChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedS
     // ebs-snapshot reads no dump and writes none: what it needs is the data volume where config says.
     if (c.mechanism === "ebs-snapshot") return [...checks, ...dataMountChecks(c, d.host)];
     if (c.mechanism === "volume-snapshot") checks.push(volumeCheck(c));
+    else if (c.mechanism === "wal-pitr") checks.push(...keptDataCheck(c));
     else checks.push(dumpCheck(c, db, verified));
     if (c.phase === "restore") checks.push(backupRoomCheck(c, db));
   }
@@ -220,7 +225,42 @@ export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: 
       return { check: k.check, host: k.host, ...v };
     }),
   );
-  return [...results, ...outcomes];
+  const target = c.mechanism === "wal-pitr" && c.phase === "restore" && c.database ? [await targetCheck(c, ssh, reachable.get(c.database.host) ?? false)] : [];
+  return [...results, ...outcomes, ...target];
+}
+
+export const TARGET_CHECK = "recovery target in reach";
+
+/**
+ * wal-pitr: the archive can reach the target from a base backup, with no segment missing (two
+ * reads on the db host, then the same decision the program makes before declaring anything).
+ */
+async function targetCheck(c: RestoreConfig, ssh: SshRunner, reachable: boolean): Promise<CheckResult> {
+  const host = c.database?.host ?? "db";
+  if (!reachable) return { check: TARGET_CHECK, host, ok: false, detail: "skipped: host unreachable" };
+  if (!c.target) return { check: TARGET_CHECK, host, ok: false, detail: "no target in config" };
+  const hosts = hostConnections(c);
+  const target = targetOf(c.target);
+  try {
+    const facts = await gatherWalFacts(c, target, async (h, command) => {
+      const r = await ssh.run(hosts[h], command, 120);
+      return { ok: r.ok, stdout: r.stdout, stderr: r.sshProblem ?? r.stderr };
+    });
+    const v = checkTarget(facts, target, c.target.inclusive);
+    return v.ok ? { check: TARGET_CHECK, host, ok: true, detail: choiceText(v.choice), pitr: v.choice } : { check: TARGET_CHECK, host, ok: false, detail: v.problem };
+  } catch (e) {
+    return { check: TARGET_CHECK, host, ok: false, detail: (e as Error).message };
+  }
+}
+
+/** wal-pitr rollback: the kept data directory is there to put back. */
+function keptDataCheck(c: RestoreConfig): Check[] {
+  const d = c.database;
+  const w = c.wal;
+  if (!d || !w || c.phase !== "rollback") return [];
+  const data = w.dataDir.replace(/\/+$/, "");
+  const kept = `${data.slice(0, data.lastIndexOf("/") + 1)}${w.rollbackTo ?? ""}`;
+  return [{ check: "kept data directory", host: d.host, command: `test -d ${sh.quote(kept)} && echo ${sh.quote(`${kept} is there to put back`)}`, failHint: `the kept data directory ${kept} is not there` }];
 }
 
 export function renderPreflight(results: CheckResult[]): string {

@@ -1,9 +1,10 @@
-// `delphi-restore preflight|preview|up|status|report|rollback|signoff|secrets`: the operator's
+// `delphi-restore preflight|preview|up|status|report|rollback|signoff|find-target|secrets`: the operator's
 // commands (src/cli/commands.ts) on the command line, each appending to the run log.
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { EXIT, type ExitCode } from "./exit-codes";
 import * as commands from "./commands";
+import { findTarget } from "./find-target";
 import { appendRunLog } from "./run-log";
 import { openStack, stackConfigFile } from "./workspace";
 
@@ -12,6 +13,9 @@ interface CommonOpts {
   json?: boolean;
   yes?: boolean;
   file?: string;
+  since?: string;
+  minRows?: string;
+  apply?: boolean;
 }
 
 const EXIT_NAMES = new Map<number, string>(Object.entries(EXIT).map(([k, v]) => [v, k.toLowerCase()]));
@@ -90,6 +94,11 @@ export function registerRestoreCommands(program: Command): void {
   define("recover", "after a killed update: show what was in flight, then clear its stale lock and unfinished operations")
     .option("-y, --yes", "do not ask for confirmation (scripts)")
     .action(action("recover", (o) => commands.recover(o)));
+  define("find-target", "read the WAL archive (pg_waldump, read-only), list destructive transactions biggest first, and propose the wal-pitr target that undoes the worst")
+    .option("--since <time>", "only transactions committed at or after this ISO 8601 time, e.g. 2026-11-25T18:00:00Z")
+    .option("--min-rows <n>", "a DELETE/UPDATE counts from this many rows of one table", "10")
+    .option("--apply", "write the suggested target (target.xid, inclusive: false) into the stack config")
+    .action(action("find-target", (o) => findTarget(o)));
   define("secrets", "import the SSH private key and admin password from a JSON file as encrypted stack config")
     .requiredOption("-f, --file <path>", 'JSON file with "sshPrivateKey" and/or "adminPassword" (e.g. .sandbox/secrets.json)')
     .action(action("secrets", (o) => importSecrets(o)));

@@ -17,8 +17,21 @@ export class SshRunner {
   constructor(private readonly privateKey: string | undefined) {}
 
   async run(host: HostConnection, command: string, timeoutSeconds = 20, stdin?: string): Promise<RunResult> {
+    return this.exec(host, command, { timeoutSeconds, stdin });
+  }
+
+  /** run, with standard output handed to onStdout as it arrives (the result keeps only its tail): output too big to hold. */
+  async stream(host: HostConnection, command: string, onStdout: (chunk: string) => void, timeoutSeconds = 0): Promise<RunResult> {
+    // One decoder for the whole stream, so a character split between chunks arrives whole.
+    const decoder = new TextDecoder();
+    const r = await this.exec(host, command, { timeoutSeconds, onStdout: (c) => onStdout(decoder.decode(c, { stream: true })) });
+    onStdout(decoder.decode());
+    return r;
+  }
+
+  private async exec(host: HostConnection, command: string, opts: { timeoutSeconds: number; stdin?: string; onStdout?: (c: Buffer) => void }): Promise<RunResult> {
     try {
-      const r = await runOnHost(host, command, { privateKey: this.privateKey || undefined, stdin, timeoutSeconds, connectTimeoutSeconds: 5 });
+      const r = await runOnHost(host, command, { privateKey: this.privateKey || undefined, stdin: opts.stdin, timeoutSeconds: opts.timeoutSeconds, connectTimeoutSeconds: 5, onStdout: opts.onStdout });
       return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, sshProblem: explainSshFailure(host, r.exitCode, r.stderr) };
     } catch (e) {
       return { ok: false, stdout: "", stderr: (e as Error).message, exitCode: undefined, sshProblem: (e as Error).message };

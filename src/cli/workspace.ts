@@ -104,6 +104,11 @@ export async function readStackConfig(stack: Stack): Promise<StackConfig> {
 
 /** A stack's config file, read without the engine (for `plan` on a machine with no Pulumi yet). */
 export function readConfigFileWithoutSecrets(stackName: string): RestoreConfig {
+  return parseConfig(fromPulumiConfig(readConfigFileFlat(stackName)));
+}
+
+/** A stack's config file as Pulumi's flat map (secrets as placeholders), not yet validated. */
+export function readConfigFileFlat(stackName: string): Record<string, string> {
   const file = join(PROJECT_DIR, `Pulumi.${stackName}.yaml`);
   const doc = parseYaml(readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
   const flat: Record<string, string> = {};
@@ -112,5 +117,5 @@ export function readConfigFileWithoutSecrets(stackName: string): RestoreConfig {
     if (v && typeof v === "object" && "secure" in v) flat[k] = k.endsWith("sshPrivateKey") ? "-----BEGIN OPENSSH PRIVATE KEY-----(encrypted)" : "(encrypted)";
     else flat[k] = typeof v === "string" ? v : JSON.stringify(v);
   }
-  return parseConfig(fromPulumiConfig(flat));
+  return flat;
 }

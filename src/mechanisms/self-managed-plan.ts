@@ -3,9 +3,12 @@
 import type { RestoreConfig } from "../config";
 import { type RestorePlan, planPgRestore } from "../plan";
 import { planVolumeSnapshot } from "./volume-plan";
+import { planWalPitr } from "./wal-plan";
 
 export function planSelfManaged(c: RestoreConfig): RestorePlan {
   if (c.mechanism === "volume-snapshot") return planVolumeSnapshot(c);
   if (c.mechanism === "pg-restore") return planPgRestore(c);
+  // Without the archive read (status, the summary's plan): the commands name placeholders.
+  if (c.mechanism === "wal-pitr") return planWalPitr(c);
   throw new Error(`mechanism ${c.mechanism} has no self-managed plan`);
 }

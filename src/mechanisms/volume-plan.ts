@@ -4,23 +4,11 @@
 // writable copy of the chosen snapshot in as the data subvolume, keeping the current one aside.
 // Rollback (phase rollback) puts the kept data subvolume back.
 import type { RestoreConfig, VolumeConfig } from "../config";
-import {
-  type HostCommand,
-  type RestorePlan,
-  STEP_TITLES,
-  type StepPlan,
-  confirmStoppedCommands,
-  lostRowsReport,
-  quiesceCommands,
-  reconcileCommand,
-  resumeCommands,
-  serviceStops,
-  verifyCommands,
-  voiceCallsCheck,
-} from "../plan";
+import type { RestorePlan } from "../plan";
 import { dbTarget, fixed } from "../plan-commands";
 import * as sh from "../shell";
-import { keptSubvolumeName, putKeptBack, swapInSnapshot, volumePreRestoreSnapshot } from "../shell-volume";
+import { keptSubvolumeName, swapInSnapshot, volumePreRestoreSnapshot } from "../shell-volume";
+import { rollbackPlan, swapPlan } from "./swap-plan";
 
 /** The volume block; config validation guarantees it for volume-snapshot. */
 export function volumeConfig(c: RestoreConfig): VolumeConfig {
@@ -45,70 +33,32 @@ export function planVolumeSnapshot(c: RestoreConfig): RestorePlan {
   if (!d) throw new Error("volume-snapshot needs `database` (config validation should have said so)");
   const v = volumeConfig(c);
   const db = dbTarget(c);
-  const data = `${v.mount.replace(/\/+$/, "")}/${v.dataSubvolume}`;
-  const quiesce: StepPlan = { step: "quiesce", title: STEP_TITLES.quiesce, commands: quiesceCommands(c) };
-  const confirm: StepPlan = { step: "confirm", title: STEP_TITLES.confirm, commands: confirmStoppedCommands(c) };
-  const after: StepPlan[] = [
-    { step: "reconcile", title: STEP_TITLES.reconcile, commands: [reconcileCommand(c)] },
-    { step: "resume", title: STEP_TITLES.resume, commands: resumeCommands(c) },
-    { step: "verify", title: STEP_TITLES.verify, commands: verifyCommands(c) },
-  ];
-  const common = {
-    deployment: c.deployment,
-    mechanism: c.mechanism,
-    order: c.order,
-    downtime: "restore time: services stop while the database restarts on the snapshot's data (a rename and a copy-on-write snapshot, then crash recovery)",
-    stops: serviceStops(c).map(({ host, service }) => ({ host, service })),
-  };
-
-  if (c.phase === "rollback") {
-    const kept = v.rollbackTo ?? "";
-    const putBack: HostCommand = {
-      name: "put-kept-data-back",
-      host: d.host,
-      description: `docker compose stop ${d.container}, move ${data} aside (kept as ${v.dataSubvolume}.undone-<UTC of the restore>), move the kept ${kept} back to ${data}, docker compose up -d ${d.container} and wait for it`,
-      render: fixed(putKeptBack(db, v, kept, v.recoveryTimeoutSeconds)),
-      needs: [],
-    };
-    return {
-      ...common,
-      steps: [quiesce, confirm, { step: "restore", title: "Put the kept data subvolume back", commands: [putBack] }, ...after],
-      dump: { description: `${kept}, the data subvolume the restore kept` },
-      restoreTarget: `${data} (what the restore put there is kept beside it)`,
-      source: "kept data",
-    };
-  }
-
-  const snapshot: StepPlan = {
-    step: "snapshot",
-    title: STEP_TITLES.snapshot,
-    commands: [{
+  const mount = v.mount.replace(/\/+$/, "");
+  const data = `${mount}/${v.dataSubvolume}`;
+  if (c.phase === "rollback") return rollbackPlan(c, "data subvolume", data, `${mount}/${v.rollbackTo ?? ""}`, v.recoveryTimeoutSeconds);
+  return swapPlan(c, {
+    snapshot: {
       name: "volume-snapshot",
       host: d.host,
       description: `check ${v.snapshot ?? "the snapshot"} (exists, read-only${v.before ? `, older than ${v.before}` : ""}, ${v.minFreeMiB} MiB free on ${v.mount}; refused before anything stops otherwise), then a read-only snapshot of ${data} as ${v.snapshotsDir}/pre-restore-<UTC> and pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container}`,
       render: fixed(volumePreRestoreSnapshot(v, (stamp) => sh.preRestoreDumpLines(db, d.backupDir, stamp))),
       needs: [],
-    }, ...voiceCallsCheck(c)],
-  };
-  const restore: StepPlan = {
-    step: "restore",
-    title: STEP_TITLES.restore,
-    commands: [{
+    },
+    swap: {
       name: "swap-data-subvolume",
       host: d.host,
       description: `docker compose stop ${d.container}, move ${data} aside as ${v.dataSubvolume}.pre-restore-<UTC> (kept, never deleted), make a writable copy of ${v.snapshot ?? "the snapshot"} the new ${data}, docker compose up -d ${d.container} and wait up to ${v.recoveryTimeoutSeconds}s for crash recovery`,
       render: (rt) => swapInSnapshot(db, v, keptSubvolumeName(v, stampOf(rt.snapshotPath)), v.recoveryTimeoutSeconds),
       needs: ["snapshotPath"],
-    }],
-  };
-  return {
-    ...common,
-    steps: [snapshot, quiesce, confirm, restore, ...after, lostRowsReport(c)],
-    // The snapshot's creation time, read on the host (a name's stamp could be anything).
-    restorePoint: undefined,
-    dump: { file: v.snapshot, description: snapshotChoice(v) },
-    restoreTarget: `${data} (a writable copy of the snapshot)`,
-    keptOldDatabase: `${v.dataSubvolume}.pre-restore-<UTC> on ${v.mount}`,
-    source: "volume snapshot",
-  };
+    },
+    downtime: "restore time: services stop while the database restarts on the snapshot's data (a rename and a copy-on-write snapshot, then crash recovery)",
+    rest: {
+      // The snapshot's creation time, read on the host (a name's stamp could be anything).
+      restorePoint: undefined,
+      dump: { file: v.snapshot, description: snapshotChoice(v) },
+      restoreTarget: `${data} (a writable copy of the snapshot)`,
+      keptOldDatabase: `${v.dataSubvolume}.pre-restore-<UTC> on ${v.mount}`,
+      source: "volume snapshot",
+    },
+  });
 }

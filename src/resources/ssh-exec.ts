@@ -30,6 +30,8 @@ export interface ExecOptions {
   timeoutSeconds?: number;
   /** Seconds to wait for the TCP connection and the SSH handshake. */
   connectTimeoutSeconds?: number;
+  /** Every chunk of standard output as it arrives (a long output read as a stream; only the tail is kept in the result). */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -213,7 +215,10 @@ export function runOnHost(target: HostTarget, command: string, opts: ExecOptions
     };
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout?.on("data", (c: Buffer) => keep(out, c));
+    child.stdout?.on("data", (c: Buffer) => {
+      opts.onStdout?.(c);
+      keep(out, c);
+    });
     child.stderr?.on("data", (c: Buffer) => keep(err, c));
     if (opts.stdin !== undefined && child.stdin) {
       child.stdin.on("error", () => undefined); // a command that does not read its stdin is fine

@@ -19,6 +19,8 @@ export function hostConnections(c: RestoreConfig): Record<string, HostConnection
 export interface ProgramContext {
   /** The project folder (Pulumi.yaml and the stack files); default: the working directory. */
   projectDir?: string;
+  /** wal-pitr: how the program reads the archive on the db host (default: over SSH with the pinned key; tests pass their own). */
+  hostRun?: (host: string, command: string) => Promise<{ ok: boolean; stdout: string; stderr: string }>;
 }
 
 /** The step arguments every mechanism shares: transport, restore key, hosts, key, secrets. */

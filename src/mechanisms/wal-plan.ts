@@ -1,0 +1,71 @@
+// Pure: config (and the base backup chosen for the target) -> the plan of a point-in-time restore
+// from a base backup and the WAL archive. The runbook around it is pg-restore's: the pre-restore
+// pg_dump, quiesce, confirm, then the recovery, reconcile, resume, verify and the tenant notice.
+// Rollback (phase rollback) puts the kept data directory back.
+import type { RestoreConfig, WalConfig } from "../config";
+import type { RestorePlan } from "../plan";
+import { dbTarget, fixed } from "../plan-commands";
+import * as sh from "../shell";
+import { pitrRecover } from "../shell-wal";
+import { type PitrChoice, targetOf, targetText } from "./wal-window";
+import { rollbackPlan, swapPlan } from "./swap-plan";
+import { stampOf } from "./volume-plan";
+
+export function walConfig(c: RestoreConfig): WalConfig {
+  if (!c.wal) throw new Error("wal-pitr needs `wal` (config validation should have said so)");
+  return c.wal;
+}
+
+const trim = (p: string) => p.replace(/\/+$/, "") || "/";
+
+/** The kept data directory's path for a restore whose pre-restore dump carries `stamp`. */
+export function keptDataDir(w: WalConfig, stamp: string): string {
+  return `${trim(w.dataDir)}.pre-restore-${stamp}`;
+}
+
+/** Its name (the last segment), as outputs and `wal.rollbackTo` carry it. */
+export function keptDataDirName(w: WalConfig, stamp: string): string {
+  return keptDataDir(w, stamp).split("/").at(-1) ?? "";
+}
+
+/**
+ * The plan. `choice` is what the archive check picked (base backup, WAL range, restore point);
+ * without it (a plan printed before the archive was read) the commands name placeholders.
+ */
+export function planWalPitr(c: RestoreConfig, choice?: PitrChoice): RestorePlan {
+  const d = c.database;
+  if (!d) throw new Error("wal-pitr needs `database` (config validation should have said so)");
+  const w = walConfig(c);
+  const db = dbTarget(c);
+  const data = trim(w.dataDir);
+  if (c.phase === "rollback") return rollbackPlan(c, "data directory", data, `${data.slice(0, data.lastIndexOf("/") + 1)}${w.rollbackTo ?? ""}`, w.recoveryTimeoutSeconds);
+  const t = c.target ? targetOf(c.target) : { kind: "latest" as const };
+  const inclusive = c.target?.inclusive ?? true;
+  return swapPlan(c, {
+    snapshot: {
+      name: "pg-dump",
+      host: d.host,
+      description: `pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container} and pg_restore --list it (the tenant notice counts lost rows from it)`,
+      render: fixed(sh.preRestoreSnapshot(db, d.backupDir)),
+      needs: [],
+    },
+    swap: {
+      name: "point-in-time-recovery",
+      host: d.host,
+      description: `docker compose stop ${d.container}, move ${data} aside as ${data}.pre-restore-<UTC> (kept, never deleted), lay down base backup ${choice?.backup.name ?? "<newest ending before the target>"}, recover from ${trim(w.archiveDir)} (WAL ${choice ? `${choice.walFrom} to at most ${choice.walTo}` : "<from the base backup on>"}) to ${targetText(t, inclusive)}, promote, wait up to ${w.recoveryTimeoutSeconds}s`,
+      render: (rt) =>
+        choice
+          ? pitrRecover(db, w, choice, keptDataDir(w, stampOf(rt.snapshotPath)), w.recoveryTimeoutSeconds)
+          : `echo ${sh.quote("the WAL archive was not read; nothing to run")} >&2; exit 1`,
+      needs: ["snapshotPath"],
+    },
+    downtime: "restore time: services stay stopped while Postgres replays the archive up to the target",
+    rest: {
+      restorePoint: choice?.restorePoint,
+      dump: { description: choice ? `base backup ${choice.backup.name} (ended ${choice.backup.stopTime}) + WAL ${choice.walFrom}..${choice.walTo} from ${trim(w.archiveDir)}, to ${targetText(t, inclusive)}` : `the newest base backup in ${trim(w.baseBackupsDir)} that ends before ${targetText(t, inclusive)}, + WAL from ${trim(w.archiveDir)}` },
+      restoreTarget: `${data} (a copy of the base backup, recovered to the target)`,
+      keptOldDatabase: `${data}.pre-restore-<UTC>`,
+      source: "base backup + WAL",
+    },
+  });
+}

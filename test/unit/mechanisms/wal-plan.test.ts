@@ -1,0 +1,64 @@
+// The wal-pitr plan: the runbook around the recovery, the recovery's settings from the target,
+// the data directory kept under the pre-restore dump's stamp, and rollback putting it back.
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../../src/config";
+import { planWalPitr } from "../../../src/mechanisms/wal-plan";
+import type { PitrChoice } from "../../../src/mechanisms/wal-window";
+import { PREVIEW_VALUES } from "../../../src/plan";
+import { recoverySettings } from "../../../src/shell-wal";
+import { walPitrConfig } from "../fixtures/pg-config";
+
+const CHOICE: PitrChoice = {
+  backup: { name: "base-b", label: "base-b", timeline: 1, startSegment: "000000010000000000000005", startLsn: "0/5000028", stopLsn: "0/5000138", startTime: "2026-11-25T12:00:00Z", stopTime: "2026-11-25T12:00:02Z" },
+  walFrom: "000000010000000000000005",
+  walTo: "000000010000000000000006",
+  target: { kind: "xid", xid: "745" },
+  inclusive: false,
+  restorePoint: "2026-11-25T12:30:00.25Z",
+  window: { from: "2026-11-25T12:00:02Z", to: "2026-11-25T13:00:00Z" },
+};
+
+describe("wal-pitr plan", () => {
+  const c = parseConfig(walPitrConfig());
+  it("runs the runbook around the recovery, with the base backup, WAL range and target in its description", () => {
+    const plan = planWalPitr(c, CHOICE);
+    expect(plan.steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
+    expect(plan.restorePoint).toBe("2026-11-25T12:30:00.25Z");
+    const restore = plan.steps.find((s) => s.step === "restore")?.commands[0];
+    expect(restore?.description).toMatch(/base backup base-b, recover from \/var\/backups\/delphi\/wal \(WAL 000000010000000000000005 to at most 000000010000000000000006\) to transaction 745 \(exclusive/);
+    const cmd = restore?.render({ ...PREVIEW_VALUES, snapshotPath: "/var/backups/delphi/pre-restore-20261125T131500Z.dump" }) ?? "";
+    expect(cmd).toContain("/srv/postgres/data.pre-restore-20261125T131500Z");
+    expect(cmd).toContain("/var/backups/delphi/base/base-b");
+    expect(cmd).toContain("recovery.signal");
+    expect(cmd).toContain("restore-point=2026-11-25T12:30:00.25Z");
+  });
+
+  it("writes Postgres' recovery settings for each kind of target", () => {
+    const w = c.wal!;
+    expect(recoverySettings(w, CHOICE)).toEqual([
+      "restore_command = 'cp /var/backups/delphi/wal/%f \"%p\"'",
+      "recovery_target_timeline = 'current'",
+      "recovery_target_action = 'promote'",
+      "recovery_target_xid = '745'",
+      "recovery_target_inclusive = off",
+    ]);
+    expect(recoverySettings(w, { target: { kind: "time", time: "2026-11-25T12:30:00Z" }, inclusive: true })).toContain("recovery_target_time = '2026-11-25 12:30:00+00'");
+    expect(recoverySettings(w, { target: { kind: "time", time: "2026-11-25T13:30:00.123456+01:00" }, inclusive: false })).toContain("recovery_target_time = '2026-11-25 13:30:00.123456+01:00'");
+    expect(recoverySettings(w, { target: { kind: "latest" }, inclusive: true }).some((l) => l.startsWith("recovery_target_") && !/timeline|action/.test(l))).toBe(false);
+  });
+
+  it("without the archive read, the recovery command refuses to run", () => {
+    const cmd = planWalPitr(c).steps.find((s) => s.step === "restore")?.commands[0].render(PREVIEW_VALUES) ?? "";
+    expect(cmd).toMatch(/not read; nothing to run/);
+  });
+
+  it("rollback puts the kept data directory back and keeps what the restore made", () => {
+    const rb = parseConfig(walPitrConfig(undefined, { target: undefined, phase: "rollback", wal: { archiveDir: "/w", baseBackupsDir: "/b", dataDir: "/srv/postgres/data", rollbackTo: "data.pre-restore-20261125T131500Z" } }));
+    const plan = planWalPitr(rb);
+    expect(plan.steps.map((s) => s.step)).toEqual(["quiesce", "confirm", "restore", "reconcile", "resume", "verify"]);
+    const cmd = plan.steps.find((s) => s.step === "restore")?.commands[0].render(PREVIEW_VALUES) ?? "";
+    expect(cmd).toContain("/srv/postgres/data.pre-restore-20261125T131500Z");
+    expect(cmd).toContain("/srv/postgres/data.undone-20261125T131500Z");
+    expect(cmd).not.toMatch(/rm -rf/);
+  });
+});
