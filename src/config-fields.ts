@@ -51,7 +51,8 @@ export const seconds = (what: string, max: number) =>
 export const GO_TIME_RE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?) ([+-]\d\d)(\d\d) [A-Z]{1,5}$/;
 export function fromGoTime(v: unknown): unknown {
   const m = typeof v === "string" ? GO_TIME_RE.exec(v) : null;
-  return m ? `${m[1]}T${m[2]}${m[3]}:${m[4]}` : v;
+  if (!m) return v;
+  return `${m[1]}T${m[2]}${m[3] === "+00" && m[4] === "00" ? "Z" : `${m[3]}:${m[4]}`}`;
 }
 export const isoTime = (what: string) =>
   z.preprocess(fromGoTime, z.iso.datetime({ offset: true, error: `must be an ISO 8601 time with a zone for the ${what}, e.g. 2026-11-23T02:00:00Z` }));

@@ -81,6 +81,9 @@ export function recoverySettings(w: WalConfig, c: Pick<PitrChoice, "target" | "i
   return lines;
 }
 
+/** Removes recovery settings (and this tool's comment before them) from a postgresql.auto.conf. */
+const STRIP_RECOVERY = `sed -i -e '/^# delphi-restore: point-in-time recovery$/d' -e '/^restore_command[[:space:]]*=/d' -e '/^recovery_target/d'`;
+
 /** Marks a data directory as the restore's own copy of a base backup: only such a copy is ever removed. */
 export const PITR_MARKER = "delphi-restore.pitr-copy";
 
@@ -112,11 +115,16 @@ export function pitrRecover(db: DbTarget, w: WalConfig, c: PitrChoice, kept: str
     `cp -a "$src/." "$data/"`,
     `rm -f "$data/postmaster.pid"`,
     `touch "$data/recovery.signal"`,
+    // A base backup taken after an earlier recovery carries that recovery's settings: Postgres
+    // refuses two targets, so the copy's own recovery lines go before this recovery's are added.
+    `${STRIP_RECOVERY} "$data/postgresql.auto.conf"`,
     `printf '%s\\n' ${settings.map(quote).join(" ")} >> "$data/postgresql.auto.conf"`,
     `chown -R --reference="$kept" "$data"`,
     `echo "base-backup=$src"`,
     ...startDatabaseAndWait(db, timeoutSeconds, `recovery to ${c.target.kind === "latest" ? "the end of the archive" : "the target"}`),
     `rm -f "$data/${PITR_MARKER}"`,
+    // Promoted: the settings have done their work; later base backups must not carry them.
+    `${STRIP_RECOVERY} "$data/postgresql.auto.conf"`,
     `echo ${quote(`restore-point=${c.restorePoint}`)}`,
   ]);
 }

@@ -67,7 +67,7 @@ describe("volume-snapshot config", () => {
 
 describe("times written unquoted in a stack file", () => {
   it("are read as the time written: Pulumi hands a YAML timestamp over in Go's format", () => {
-    expect(parseConfig(volumeConfig({ snapshot: undefined, before: "2026-11-23 02:30:00.079 +0000 UTC" })).volume?.before).toBe("2026-11-23T02:30:00.079+00:00");
+    expect(parseConfig(volumeConfig({ snapshot: undefined, before: "2026-11-23 02:30:00.079 +0000 UTC" })).volume?.before).toBe("2026-11-23T02:30:00.079Z");
     expect(parseConfig(volumeConfig({ before: "2026-11-23 03:30:00 +0100 CET" })).volume?.before).toBe("2026-11-23T03:30:00+01:00");
   });
 });
