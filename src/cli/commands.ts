@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { ConcurrentUpdateError, type PreviewResult, type Stack } from "@pulumi/pulumi/automation";
-import { ConfigError, type RestoreConfig } from "../config";
+import type { RestoreConfig } from "../config";
 import { planSelfManaged } from "../mechanisms/self-managed-plan";
 import { SELF_MANAGED_MECHANISMS } from "../config";
 import { EXIT, type ExitCode } from "./exit-codes";
@@ -20,27 +20,20 @@ import { planAws } from "../mechanisms/aws-plan";
 import { planEbs } from "../mechanisms/ebs-plan";
 import { describeLock } from "./locks";
 import { locksOf, refuseIfLocked } from "./lock-commands";
-import { confirm, refuse, say, stdoutOut, type Opts, type Out } from "./output";
+import { confirm, loadOrRefuse, refuse, say, stdoutOut, type Opts, type Out } from "./output";
 
 export { recover } from "./lock-commands";
 export { stdoutOut, type Opts, type Out } from "./output";
 import { openStack, readConfigFileWithoutSecrets, readStackConfig } from "./workspace";
 
 async function load(o: Opts, out: Out): Promise<{ stack: Stack; config: RestoreConfig; key?: string } | ExitCode> {
-  try {
+  return loadOrRefuse(o, out, async () => {
     // Validate the file first: bad config must not even create the stack in the backend.
     readConfigFileWithoutSecrets(o.stack);
     const stack = await openStack(o.stack);
     const { config, secrets } = await readStackConfig(stack);
     return { stack, config, key: secrets.sshPrivateKey };
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      if (o.json) out.json({ ok: false, error: "config", problems: e.problems });
-      else say(o, out, e.message);
-      return EXIT.USAGE;
-    }
-    throw e;
-  }
+  });
 }
 
 /** The command provider is the one plugin the restore cannot run without; say so up front. */

@@ -3,7 +3,7 @@
 // worst one; with --apply, write it into the stack config for `preview` to show.
 import Table from "cli-table3";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { ConfigError, fromPulumiConfig, parseConfig, NAMESPACE, type RestoreConfig } from "../config";
+import { fromPulumiConfig, parseConfig, NAMESPACE, type RestoreConfig } from "../config";
 import { hostConnections } from "../program";
 import type { HostConnection } from "../resources/declare-command";
 import * as sh from "../shell";
@@ -12,7 +12,7 @@ import { archiveLayout } from "../wal/archive";
 import { CATALOGUE_SQL, DEFAULT_MIN_ROWS, describeChanges, parseCatalogue, rankCandidates, suggestTarget, type Candidate, type Suggestion } from "../wal/find-target";
 import { WaldumpParser, type WaldumpResult, type WalTransaction } from "../wal/waldump";
 import { EXIT, type ExitCode } from "./exit-codes";
-import { refuse, say, stdoutOut, type Opts, type Out } from "./output";
+import { loadOrRefuse, refuse, say, stdoutOut, type Opts, type Out } from "./output";
 import type { RunResult } from "./ssh";
 import { SshRunner } from "./ssh";
 import { COMPACT } from "./table-style";
@@ -148,20 +148,13 @@ function configWithoutTarget(flat: Record<string, string>): RestoreConfig {
 }
 
 async function loadConfig(o: Opts, out: Out): Promise<{ stack: Stack; config: RestoreConfig; key?: string } | ExitCode> {
-  try {
+  return loadOrRefuse(o, out, async () => {
     configWithoutTarget(readConfigFileFlat(o.stack)); // bad config must not even create the stack in the backend
     const stack = await openStack(o.stack);
     const all = await stack.getAllConfig();
     const config = configWithoutTarget(Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.value])));
     return { stack, config, key: config.sshPrivateKey };
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      if (o.json) out.json({ ok: false, error: "config", problems: e.problems });
-      else say(o, out, e.message);
-      return EXIT.USAGE;
-    }
-    throw e;
-  }
+  });
 }
 
 /** --apply: the suggestion as the stack's whole target (other target keys, such as target.time, removed). */

@@ -1,7 +1,8 @@
 // What every operator command shares: its options, where its words go (stdout, or stderr when
 // --json keeps stdout for the one JSON object), a refusal, and the confirmation.
 import { createInterface } from "node:readline/promises";
-import type { ExitCode } from "./exit-codes";
+import { ConfigError } from "../config";
+import { EXIT, type ExitCode } from "./exit-codes";
 
 export interface Opts {
   stack: string;
@@ -36,4 +37,21 @@ export async function confirm(o: Opts): Promise<boolean> {
   const answer = await rl.question(`Type the stack name (${o.stack}) to run this restore: `);
   rl.close();
   return answer.trim() === o.stack;
+}
+
+/**
+ * Open a stack and read its config; a config that does not validate is reported (every problem,
+ * with --json as the one object) and becomes exit 2 instead of an exception.
+ */
+export async function loadOrRefuse<T>(o: Opts, out: Out, open: () => Promise<T>): Promise<T | ExitCode> {
+  try {
+    return await open();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      if (o.json) out.json({ ok: false, error: "config", problems: e.problems });
+      else say(o, out, e.message);
+      return EXIT.USAGE;
+    }
+    throw e;
+  }
 }

@@ -15,6 +15,7 @@ import { superuserSql } from "../../src/sandbox/postgres";
 import { allText, cliIn, pulumiIn, ROOT } from "./support/cli";
 import { CONSUMERS, expectRunbookOrder, lastVerbs } from "./support/runbook-order";
 import { footprint, sql, useTempSandbox } from "./support/sandbox";
+import { setStackConfig } from "./support/stack-file";
 
 const NS = "delphi-restore";
 let dir: string;
@@ -37,16 +38,7 @@ async function up(args: string[] = []): Promise<{ code: number | undefined; doc:
   return { code: r.exitCode, doc: JSON.parse(String(r.stdout)) as UpDoc, text: `${r.stdout}\n${r.stderr}` };
 }
 
-/** Change keys of the sandbox stack's config file (the secrets Pulumi stored there are kept). */
-function setConfig(values: Record<string, unknown>): void {
-  const file = join(dir, "Pulumi.sandbox.yaml");
-  const doc = parseYaml(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-  for (const [k, v] of Object.entries(values)) {
-    if (v === undefined) delete doc.config[`${NS}:${k}`];
-    else doc.config[`${NS}:${k}`] = v;
-  }
-  writeFileSync(file, stringifyYaml(doc, { lineWidth: 0 }));
-}
+const setConfig = (values: Record<string, unknown>) => setStackConfig(dir, values);
 
 const count = (table: string, ids: string[]) => sql(info, `select count(*) from ${table} where id in (${ids.map((i) => `'${i}'`).join(",")})`);
 const idsOf = (rows: PostBackupRows, table: string) => rows.rows.filter((r) => r.table === table).map((r) => r.id);

@@ -2,17 +2,16 @@
 // database's data directory is a btrfs subvolume on a loop device, snapshots are real read-only
 // subvolumes, and the database container really stops and starts around the swap. The tests build
 // on each other like an incident: writes, a snapshot, more writes, refusals, the restore, rollback.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { readComposeLog, takeVolumeSnapshot, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
 import { cliIn } from "./support/cli";
 import { CONSUMERS, lastVerbs, opsSince } from "./support/runbook-order";
 import { sql, useTempSandbox } from "./support/sandbox";
+import { setStackConfig } from "./support/stack-file";
 
-const NS = "delphi-restore";
 let dir: string;
 let info: StartResult;
 let mount: string;
@@ -24,15 +23,7 @@ async function up(command = "up"): Promise<{ code: number | undefined; doc: UpDo
   return { code: r.exitCode, doc: JSON.parse(String(r.stdout)) as UpDoc, text: `${r.stdout}\n${r.stderr}` };
 }
 
-function setConfig(values: Record<string, unknown>): void {
-  const file = join(dir, "Pulumi.sandbox.yaml");
-  const doc = parseYaml(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
-  for (const [k, v] of Object.entries(values)) {
-    if (v === undefined) delete doc.config[`${NS}:${k}`];
-    else doc.config[`${NS}:${k}`] = v;
-  }
-  writeFileSync(file, stringifyYaml(doc, { lineWidth: 0 }));
-}
+const setConfig = (values: Record<string, unknown>) => setStackConfig(dir, values);
 
 const volume = (extra: Record<string, unknown>) => ({ mount, dataSubvolume: "data", snapshotsDir: "snapshots", minFreeMiB: 64, recoveryTimeoutSeconds: 120, ...extra });
 const present = async (rows: PostBackupRows) => Number(await sql(info, `select count(*) from conversations where id in (${rows.rows.filter((r) => r.table === "conversations").map((r) => `'${r.id}'`).join(",")})`));

@@ -7,22 +7,16 @@ import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { layout, listVolumeSnapshots, readComposeLog, sandboxStatus, startSandbox, stopSandbox, takeVolumeSnapshot, type SandboxHost, type StartResult } from "../../src/sandbox";
+import { layout, listVolumeSnapshots, readComposeLog, sandboxStatus, startSandbox, stopSandbox, takeVolumeSnapshot, type StartResult } from "../../src/sandbox";
 import { loopDevicesUnder, mountsUnder, parseLosetupJson, parseMountinfo, parseSubvolumeShow } from "../../src/sandbox/volume-parse";
 import { waitGone } from "../../src/sandbox/processes";
 import { sql, tempProject } from "./support/sandbox";
+import { sshHost } from "./support/ssh";
 
 const ROOT = resolve(__dirname, "..", "..");
 const isRoot = process.getuid?.() === 0;
 
-async function ssh(info: StartResult, hostName: string, command: string) {
-  const h = info.hosts.find((x) => x.name === hostName) as SandboxHost;
-  return execa(
-    "ssh",
-    ["-i", info.sshKeyFile, "-p", String(h.port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${info.knownHostsFile}`, "-o", "LogLevel=ERROR", `${h.user}@${h.address}`, "--", command],
-    { reject: false, stdin: "ignore" },
-  );
-}
+const ssh = sshHost;
 
 const mountsIn = (dir: string) => mountsUnder(parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8")), dir);
 async function loopsIn(dir: string) {

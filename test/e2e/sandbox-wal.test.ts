@@ -8,22 +8,16 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { layout, listArchive, sandboxStatus, stopSandbox, switchWal, takeBaseBackup, type SandboxHost, type StartResult } from "../../src/sandbox";
+import { layout, listArchive, sandboxStatus, stopSandbox, switchWal, takeBaseBackup, type StartResult } from "../../src/sandbox";
 import { cmdline } from "../../src/sandbox/processes";
 import { confString, manifestWalEnd, restoreCommand, segmentEndingAt, shellWord } from "../../src/sandbox/wal-parse";
 import { sql, useTempSandbox } from "./support/sandbox";
+import { sshHost } from "./support/ssh";
 
 const ROOT = resolve(__dirname, "..", "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function ssh(info: StartResult, hostName: string, command: string) {
-  const h = info.hosts.find((x) => x.name === hostName) as SandboxHost;
-  return execa(
-    "ssh",
-    ["-i", info.sshKeyFile, "-p", String(h.port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${info.knownHostsFile}`, "-o", "LogLevel=ERROR", `${h.user}@${h.address}`, "--", command],
-    { reject: false, stdin: "ignore" },
-  );
-}
+const ssh = sshHost;
 
 /** What wal-pitr runs on the db host: stop, set the data aside, the base backup in its place, recovery settings, start. */
 function pitrCommand(info: StartResult, base: string, target: string, aside: string): string {

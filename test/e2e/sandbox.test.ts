@@ -23,6 +23,7 @@ import {
   type StartResult,
 } from "../../src/sandbox";
 import { cmdline, running } from "../../src/sandbox/processes";
+import { sshHost } from "./support/ssh";
 
 const ROOT = resolve(__dirname, "..", "..");
 
@@ -32,14 +33,7 @@ function tempProject(): string {
   return dir;
 }
 
-async function ssh(info: StartResult, hostName: string, command: string) {
-  const h = info.hosts.find((x) => x.name === hostName) as SandboxHost;
-  return execa(
-    "ssh",
-    ["-i", info.sshKeyFile, "-p", String(h.port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${info.knownHostsFile}`, "-o", "LogLevel=ERROR", `${h.user}@${h.address}`, "--", command],
-    { reject: false, stdin: "ignore" },
-  );
-}
+const ssh = sshHost;
 
 function projectDirOf(info: StartResult, hostName: string): string {
   const h = info.hosts.find((x) => x.name === hostName) as SandboxHost;
