@@ -4,20 +4,15 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { ConcurrentUpdateError, type PreviewResult, type Stack } from "@pulumi/pulumi/automation";
 import type { RestoreConfig } from "../config";
-import { planSelfManaged } from "../mechanisms/self-managed-plan";
-import { SELF_MANAGED_MECHANISMS } from "../config";
 import { EXIT, type ExitCode } from "./exit-codes";
-import { planWalPitr } from "../mechanisms/wal-plan";
-import { targetText } from "../mechanisms/wal-window";
-import { renderPreflight, runPreflight, TARGET_CHECK, VOLUME_CHECK, volumeTargetOf, type CheckResult } from "./preflight";
+import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
 import { verifiedDumps } from "./verified-dumps";
 import { doneForThisRestore, stateResources, stoppedSinceQuiesce } from "./mid-restore";
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
 import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromState, type StepProgress } from "./progress";
 import { SshRunner } from "./ssh";
-import { renderSummary, summarize, summarizeAws, summarizeEbs, type Summary } from "./summary";
-import { planAws } from "../mechanisms/aws-plan";
-import { planEbs } from "../mechanisms/ebs-plan";
+import { renderSummary, type Summary } from "./summary";
+import { summaryOf } from "./summary-of";
 import { describeLock } from "./locks";
 import { locksOf, refuseIfLocked } from "./lock-commands";
 import { confirm, loadOrRefuse, refuse, say, stdoutOut, type Opts, type Out } from "./output";
@@ -61,21 +56,6 @@ async function preflightResults(stack: Stack, config: RestoreConfig, key?: strin
   return runPreflight(config, new SshRunner(key), verifiedDumps(), { stoppedSinceQuiesce: stopped });
 }
 
-/**
- * The blast-radius summary. Without a named dump the restore takes the newest one when it runs;
- * the summary shows the one preflight found now, so the restore point and window are concrete.
- */
-function summaryOf(o: Opts, config: RestoreConfig, checks: CheckResult[] = []): Summary {
-  if (config.mechanism === "ebs-snapshot") return summarizeEbs(o.stack, config, planEbs(config));
-  if (!(SELF_MANAGED_MECHANISMS as readonly string[]).includes(config.mechanism)) return summarizeAws(o.stack, config, planAws(config));
-  if (config.mechanism === "volume-snapshot") return summarizeVolume(o.stack, config, checks);
-  if (config.mechanism === "wal-pitr") return summarizePitr(o.stack, config, checks);
-  const found = checks.find((c) => c.check === "dump reads in full" && c.ok)?.detail;
-  const c = !config.dump && found ? { ...config, dump: basename(found) } : config;
-  const s = summarize(o.stack, c, planSelfManaged(c));
-  if (c !== config) s.dump = `${found} (the newest now; the restore takes the newest when it runs)`;
-  return s;
-}
 
 /**
  * Preflight, the summary, then the engine's own preview. `up --yes` skips the engine's preview:
@@ -270,30 +250,6 @@ export async function report(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   if (o.json) out.json({ stack: o.stack, path, markdown: text });
   else process.stdout.write(text);
   return EXIT.OK;
-}
-
-/** The summary of a volume restore, with the snapshot and its time as preflight resolved them on the host. */
-function summarizeVolume(stack: string, config: RestoreConfig, checks: CheckResult[]): Summary {
-  const s = summarize(stack, config, planSelfManaged(config));
-  const found = checks.find((c) => c.check === VOLUME_CHECK && c.ok);
-  const target = found ? volumeTargetOf(found.detail) : undefined;
-  if (target) {
-    s.dump = `${target.name}: ${s.dump}`;
-    s.restorePoint = `${target.createdAt} (the snapshot's creation time)`;
-    s.dataLossWindow.from = target.createdAt;
-  } else if (config.phase === "restore") s.restorePoint = "the snapshot's creation time, read on the db host when the restore runs";
-  return s;
-}
-
-/** The summary of a point-in-time restore: the base backup, WAL range, target and window preflight found. */
-function summarizePitr(stack: string, config: RestoreConfig, checks: CheckResult[]): Summary {
-  const choice = checks.find((c) => c.check === TARGET_CHECK && c.ok)?.pitr;
-  const s = summarize(stack, config, planWalPitr(config, choice));
-  if (choice) {
-    s.restorePoint = `${choice.restorePoint} (${targetText(choice.target, choice.inclusive)}; reachable ${choice.window.from} to ${choice.window.to})`;
-    s.dataLossWindow.from = choice.restorePoint;
-  } else if (config.phase === "restore") s.restorePoint = "the recovery target (the archive was not read: see preflight)";
-  return s;
 }
 
 /** wal-pitr rollback: put back the data directory the last restore kept (from its outputs). */

@@ -1,6 +1,6 @@
 // The sandbox's programmatic API: startSandbox / stopSandbox / sandboxStatus, used by the CLI
 // (`delphi-restore sandbox up|down`) and the e2e tests, plus the tests' hooks re-exported.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
@@ -9,11 +9,14 @@ import { installStandin } from "./compose-standin/install";
 import { ADMIN_EMAIL, DB_NAME, DB_USER, layout, sandboxHostNames, sandboxHostSpecs, STACK_NAME, type Layout, type SandboxHostSpec } from "./layout";
 import { randomPassword } from "./password";
 import { freePorts, LOOPBACK } from "./ports";
-import { currentUser, postmasterPid, startPostgres, stopPostgres } from "./postgres";
-import { cmdline, readPid, running, stopProcessTree } from "./processes";
+import { currentUser, postmasterPid, startPostgres } from "./postgres";
+import { cmdline, readPid, running } from "./processes";
 import { installMigrations, pendingMigration, seedDatabase, takeNightlyBackup } from "./seed";
-import { keygen, startSshHost, stopSshHost } from "./ssh-hosts";
+import { keygen, startSshHost } from "./ssh-hosts";
 import { writeStackConfig } from "./stack-config";
+import { stopSandbox } from "./stop";
+
+export { stopSandbox, type StopResult } from "./stop";
 import { readState, writeState, type SandboxHost, type SandboxInfo, type SandboxVolume, type SandboxWal } from "./state";
 import { createVolume, listSnapshots, mountedAt, releaseVolumes, requireRootForVolume, snapshotData, type VolumeKind, type VolumeSnapshot, type VolumeSnapshotEntry } from "./volume";
 import type { HttpConfig, HttpPorts } from "./http-endpoints";
@@ -66,7 +69,6 @@ export interface SandboxStatus {
   problems: string[];
 }
 
-const CONFIG_MARKER = "# The `sandbox` stack: a local Delphi deployment made by `delphi-restore sandbox up`";
 
 export function sandboxStatus(projectDir: string): SandboxStatus {
   const L = layout(projectDir);
@@ -260,56 +262,6 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
     await stopSandbox(opts.projectDir).catch(() => undefined);
     throw e;
   }
-}
-
-/** Processes still running from inside the sandbox folder (a safety net after the orderly stops). */
-function strayPids(L: Layout): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    if (cmdline(Number(entry)).includes(`${L.dir}/`)) out.push(Number(entry));
-  }
-  return out;
-}
-
-export interface StopResult {
-  /** False when there was nothing to stop. */
-  wasUp: boolean;
-  stopped: string[];
-}
-
-/** Stop every sandbox process (HTTP, an sshd per host, postgres), then remove .sandbox and the stack config. */
-export async function stopSandbox(projectDir: string, opts: { log?: (line: string) => void } = {}): Promise<StopResult> {
-  const log = opts.log ?? (() => undefined);
-  const L = layout(projectDir);
-  const stopped: string[] = [];
-  const ownConfig = existsSync(L.configFile) && readFileSync(L.configFile, "utf8").startsWith(CONFIG_MARKER);
-  if (!existsSync(L.dir)) {
-    if (ownConfig) rmSync(L.configFile, { force: true });
-    // A loop device can outlive its folder (a killed sandbox whose folder was removed by hand).
-    const released = await releaseVolumes(L).catch(() => []);
-    if (released.length) log(`sandbox: ${released.join(", ")}`);
-    return { wasUp: false, stopped };
-  }
-  const httpPid = readPid(L.http.pid);
-  const sshStops = sandboxHostNames(L).map(async (h) => ((await stopSshHost(L, h)) ? stopped.push(`sshd ${h}`) : undefined));
-  const httpStop = httpPid !== undefined ? stopProcessTree(httpPid, L.dir).then((ok) => (ok ? stopped.push("http endpoints") : undefined)) : Promise.resolve();
-  let bins: Binaries | undefined;
-  try {
-    bins = findBinaries();
-  } catch {
-    bins = undefined; // Without pg_ctl the postmaster is still stopped by signal below.
-  }
-  const pgPid = postmasterPid(L);
-  const pgStop = stopPostgres(L, bins).then(() => (pgPid !== undefined && !running(pgPid) ? stopped.push("postgres") : undefined));
-  await Promise.all([...sshStops, httpStop, pgStop]);
-  for (const pid of strayPids(L)) if (await stopProcessTree(pid, L.dir, 2000)) stopped.push(`stray process ${pid}`);
-  // Only with nothing mounted under it may the folder go: rm would otherwise delete a live volume's files.
-  stopped.push(...(await releaseVolumes(L)));
-  rmSync(L.dir, { recursive: true, force: true });
-  if (ownConfig) rmSync(L.configFile, { force: true });
-  log(`sandbox: down (${stopped.length ? `stopped ${stopped.join(", ")}` : "nothing was running"}); removed ${L.dir}`);
-  return { wasUp: true, stopped };
 }
 
 /** The running sandbox's volume, or why there is none. */
