@@ -66,11 +66,11 @@ describe("btrfs subvolume show", () => {
 
 const MOUNTINFO = [
   "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw",
-  "43 22 0:39 / /tmp/p/.sandbox/hosts/db/volume rw,relatime shared:30 - btrfs /dev/loop0 rw,space_cache=v2,subvolid=5,subvol=/",
-  "44 43 0:40 / /tmp/p/.sandbox/hosts/db/volume/snapshots/x rw - tmpfs tmpfs rw",
-  "45 22 0:39 / /tmp/p/.sandbox/hosts/db/volume rw,relatime - btrfs /dev/loop1 rw",
-  "46 22 0:41 / /tmp/p/.sandbox-other rw - tmpfs tmpfs rw",
-  "47 22 0:42 / /tmp/p/.sandbox/with\\040space rw - tmpfs my\\040src rw",
+  "43 22 0:39 / /srv/p/.sandbox/hosts/db/volume rw,relatime shared:30 - btrfs /dev/loop0 rw,space_cache=v2,subvolid=5,subvol=/",
+  "44 43 0:40 / /srv/p/.sandbox/hosts/db/volume/snapshots/x rw - tmpfs tmpfs rw",
+  "45 22 0:39 / /srv/p/.sandbox/hosts/db/volume rw,relatime - btrfs /dev/loop1 rw",
+  "46 22 0:41 / /srv/p/.sandbox-other rw - tmpfs tmpfs rw",
+  "47 22 0:42 / /srv/p/.sandbox/with\\040space rw - tmpfs my\\040src rw",
   "",
 ].join("\n");
 
@@ -78,17 +78,17 @@ describe("mountinfo", () => {
   it("reads mount points (unescaped), types and sources, optional fields or not", () => {
     const all = parseMountinfo(MOUNTINFO);
     expect(all).toHaveLength(6);
-    expect(all[1]).toEqual({ id: 43, mountPoint: "/tmp/p/.sandbox/hosts/db/volume", fsType: "btrfs", source: "/dev/loop0" });
-    expect(all[5]).toEqual({ id: 47, mountPoint: "/tmp/p/.sandbox/with space", fsType: "tmpfs", source: "my src" });
+    expect(all[1]).toEqual({ id: 43, mountPoint: "/srv/p/.sandbox/hosts/db/volume", fsType: "btrfs", source: "/dev/loop0" });
+    expect(all[5]).toEqual({ id: 47, mountPoint: "/srv/p/.sandbox/with space", fsType: "tmpfs", source: "my src" });
   });
 
   it("lists the mounts under a folder deepest first, the top of a stack first, and not a sibling with the same prefix", () => {
-    const under = mountsUnder(parseMountinfo(MOUNTINFO), "/tmp/p/.sandbox/");
+    const under = mountsUnder(parseMountinfo(MOUNTINFO), "/srv/p/.sandbox/");
     expect(under.map((m) => `${m.id} ${m.mountPoint}`)).toEqual([
-      "44 /tmp/p/.sandbox/hosts/db/volume/snapshots/x",
-      "45 /tmp/p/.sandbox/hosts/db/volume",
-      "43 /tmp/p/.sandbox/hosts/db/volume",
-      "47 /tmp/p/.sandbox/with space",
+      "44 /srv/p/.sandbox/hosts/db/volume/snapshots/x",
+      "45 /srv/p/.sandbox/hosts/db/volume",
+      "43 /srv/p/.sandbox/hosts/db/volume",
+      "47 /srv/p/.sandbox/with space",
     ]);
     expect(mountsUnder(parseMountinfo(MOUNTINFO), "/elsewhere")).toEqual([]);
   });
@@ -97,23 +97,23 @@ describe("mountinfo", () => {
 describe("losetup --list --json", () => {
   const json = JSON.stringify({
     loopdevices: [
-      { name: "/dev/loop0", "back-file": "/tmp/p/.sandbox/volume/pg-volume.img" },
-      { name: "/dev/loop1", "back-file": "/tmp/p/.sandbox/volume/pg-volume.img (deleted)" },
-      { name: "/dev/loop2", "back-file": "/tmp/p/.sandbox-other/pg-volume.img" },
+      { name: "/dev/loop0", "back-file": "/srv/p/.sandbox/volume/pg-volume.img" },
+      { name: "/dev/loop1", "back-file": "/srv/p/.sandbox/volume/pg-volume.img (deleted)" },
+      { name: "/dev/loop2", "back-file": "/srv/p/.sandbox-other/pg-volume.img" },
       { name: "/dev/loop3", "back-file": null },
     ],
   });
 
   it("reads devices and their backing files, marking removed ones", () => {
     expect(parseLosetupJson(json)).toEqual([
-      { device: "/dev/loop0", backFile: "/tmp/p/.sandbox/volume/pg-volume.img", deleted: false },
-      { device: "/dev/loop1", backFile: "/tmp/p/.sandbox/volume/pg-volume.img", deleted: true },
-      { device: "/dev/loop2", backFile: "/tmp/p/.sandbox-other/pg-volume.img", deleted: false },
+      { device: "/dev/loop0", backFile: "/srv/p/.sandbox/volume/pg-volume.img", deleted: false },
+      { device: "/dev/loop1", backFile: "/srv/p/.sandbox/volume/pg-volume.img", deleted: true },
+      { device: "/dev/loop2", backFile: "/srv/p/.sandbox-other/pg-volume.img", deleted: false },
     ]);
     expect(parseLosetupJson("")).toEqual([]);
   });
 
   it("picks the devices backed by files under the sandbox folder, a removed image included", () => {
-    expect(loopDevicesUnder(parseLosetupJson(json), "/tmp/p/.sandbox").map((d) => d.device)).toEqual(["/dev/loop0", "/dev/loop1"]);
+    expect(loopDevicesUnder(parseLosetupJson(json), "/srv/p/.sandbox").map((d) => d.device)).toEqual(["/dev/loop0", "/dev/loop1"]);
   });
 });
