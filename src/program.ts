@@ -3,12 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { AWS_MECHANISMS, ConfigError, NAMESPACE, fromPulumiConfig, parseConfig, type RestoreConfig } from "./config";
 import { planSelfManaged } from "./mechanisms/self-managed-plan";
 import { gatherWalFacts } from "./mechanisms/wal-facts";
-import { keptDataDirName, planWalPitr } from "./mechanisms/wal-plan";
+import { planWalPitr } from "./mechanisms/wal-plan";
 import { type PitrChoice, checkTarget, targetOf } from "./mechanisms/wal-window";
 import { explainSshFailure, runOnHost } from "./resources/ssh-exec";
 import { hostConnections } from "./steps/common-args";
-import { stampOf } from "./mechanisms/volume-plan";
-import { keptSubvolumeName } from "./shell-volume";
+import { type KeptData, keptDataOf, stampOf } from "./mechanisms/kept-data";
 import { markers, restorePointFrom, resumedAtFrom, snapshotPathFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./plan";
 import { Report } from "./steps/report";
 import { commonStepArgs, reportDir, type ProgramContext, type Secrets } from "./steps/common-args";
@@ -73,11 +72,9 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
     previous = [component];
   }
   const verify = done.verify;
-  const v = config.volume;
-  const w = config.wal;
+  const kept = keptDataOf(config);
   return {
-    ...(v ? volumeOutputs(config.phase, v, runtime.snapshotPath, done.restore) : {}),
-    ...(w ? walOutputs(config.phase, w, runtime.snapshotPath, done.restore) : {}),
+    ...(kept ? keptOutputs(config.phase, kept, runtime.snapshotPath, done.restore) : {}),
     mechanism: config.mechanism,
     order: config.order,
     downtime: plan.downtime,
@@ -91,23 +88,16 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
   };
 }
 
-/** volume-snapshot: which snapshot was restored, and the data subvolume kept (what `rollback` puts back). */
-function volumeOutputs(phase: RestoreConfig["phase"], v: NonNullable<RestoreConfig["volume"]>, snapshotPath: pulumi.Input<string> | undefined, restore: RunbookStep | undefined) {
+/**
+ * volume-snapshot and wal-pitr: what the restore came from, and the data it kept (what `rollback`
+ * puts back); after a rollback, what it put back and what it kept of the restore.
+ */
+function keptOutputs(phase: RestoreConfig["phase"], k: KeptData, snapshotPath: pulumi.Input<string> | undefined, restore: RunbookStep | undefined) {
   const marker = (key: string) => (restore ? pulumi.all(Object.values(restore.stdout)).apply((o) => markers(o.join("\n"), key)[0] ?? "") : undefined);
-  if (phase === "rollback") return { rolledBackTo: v.rollbackTo, undoneDataSubvolume: marker("undone") };
+  if (phase === "rollback") return { rolledBackTo: k.rollbackTo, [k.outputs.undone]: marker("undone") };
   return {
-    volumeSnapshot: marker("restored-from"),
-    keptDataSubvolume: snapshotPath ? pulumi.output(snapshotPath).apply((p) => keptSubvolumeName(v, stampOf(p))) : undefined,
-  };
-}
-
-/** wal-pitr: the base backup and WAL used, and the data directory kept (what `rollback` puts back). */
-function walOutputs(phase: RestoreConfig["phase"], w: NonNullable<RestoreConfig["wal"]>, snapshotPath: pulumi.Input<string> | undefined, restore: RunbookStep | undefined) {
-  const marker = (key: string) => (restore ? pulumi.all(Object.values(restore.stdout)).apply((o) => markers(o.join("\n"), key)[0] ?? "") : undefined);
-  if (phase === "rollback") return { rolledBackTo: w.rollbackTo, undoneDataDirectory: marker("undone") };
-  return {
-    baseBackup: marker("base-backup"),
-    keptDataDirectory: snapshotPath ? pulumi.output(snapshotPath).apply((p) => keptDataDirName(w, stampOf(p))) : undefined,
+    [k.outputs.source]: marker(k.outputs.sourceMarker),
+    [k.outputs.kept]: snapshotPath ? pulumi.output(snapshotPath).apply((p) => k.keptName(stampOf(p))) : undefined,
   };
 }
 

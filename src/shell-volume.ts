@@ -99,15 +99,13 @@ export function startDatabaseAndWait(db: DbTarget, timeoutSeconds: number, what 
 }
 
 /**
- * The restore: stop the database, keep the current data subvolume aside under `keptName` (renamed,
+ * The restore: stop the database, keep the current data subvolume aside at `kept` (renamed,
  * never deleted), make a writable copy of the snapshot the data subvolume, start and wait for
  * crash recovery. A re-run after a failure finds the data already kept and a copy of the same
  * snapshot in place, and goes on from there; anything else in the data subvolume's place is
  * refused, never deleted.
  */
-export function swapInSnapshot(db: DbTarget, v: VolumeConfig, keptName: string, timeoutSeconds: number): string {
-  const mount = v.mount.replace(/\/+$/, "") || "/";
-  const kept = `${mount}/${keptName}`;
+export function swapInSnapshot(db: DbTarget, v: VolumeConfig, kept: string, timeoutSeconds: number): string {
   const uuid = (p: string) => `$(btrfs subvolume show ${p} | sed -n 's/^[[:space:]]*UUID:[[:space:]]*//p')`;
   const parent = (p: string) => `$(btrfs subvolume show ${p} | sed -n 's/^[[:space:]]*Parent UUID:[[:space:]]*//p')`;
   return script([
@@ -151,9 +149,4 @@ export function putDataBack(db: DbTarget, data: string, kept: string, timeoutSec
     `echo "rolled-back-to=$kept"`,
     ...startDatabaseAndWait(db, timeoutSeconds),
   ]);
-}
-
-/** The kept data subvolume's name for a restore whose pre-restore snapshot carries `stamp`. */
-export function keptSubvolumeName(v: VolumeConfig, stamp: string): string {
-  return `${v.dataSubvolume}.pre-restore-${stamp}`;
 }

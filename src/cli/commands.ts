@@ -13,6 +13,7 @@ import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromS
 import { SshRunner } from "./ssh";
 import { renderSummary, type Summary } from "./summary";
 import { summaryOf } from "./summary-of";
+import { type KeptData, keptDataOf } from "../mechanisms/kept-data";
 import { describeLock } from "./locks";
 import { locksOf, refuseIfLocked } from "./lock-commands";
 import { confirm, loadOrRefuse, refuse, say, stdoutOut, type Opts, type Out } from "./output";
@@ -252,25 +253,14 @@ export async function report(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   return EXIT.OK;
 }
 
-/** wal-pitr rollback: put back the data directory the last restore kept (from its outputs). */
-async function walRollback(o: Opts, out: Out, stack: Stack): Promise<ExitCode> {
-  const kept = (await stack.outputs()).keptDataDirectory?.value as string | undefined;
+/** volume-snapshot and wal-pitr rollback: put back the data the last restore kept (from its outputs). */
+async function keptRollback(o: Opts, out: Out, stack: Stack, k: KeptData): Promise<ExitCode> {
+  const kept = (await stack.outputs())[k.outputs.kept]?.value as string | undefined;
   if (!kept || kept.includes("<"))
-    return refuse(o, out, EXIT.FAILED, `No kept data directory is recorded for stack '${o.stack}': no point-in-time restore has passed its pre-restore snapshot, so there is nothing to roll back to.`);
-  await stack.setConfig("delphi-restore:wal.rollbackTo", { value: kept }, true);
+    return refuse(o, out, EXIT.FAILED, `No kept ${k.what} is recorded for stack '${o.stack}': no ${k.restoreWord} has passed its pre-restore snapshot, so there is nothing to roll back to.`);
+  await stack.setConfig(k.rollbackKey, { value: kept }, true);
   await stack.setConfig("delphi-restore:phase", { value: "rollback" });
-  say(o, out, `Rolling back: putting ${kept} (the data directory the last restore kept) back as the database's data.`);
-  return up(o, out);
-}
-
-/** volume-snapshot rollback: put back the data subvolume the last restore kept (from its outputs). */
-async function volumeRollback(o: Opts, out: Out, stack: Stack): Promise<ExitCode> {
-  const kept = (await stack.outputs()).keptDataSubvolume?.value as string | undefined;
-  if (!kept || kept.includes("<"))
-    return refuse(o, out, EXIT.FAILED, `No kept data subvolume is recorded for stack '${o.stack}': no volume restore has passed its pre-restore snapshot, so there is nothing to roll back to.`);
-  await stack.setConfig("delphi-restore:volume.rollbackTo", { value: kept }, true);
-  await stack.setConfig("delphi-restore:phase", { value: "rollback" });
-  say(o, out, `Rolling back: putting ${kept} (the data the last restore kept) back as the database's data.`);
+  say(o, out, `Rolling back: putting ${kept} (the ${k.what} the last restore kept) back as the database's data.`);
   return up(o, out);
 }
 
@@ -278,13 +268,10 @@ async function volumeRollback(o: Opts, out: Out, stack: Stack): Promise<ExitCode
 export async function phase(o: Opts, which: "rollback" | "signoff", out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
-  if (loaded.config.mechanism === "volume-snapshot") {
-    if (which === "signoff") return refuse(o, out, EXIT.USAGE, "Nothing to sign off for a volume restore: the kept data subvolume stays on the volume until you delete it (btrfs subvolume delete); this tool never deletes it.");
-    return volumeRollback(o, out, loaded.stack);
-  }
-  if (loaded.config.mechanism === "wal-pitr") {
-    if (which === "signoff") return refuse(o, out, EXIT.USAGE, "Nothing to sign off for a point-in-time restore: the kept data directory stays until you delete it; this tool never deletes it.");
-    return walRollback(o, out, loaded.stack);
+  const kept = keptDataOf(loaded.config);
+  if (kept) {
+    if (which === "signoff") return refuse(o, out, EXIT.USAGE, `Nothing to sign off for a ${kept.restoreWord}: the kept ${kept.what} stays until you delete it; this tool never deletes it.`);
+    return keptRollback(o, out, loaded.stack, kept);
   }
   if (loaded.config.mechanism !== "pg-restore") {
     await loaded.stack.setConfig("delphi-restore:phase", { value: which });

@@ -7,6 +7,7 @@ import { markers, serviceStops } from "../plan";
 import { hostConnections } from "../program";
 import * as sh from "../shell";
 import { volumeTargetLines } from "../shell-volume";
+import { type KeptData, keptDataOf } from "../mechanisms/kept-data";
 import { gatherWalFacts } from "../mechanisms/wal-facts";
 import { type PitrChoice, checkTarget, choiceText, targetOf } from "../mechanisms/wal-window";
 import type { SshRunner } from "./ssh";
@@ -87,9 +88,10 @@ function hostChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedS
     checks.push({ check: `database ${d.name} answers`, host: d.host, command: sh.inDir(db.dir, sh.psql(db, "select 1")), failHint: `the ${d.container} container or database ${d.name} does not answer` });
     // ebs-snapshot reads no dump and writes none: what it needs is the data volume where config says.
     if (c.mechanism === "ebs-snapshot") return [...checks, ...dataMountChecks(c, d.host)];
-    if (c.mechanism === "volume-snapshot") checks.push(volumeCheck(c));
-    else if (c.mechanism === "wal-pitr") checks.push(...keptDataCheck(c));
-    else checks.push(dumpCheck(c, db, verified));
+    const kept = keptDataOf(c);
+    if (kept && c.phase === "rollback") checks.push(keptDataCheck(d.host, kept));
+    else if (c.mechanism === "volume-snapshot") checks.push(volumeCheck(c));
+    else if (c.mechanism !== "wal-pitr") checks.push(dumpCheck(c, db, verified));
     if (c.phase === "restore") checks.push(backupRoomCheck(c, db));
   }
   return checks;
@@ -116,15 +118,11 @@ export function volumeTargetOf(detail: string): { name: string; createdAt: strin
   return m ? { name: m[1], createdAt: m[2] } : undefined;
 }
 
-/** volume-snapshot: the snapshot to restore (exists, read-only, older than the incident, room), or in rollback the kept data. */
+/** volume-snapshot: the snapshot to restore (exists, read-only, older than the incident, room). */
 function volumeCheck(c: RestoreConfig): Check {
   const d = c.database;
   const v = c.volume;
   if (!d || !v) throw new Error("volume-snapshot needs database and volume (config validation should have said so)");
-  if (c.phase === "rollback") {
-    const kept = `${v.mount.replace(/\/+$/, "")}/${v.rollbackTo ?? ""}`;
-    return { check: VOLUME_CHECK, host: d.host, command: `test -d ${sh.quote(kept)} && echo ${sh.quote(`${kept} is there to put back`)}`, failHint: `the kept data subvolume ${kept} is not there` };
-  }
   return {
     check: VOLUME_CHECK,
     host: d.host,
@@ -253,14 +251,10 @@ async function targetCheck(c: RestoreConfig, ssh: SshRunner, reachable: boolean)
   }
 }
 
-/** wal-pitr rollback: the kept data directory is there to put back. */
-function keptDataCheck(c: RestoreConfig): Check[] {
-  const d = c.database;
-  const w = c.wal;
-  if (!d || !w || c.phase !== "rollback") return [];
-  const data = w.dataDir.replace(/\/+$/, "");
-  const kept = `${data.slice(0, data.lastIndexOf("/") + 1)}${w.rollbackTo ?? ""}`;
-  return [{ check: "kept data directory", host: d.host, command: `test -d ${sh.quote(kept)} && echo ${sh.quote(`${kept} is there to put back`)}`, failHint: `the kept data directory ${kept} is not there` }];
+/** Rollback of a swap: the data the restore kept is there to put back. */
+function keptDataCheck(host: string, k: KeptData): Check {
+  const kept = k.keptPath(k.rollbackTo ?? "");
+  return { check: `kept ${k.what}`, host, command: `test -d ${sh.quote(kept)} && echo ${sh.quote(`${kept} is there to put back`)}`, failHint: `the kept ${k.what} ${kept} is not there` };
 }
 
 export function renderPreflight(results: CheckResult[]): string {

@@ -18,6 +18,7 @@ import {
 } from "../plan";
 import { dbTarget, fixed } from "../plan-commands";
 import { putDataBack } from "../shell-volume";
+import { keptData } from "./kept-data";
 
 type Base = Pick<RestorePlan, "deployment" | "mechanism" | "order" | "downtime" | "stops">;
 
@@ -52,10 +53,14 @@ export function swapPlan(c: RestoreConfig, p: SwapParts): RestorePlan {
 }
 
 /**
- * Rollback: the runbook around renaming the kept data (`keptPath`) back to `dataPath`; what the
- * restore put there is kept as `<dataPath>.undone-<UTC>`. No snapshot and no notice.
+ * Rollback: the runbook around renaming the kept data (config's rollbackTo) back to the live
+ * data's place; what the restore put there is kept as `<data>.undone-<UTC>`. No snapshot and no notice.
  */
-export function rollbackPlan(c: RestoreConfig, what: string, dataPath: string, keptPath: string, timeoutSeconds: number): RestorePlan {
+export function rollbackPlan(c: RestoreConfig, timeoutSeconds: number): RestorePlan {
+  const k = keptData(c);
+  const what = k.what;
+  const dataPath = k.data;
+  const keptPath = k.keptPath(k.rollbackTo ?? "");
   const d = c.database;
   if (!d) throw new Error(`${c.mechanism} needs \`database\` (config validation should have said so)`);
   const putBack: HostCommand = {

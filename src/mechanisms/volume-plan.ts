@@ -7,18 +7,14 @@ import type { RestoreConfig, VolumeConfig } from "../config";
 import type { RestorePlan } from "../plan";
 import { dbTarget, fixed } from "../plan-commands";
 import * as sh from "../shell";
-import { keptSubvolumeName, swapInSnapshot, volumePreRestoreSnapshot } from "../shell-volume";
+import { swapInSnapshot, volumePreRestoreSnapshot } from "../shell-volume";
+import { keptData, stampOf } from "./kept-data";
 import { rollbackPlan, swapPlan } from "./swap-plan";
 
 /** The volume block; config validation guarantees it for volume-snapshot. */
 export function volumeConfig(c: RestoreConfig): VolumeConfig {
   if (!c.volume) throw new Error("volume-snapshot needs `volume` (config validation should have said so)");
   return c.volume;
-}
-
-/** The stamp of a pre-restore snapshot's path (`.../pre-restore-<stamp>.dump`); a placeholder before it exists. */
-export function stampOf(snapshotPath: string): string {
-  return /pre-restore-(\d{8}T\d{6}Z)\.dump$/.exec(snapshotPath)?.[1] ?? "<UTC>";
 }
 
 /** Where the snapshot comes from, in words: named, or the newest before the incident time. */
@@ -33,9 +29,9 @@ export function planVolumeSnapshot(c: RestoreConfig): RestorePlan {
   if (!d) throw new Error("volume-snapshot needs `database` (config validation should have said so)");
   const v = volumeConfig(c);
   const db = dbTarget(c);
-  const mount = v.mount.replace(/\/+$/, "");
-  const data = `${mount}/${v.dataSubvolume}`;
-  if (c.phase === "rollback") return rollbackPlan(c, "data subvolume", data, `${mount}/${v.rollbackTo ?? ""}`, v.recoveryTimeoutSeconds);
+  const k = keptData(c);
+  const data = k.data;
+  if (c.phase === "rollback") return rollbackPlan(c, v.recoveryTimeoutSeconds);
   return swapPlan(c, {
     snapshot: {
       name: "volume-snapshot",
@@ -48,7 +44,7 @@ export function planVolumeSnapshot(c: RestoreConfig): RestorePlan {
       name: "swap-data-subvolume",
       host: d.host,
       description: `docker compose stop ${d.container}, move ${data} aside as ${v.dataSubvolume}.pre-restore-<UTC> (kept, never deleted), make a writable copy of ${v.snapshot ?? "the snapshot"} the new ${data}, docker compose up -d ${d.container} and wait up to ${v.recoveryTimeoutSeconds}s for crash recovery`,
-      render: (rt) => swapInSnapshot(db, v, keptSubvolumeName(v, stampOf(rt.snapshotPath)), v.recoveryTimeoutSeconds),
+      render: (rt) => swapInSnapshot(db, v, k.keptPath(k.keptName(stampOf(rt.snapshotPath))), v.recoveryTimeoutSeconds),
       needs: ["snapshotPath"],
     },
     downtime: "restore time: services stop while the database restarts on the snapshot's data (a rename and a copy-on-write snapshot, then crash recovery)",

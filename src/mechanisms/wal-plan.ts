@@ -9,7 +9,7 @@ import * as sh from "../shell";
 import { pitrRecover } from "../shell-wal";
 import { type PitrChoice, targetOf, targetText } from "./wal-window";
 import { rollbackPlan, swapPlan } from "./swap-plan";
-import { stampOf } from "./volume-plan";
+import { keptData, stampOf } from "./kept-data";
 
 export function walConfig(c: RestoreConfig): WalConfig {
   if (!c.wal) throw new Error("wal-pitr needs `wal` (config validation should have said so)");
@@ -17,16 +17,6 @@ export function walConfig(c: RestoreConfig): WalConfig {
 }
 
 const trim = (p: string) => p.replace(/\/+$/, "") || "/";
-
-/** The kept data directory's path for a restore whose pre-restore dump carries `stamp`. */
-export function keptDataDir(w: WalConfig, stamp: string): string {
-  return `${trim(w.dataDir)}.pre-restore-${stamp}`;
-}
-
-/** Its name (the last segment), as outputs and `wal.rollbackTo` carry it. */
-export function keptDataDirName(w: WalConfig, stamp: string): string {
-  return keptDataDir(w, stamp).split("/").at(-1) ?? "";
-}
 
 /**
  * The plan. `choice` is what the archive check picked (base backup, WAL range, restore point);
@@ -38,7 +28,8 @@ export function planWalPitr(c: RestoreConfig, choice?: PitrChoice): RestorePlan 
   const w = walConfig(c);
   const db = dbTarget(c);
   const data = trim(w.dataDir);
-  if (c.phase === "rollback") return rollbackPlan(c, "data directory", data, `${data.slice(0, data.lastIndexOf("/") + 1)}${w.rollbackTo ?? ""}`, w.recoveryTimeoutSeconds);
+  if (c.phase === "rollback") return rollbackPlan(c, w.recoveryTimeoutSeconds);
+  const k = keptData(c);
   const t = c.target ? targetOf(c.target) : { kind: "latest" as const };
   const inclusive = c.target?.inclusive ?? true;
   return swapPlan(c, {
@@ -55,7 +46,7 @@ export function planWalPitr(c: RestoreConfig, choice?: PitrChoice): RestorePlan 
       description: `docker compose stop ${d.container}, move ${data} aside as ${data}.pre-restore-<UTC> (kept, never deleted), lay down base backup ${choice?.backup.name ?? "<newest ending before the target>"}, recover from ${trim(w.archiveDir)} (WAL ${choice ? `${choice.walFrom} to at most ${choice.walTo}` : "<from the base backup on>"}) to ${targetText(t, inclusive)}, promote, wait up to ${w.recoveryTimeoutSeconds}s`,
       render: (rt) =>
         choice
-          ? pitrRecover(db, w, choice, keptDataDir(w, stampOf(rt.snapshotPath)), w.recoveryTimeoutSeconds)
+          ? pitrRecover(db, w, choice, k.keptPath(k.keptName(stampOf(rt.snapshotPath))), w.recoveryTimeoutSeconds)
           : `echo ${sh.quote("the WAL archive was not read; nothing to run")} >&2; exit 1`,
       needs: ["snapshotPath"],
     },

@@ -3,7 +3,8 @@
 // and rollback putting exactly that subvolume back.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config";
-import { planVolumeSnapshot, snapshotChoice, stampOf } from "../../../src/mechanisms/volume-plan";
+import { stampOf } from "../../../src/mechanisms/kept-data";
+import { planVolumeSnapshot, snapshotChoice } from "../../../src/mechanisms/volume-plan";
 import { planSelfManaged } from "../../../src/mechanisms/self-managed-plan";
 import { PREVIEW_VALUES, restoreKey, restorePointFrom } from "../../../src/plan";
 import { volumeConfig } from "../fixtures/pg-config";
