@@ -12,14 +12,11 @@ import {
   type WalFacts,
   baseBackupOf,
   contiguousFrom,
-  isSegmentName,
   parseBackupFile,
   pgTimeToIso,
   probeSegments,
-  segmentName,
-  segmentNumber,
-  segmentTimeline,
 } from "./wal-window";
+import { isSegmentName, segmentName, segmentNumber, segmentTimeline } from "../wal/names";
 
 /** Runs one command on a config host; rejects (or returns ok: false) with the host's error. */
 export type HostRun = (host: string, command: string) => Promise<{ ok: boolean; stdout: string; stderr: string }>;

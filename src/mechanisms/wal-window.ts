@@ -2,6 +2,7 @@
 // that reach. The facts come from the db host (./wal-facts.ts); the decision is made here, before
 // anything is declared, so a target out of reach is refused naming the window that is reachable.
 import type { TargetConfig } from "../config";
+import { parseLsn, segmentName, segmentNumber, segmentTimeline } from "../wal/names";
 
 /** A base backup as its backup history file in the archive describes it (start and stop). */
 export interface BaseBackup {
@@ -37,37 +38,9 @@ export interface WalFacts {
   restorePoint?: CommitInfo;
 }
 
-const SEGMENT_RE = /^[0-9A-F]{24}$/;
-/** Segments per "log id" with the default 16 MiB segment size (0x100000000 / 0x1000000). */
-const SEGMENTS_PER_LOG = 256;
-
-export function isSegmentName(n: string): boolean {
-  return SEGMENT_RE.test(n);
-}
-
-export function segmentTimeline(seg: string): number {
-  return Number.parseInt(seg.slice(0, 8), 16);
-}
-
-/** A segment's position in its timeline's sequence. */
-export function segmentNumber(seg: string): number {
-  return Number.parseInt(seg.slice(8, 16), 16) * SEGMENTS_PER_LOG + Number.parseInt(seg.slice(16, 24), 16);
-}
-
-export function segmentName(timeline: number, n: number): string {
-  const hex = (v: number) => v.toString(16).toUpperCase().padStart(8, "0");
-  return `${hex(timeline)}${hex(Math.floor(n / SEGMENTS_PER_LOG))}${hex(n % SEGMENTS_PER_LOG)}`;
-}
-
-/** An LSN (`0/3000060`) as a number of bytes (exact below 2^53, which is 8 PiB of WAL). */
-export function lsnValue(lsn: string): number {
-  const [hi, lo] = lsn.split("/");
-  return Number.parseInt(hi, 16) * 2 ** 32 + Number.parseInt(lo, 16);
-}
-
 /** The segment an LSN lies in, on a timeline. */
 export function lsnSegment(timeline: number, lsn: string): string {
-  return segmentName(timeline, Math.floor(lsnValue(lsn) / 2 ** 24));
+  return segmentName(timeline, Math.floor(parseLsn(lsn) / 2 ** 24));
 }
 
 /**
@@ -183,7 +156,7 @@ function reachable(facts: WalFacts): string {
 export function checkTarget(facts: WalFacts, t: Target, inclusive: boolean): WindowVerdict {
   if (facts.backups.length === 0)
     return { ok: false, problem: `no usable base backup: ${facts.unusable.length ? `${facts.unusable.join(", ")} ha${facts.unusable.length === 1 ? "s" : "ve"} no backup history file in the WAL archive (their WAL was not archived)` : "the base backups folder holds none"}` };
-  const byNewest = [...facts.backups].sort((a, b) => lsnValue(b.stopLsn) - lsnValue(a.stopLsn));
+  const byNewest = [...facts.backups].sort((a, b) => parseLsn(b.stopLsn) - parseLsn(a.stopLsn));
   const oldest = byNewest[byNewest.length - 1];
   const within = `reachable: ${reachable(facts)}`;
   // Where the target is, as a time and (when known) a WAL location.
@@ -199,7 +172,7 @@ export function checkTarget(facts: WalFacts, t: Target, inclusive: boolean): Win
     at = { time: facts.restorePoint.time, lsn: facts.restorePoint.lsn };
   } else at = {};
 
-  const before = (b: BaseBackup) => (at.lsn ? lsnValue(b.stopLsn) < lsnValue(at.lsn) : at.time ? ms(b.stopTime) < ms(at.time) : true);
+  const before = (b: BaseBackup) => (at.lsn ? parseLsn(b.stopLsn) < parseLsn(at.lsn) : at.time ? ms(b.stopTime) < ms(at.time) : true);
   const backup = byNewest.find(before);
   if (!backup)
     return { ok: false, problem: `the target (${targetText(t, inclusive)}) is before the end of the oldest base backup, ${oldest.name} (${oldest.stopTime}); ${within}`, window: { from: oldest.stopTime, to: windowOf(facts, oldest).to?.time ?? oldest.stopTime } };
@@ -209,7 +182,7 @@ export function checkTarget(facts: WalFacts, t: Target, inclusive: boolean): Win
   const gap = w.missing ? `segment ${w.missing} is missing from the archive, so recovery cannot pass it; ` : "";
   const lastSeg = w.run[w.run.length - 1] ?? backup.startSegment;
   // Past the last commit the run holds, recovery would end before reaching the target.
-  const beyond = t.kind !== "latest" && (end === undefined || (at.lsn ? lsnValue(at.lsn) > lsnValue(end.lsn) : ms(at.time ?? "") > ms(end.time)));
+  const beyond = t.kind !== "latest" && (end === undefined || (at.lsn ? parseLsn(at.lsn) > parseLsn(end.lsn) : ms(at.time ?? "") > ms(end.time)));
   if (beyond || w.run.length === 0)
     return { ok: false, problem: `the target (${targetText(t, inclusive)}) is after the last archived commit reachable from ${backup.name}: ${gap}${within}`, window };
   const restorePoint = t.kind === "latest" ? window.to : at.time ?? window.to;

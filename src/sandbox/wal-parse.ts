@@ -1,6 +1,7 @@
 // Pure helpers of the sandbox's WAL mode (`sandbox up --wal-archive`): base backup names, the
 // archive settings as postgresql.conf lines, WAL segment names and what a base backup's manifest
 // says about its end. No I/O here, so the unit tests cover them without a server.
+import { isSegmentName, parseLsn, segmentName } from "../wal/names";
 import { utcStamp } from "./volume-parse";
 
 /** `base-20260125T020007Z`: second resolution, the stamp the dumps and snapshots carry. */
@@ -8,24 +9,8 @@ export function baseBackupName(d = new Date()): string {
   return `base-${utcStamp(d)}`;
 }
 
-/** A WAL segment file: timeline, log and segment number, 8 upper-case hex digits each. */
-export const WAL_SEGMENT = /^[0-9A-F]{24}$/;
-
-export function isWalSegment(name: string): boolean {
-  return WAL_SEGMENT.test(name);
-}
-
 /** Postgres' default segment size (initdb --wal-segsize unset). */
 export const DEFAULT_WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
-
-/** A WAL location `hi/lo` (hex) as a number: exact up to 2^53, far beyond any sandbox. */
-export function parseLsn(lsn: string): number {
-  const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn.trim());
-  if (!m) throw new Error(`not a WAL location: '${lsn}'`);
-  return parseInt(m[1], 16) * 2 ** 32 + parseInt(m[2], 16);
-}
-
-const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, "0");
 
 /**
  * The segment file holding the WAL that ends at `lsn`: like Postgres' XLByteToPrevSeg (and
@@ -33,10 +18,8 @@ const hex8 = (n: number) => n.toString(16).toUpperCase().padStart(8, "0");
  * since it is the end of what was written there.
  */
 export function segmentEndingAt(timeline: number, lsn: string, segmentBytes = DEFAULT_WAL_SEGMENT_BYTES): string {
-  const pos = parseLsn(lsn);
-  const segNo = Math.floor(Math.max(pos - 1, 0) / segmentBytes);
-  const perLog = 2 ** 32 / segmentBytes;
-  return `${hex8(timeline)}${hex8(Math.floor(segNo / perLog))}${hex8(segNo % perLog)}`;
+  const segNo = Math.floor(Math.max(parseLsn(lsn) - 1, 0) / segmentBytes);
+  return segmentName(timeline, segNo, 2 ** 32 / segmentBytes);
 }
 
 /**
@@ -45,7 +28,7 @@ export function segmentEndingAt(timeline: number, lsn: string, segmentBytes = DE
  * (a `.backup` or `.history` file is archived out of that order, a `.partial` is not the segment).
  */
 export function archivedThrough(lastArchived: string | null | undefined, segment: string): boolean {
-  if (!lastArchived || !isWalSegment(lastArchived)) return false;
+  if (!lastArchived || !isSegmentName(lastArchived)) return false;
   // Same width, upper-case hex: string order is numeric order, timeline first.
   return lastArchived >= segment;
 }

@@ -9,7 +9,8 @@ import { findBinaries, type Binaries } from "./binaries";
 import { layout, type Layout } from "./layout";
 import { asServerUser, serverUserIds, superuserSql } from "./postgres";
 import { readState } from "./state";
-import { archivedThrough, baseBackupName, isWalSegment, manifestWalEnd, segmentEndingAt, walConfLines } from "./wal-parse";
+import { isSegmentName } from "../wal/names";
+import { archivedThrough, baseBackupName, manifestWalEnd, segmentEndingAt, walConfLines } from "./wal-parse";
 
 export interface BaseBackup {
   name: string;
@@ -46,7 +47,7 @@ export async function prepareWalDirs(L: Layout): Promise<void> {
 /** The WAL segment files in the archive, sorted (oldest first); history and backup files left out. */
 export function archiveSegments(L: Layout): string[] {
   if (!existsSync(L.wal.archive)) return [];
-  return readdirSync(L.wal.archive).filter(isWalSegment).sort();
+  return readdirSync(L.wal.archive).filter(isSegmentName).sort();
 }
 
 interface ArchiverState {
@@ -86,7 +87,7 @@ export async function waitArchived(L: Layout, bins: Binaries, port: number, segm
  */
 export async function switchWalOn(L: Layout, bins: Binaries, port: number, timeoutMs = ARCHIVE_TIMEOUT_MS): Promise<{ segment: string }> {
   const segment = (await superuserSql(L, bins, port, "select pg_walfile_name(pg_switch_wal());")).trim();
-  if (!isWalSegment(segment)) throw new Error(`pg_switch_wal gave an unexpected segment name '${segment}'`);
+  if (!isSegmentName(segment)) throw new Error(`pg_switch_wal gave an unexpected segment name '${segment}'`);
   await waitArchived(L, bins, port, segment, timeoutMs);
   return { segment };
 }

@@ -14,6 +14,7 @@
 // At wal_level replica a TRUNCATE leaves no record of its own: it creates a new file for the table
 // (Storage CREATE) and drops the old one at commit (`rels:`), as a rewrite (VACUUM FULL, CLUSTER,
 // ALTER TABLE) does; a rewrite fills the new file with whole pages (FPI), a TRUNCATE does not.
+import { parseLsn } from "./names";
 
 /** A relation file: `<database oid>/<relfilenode>` (database 0 for shared catalogues). */
 export type RelKey = string;
@@ -67,12 +68,6 @@ const RECORD = /^rmgr: (\S+)\s+len \(rec\/tot\):\s*\d+\/\s*\d+, tx:\s*(\d+), lsn
 const BLKREF0 = /blkref #0: rel (\d+)\/(\d+)\/(\d+)/;
 const STAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)? UTC/;
 
-/** An LSN as one number, to compare and order records (`hi/lo`, both hex). */
-export function lsnValue(lsn: string): bigint {
-  const [hi, lo] = lsn.split("/");
-  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
-}
-
 /** pg_waldump's `2026-11-25 18:27:26.861950 UTC` as `2026-11-25T18:27:26.861950Z`. */
 export function waldumpTimeToIso(s: string): string | undefined {
   const m = STAMP.exec(s);
@@ -107,7 +102,7 @@ export class WaldumpParser {
   private records = 0;
   private commits = 0;
   private firstLsn?: string;
-  private last?: { lsn: string; value: bigint };
+  private last?: { lsn: string; value: number };
   private rest = "";
 
   constructor(private readonly opts: ParserOptions = {}) {}
@@ -125,7 +120,7 @@ export class WaldumpParser {
     const m = RECORD.exec(line.trimEnd());
     if (!m) return;
     const [, rmgr, xid, lsn, desc] = m as unknown as [string, string, string, string, string];
-    const value = lsnValue(lsn);
+    const value = parseLsn(lsn);
     if (this.last && value <= this.last.value) return;
     this.last = { lsn, value };
     this.firstLsn ??= lsn;

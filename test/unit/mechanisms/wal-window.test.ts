@@ -2,7 +2,8 @@
 // start, the newest backup ending before the target, and refusals that name the reachable window.
 import { describe, expect, it } from "vitest";
 import { parseListing, parseProbe, probePlan } from "../../../src/mechanisms/wal-facts";
-import { checkTarget, contiguousFrom, lsnSegment, pgTimeToIso, segmentName, segmentNumber, type WalFacts } from "../../../src/mechanisms/wal-window";
+import { checkTarget, contiguousFrom, lsnSegment, pgTimeToIso, type WalFacts } from "../../../src/mechanisms/wal-window";
+import { segmentName, segmentNumber } from "../../../src/wal/names";
 
 const seg = (n: number) => segmentName(1, n);
 const history = (name: string, start: string, startSeg: number, stop: string, startTime: string, stopTime: string) =>

@@ -7,14 +7,13 @@ import {
   archivedThrough,
   baseBackupName,
   confString,
-  isWalSegment,
   manifestWalEnd,
-  parseLsn,
   restoreCommand,
   segmentEndingAt,
   shellWord,
   walConfLines,
 } from "../../../src/sandbox/wal-parse";
+import { isSegmentName as isWalSegment, parseLsn } from "../../../src/wal/names";
 
 describe("base backup names", () => {
   it("carry the UTC second", () => {
