@@ -4,11 +4,11 @@
 // sees the data directory through its volume.
 import type { VolumeConfig } from "./config-schema";
 import { type DbTarget, UTC_STAMP, psql } from "./shell";
-import { argv, quote, script } from "./shell-words";
+import { argv, quote, script, trimSlash } from "./shell-words";
 
 /** The paths a volume restore works with, as shell assignments (mount, data subvolume, snapshots). */
 function pathVars(v: VolumeConfig): string[] {
-  const mount = v.mount.replace(/\/+$/, "") || "/";
+  const mount = trimSlash(v.mount);
   return [`mount=${quote(mount)}`, `data=${quote(`${mount}/${v.dataSubvolume}`)}`, `snaps=${quote(`${mount}/${v.snapshotsDir}`)}`];
 }
 

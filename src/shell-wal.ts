@@ -5,10 +5,9 @@
 import type { WalConfig } from "./config-schema-wal";
 import type { DbTarget } from "./shell";
 import { startDatabaseAndWait, stopDatabase } from "./shell-volume";
-import { argv, quote, script } from "./shell-words";
+import { argv, quote, script, trimSlash as trim } from "./shell-words";
 import type { PitrChoice } from "./mechanisms/wal-window";
 
-const trim = (p: string) => p.replace(/\/+$/, "") || "/";
 
 /**
  * The archive's files and the base backups, read-only: `file=<name>` per archive file, each

@@ -33,3 +33,8 @@ export function inDir(dir: string, command: string): string {
 export function projectDir(servicesRoot: string, project: string): string {
   return `${servicesRoot.replace(/\/+$/, "")}/${project}`;
 }
+
+/** A folder path without its trailing slashes (`/` stays `/`), to join names to. */
+export function trimSlash(path: string): string {
+  return path.replace(/\/+$/, "") || "/";
+}

@@ -4,7 +4,7 @@
 // ./shell-checks.ts; both are re-exported, so `import * as sh from "./shell"` has them all.
 import { argv, inDir, quote, script } from "./shell-words";
 
-export { andThen, argv, inDir, projectDir, quote, script } from "./shell-words";
+export { andThen, argv, inDir, projectDir, quote, script, trimSlash } from "./shell-words";
 export * from "./shell-checks";
 
 /** The project's services that run now, one per line (nothing when every one is stopped). */

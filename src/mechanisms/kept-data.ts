@@ -3,6 +3,7 @@
 // the name the restore keeps it under, where a kept name lives, and the config key and outputs
 // rollback reads. The plans, the program's outputs, preflight and `rollback` all read it here.
 import type { RestoreConfig } from "../config";
+import { trimSlash as trim } from "../shell-words";
 
 export interface KeptData {
   /** In words: "data subvolume" or "data directory". */
@@ -23,7 +24,6 @@ export interface KeptData {
   outputs: { kept: string; source: string; sourceMarker: string; undone: string };
 }
 
-const trim = (p: string) => p.replace(/\/+$/, "") || "/";
 
 /** The stamp of a pre-restore dump's path (`.../pre-restore-<stamp>.dump`); a placeholder before it exists. */
 export function stampOf(snapshotPath: string): string {

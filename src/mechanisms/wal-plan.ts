@@ -16,7 +16,7 @@ export function walConfig(c: RestoreConfig): WalConfig {
   return c.wal;
 }
 
-const trim = (p: string) => p.replace(/\/+$/, "") || "/";
+const trim = sh.trimSlash;
 
 /**
  * The plan. `choice` is what the archive check picked (base backup, WAL range, restore point);
