@@ -24,6 +24,8 @@ export interface CheckResult {
   note?: string;
   /** wal-pitr: the base backup, WAL range and restore point the target check chose. */
   pitr?: PitrChoice;
+  /** volume-snapshot: the snapshot the check resolved and its creation time. */
+  volume?: { name: string; createdAt: string };
 }
 
 /**
@@ -44,7 +46,7 @@ interface Check {
   host: string;
   command: string;
   /** Turn the command's output into a verdict (default: exit code 0 passes). */
-  judge?: (stdout: string) => { ok: boolean; detail: string; note?: string };
+  judge?: (stdout: string) => Omit<CheckResult, "check" | "host">;
   failHint: string;
 }
 
@@ -110,14 +112,6 @@ function dataMountChecks(c: RestoreConfig, host: string): Check[] {
   }];
 }
 
-const VOLUME_DETAIL_RE = /^(\S+) \(read-only, created (\S+)\)/;
-
-/** The snapshot a volume check resolved, from its detail line (for the summary). */
-export function volumeTargetOf(detail: string): { name: string; createdAt: string } | undefined {
-  const m = VOLUME_DETAIL_RE.exec(detail);
-  return m ? { name: m[1], createdAt: m[2] } : undefined;
-}
-
 /** volume-snapshot: the snapshot to restore (exists, read-only, older than the incident, room). */
 function volumeCheck(c: RestoreConfig): Check {
   const d = c.database;
@@ -131,7 +125,9 @@ function volumeCheck(c: RestoreConfig): Check {
       const name = markers(out, "volume-target")[0];
       const at = markers(out, "restore-point")[0];
       const free = markers(out, "volume-free-mib")[0];
-      return name && at ? { ok: true, detail: `${name} (read-only, created ${at}); ${free} MiB free on ${v.mount}` } : { ok: false, detail: `could not resolve the snapshot: ${out.trim()}` };
+      return name && at
+        ? { ok: true, detail: `${name} (read-only, created ${at}); ${free} MiB free on ${v.mount}`, volume: { name, createdAt: at } }
+        : { ok: false, detail: `could not resolve the snapshot: ${out.trim()}` };
     },
     failHint: "the volume snapshot is refused",
   };

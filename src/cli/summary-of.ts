@@ -7,7 +7,7 @@ import { planEbs } from "../mechanisms/ebs-plan";
 import { planSelfManaged } from "../mechanisms/self-managed-plan";
 import { planWalPitr } from "../mechanisms/wal-plan";
 import { targetText } from "../mechanisms/wal-window";
-import { TARGET_CHECK, VOLUME_CHECK, volumeTargetOf, type CheckResult } from "./preflight";
+import { TARGET_CHECK, VOLUME_CHECK, type CheckResult } from "./preflight";
 import { summarize, summarizeAws, summarizeEbs, type Summary } from "./summary";
 
 /**
@@ -29,8 +29,7 @@ export function summaryOf(o: { stack: string }, config: RestoreConfig, checks: C
 /** The summary of a volume restore, with the snapshot and its time as preflight resolved them on the host. */
 function summarizeVolume(stack: string, config: RestoreConfig, checks: CheckResult[]): Summary {
   const s = summarize(stack, config, planSelfManaged(config));
-  const found = checks.find((c) => c.check === VOLUME_CHECK && c.ok);
-  const target = found ? volumeTargetOf(found.detail) : undefined;
+  const target = checks.find((c) => c.check === VOLUME_CHECK && c.ok)?.volume;
   if (target) {
     s.dump = `${target.name}: ${s.dump}`;
     s.restorePoint = `${target.createdAt} (the snapshot's creation time)`;
