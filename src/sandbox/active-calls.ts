@@ -6,7 +6,8 @@ import { layout } from "./layout";
 
 export function setActiveCalls(projectDir: string, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new Error(`active calls must be a whole number >= 0, got ${n}`);
-  const dir = join(layout(projectDir).host("voice").projectDir, ".compose");
+  // Mounted into voiceai-voice at /state, where its voiceai-calls reads it.
+  const dir = join(layout(projectDir).host("voice").projectDir, "state");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "active-calls"), `${n}\n`);
 }

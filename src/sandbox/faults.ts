@@ -1,17 +1,18 @@
-// Fault injection for e2e tests of the restore: a compose verb that fails or waits, a host whose
+// Fault injection for e2e tests of the restore: a compose verb that fails or waits (the hooks in
+// each host's `docker`, host-docker/hooks.sh, before the real CLI runs), a host whose
 // SSH server is down, refuses the key, drops connections or reboots, a migration that breaks.
 // Each has its undo.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findBinaries } from "./binaries";
 import { layout, sandboxHostNames } from "./layout";
-import { startServer } from "./postgres";
+import { compose } from "./db-container";
 import { cmdline, descendants, readPid } from "./processes";
 import { restartSshHost, stopSshHost } from "./ssh-hosts";
 import { readState } from "./state";
 
 /**
- * Make an operation of the compose stand-in on `host` fail with `message` until cleared.
+ * Make a `docker compose` operation on `host` fail with `message` until cleared.
  * `name` is a verb (stop, up, start, restart, ps, logs, exec), `<verb>.<service>`
  * (e.g. `up.voiceai-telweb`) or, for exec, `exec.<program>` (e.g. `exec.pg_restore`).
  */
@@ -67,7 +68,7 @@ export function removeMigration(projectDir: string, name: string): void {
 }
 
 /**
- * Hold an operation of the compose stand-in on `host` (same names as injectFault): when it is
+ * Hold a `docker compose` operation on `host` (same names as injectFault): when it is
  * called, it waits before running until released. With waitUntilHeld, a test acts at a known
  * moment of a restore (a command in flight), with no sleeps.
  */
@@ -78,7 +79,7 @@ export function holdAt(projectDir: string, host: string, name: string): void {
   writeFileSync(join(dir, name), "");
 }
 
-/** Resolves once an operation waits at the hold (with the waiting stand-in's pid). */
+/** Resolves once an operation waits at the hold (with the waiting docker CLI's pid). */
 export async function waitUntilHeld(projectDir: string, host: string, name: string, timeoutMs = 120_000): Promise<number> {
   const file = join(layout(projectDir).host(host).holds, `${name}.waiting`);
   const end = Date.now() + timeoutMs;
@@ -135,19 +136,11 @@ export function restoreClientKey(projectDir: string, host: string): void {
 
 /**
  * A reboot of `host`: sshd goes away and comes back, and every service of the host's compose
- * projects is running again (what `restart: always` does at boot), whatever a restore had stopped.
+ * project is running again (what `restart: always` does at boot), whatever a restore had stopped.
  */
 export async function rebootHost(projectDir: string, host: string): Promise<void> {
   const L = layout(projectDir);
   await hostDown(projectDir, host);
-  const root = L.host(host).servicesRoot;
-  const stamp = new Date().toISOString().slice(0, 23) + "Z";
-  for (const project of readdirSync(root)) {
-    const states = join(root, project, ".compose", "state");
-    if (!existsSync(states)) continue;
-    for (const svc of readdirSync(states)) writeFileSync(join(states, svc), `running ${stamp} 0\n`);
-  }
-  // voiceai-postgres is the real server: the db host's boot starts it (crash recovery included).
-  if (host === "db") await startServer(L, findBinaries());
+  await compose(L, host, ["up", "-d"]);
   await hostUp(projectDir, host);
 }

@@ -3,13 +3,17 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
-import { execa } from "execa";
 import { findBinaries, findVolumeBinaries, type Binaries, type VolumeBinaries } from "./binaries";
-import { installStandin } from "./compose-standin/install";
+import { compose, dbContainerState, startDatabase } from "./db-container";
+import { startEventRecorder } from "./engine-events";
+import { ensureEngine, engineLayout, engineRunning } from "./engine";
+import { sandboxId } from "./compose-files";
+import { prepareHosts, writeComposeFiles } from "./host-docker/install";
+import { ensureImages, type SandboxImages } from "./images";
 import { ADMIN_EMAIL, DB_NAME, DB_USER, layout, sandboxHostNames, sandboxHostSpecs, STACK_NAME, type Layout, type SandboxHostSpec } from "./layout";
 import { randomPassword } from "./password";
 import { freePorts, LOOPBACK } from "./ports";
-import { currentUser, postmasterPid, startPostgres } from "./postgres";
+import { createRole, currentUser, initCluster } from "./postgres";
 import { cmdline, readPid, running } from "./processes";
 import { installMigrations, pendingMigration, seedDatabase, takeNightlyBackup } from "./seed";
 import { keygen, startSshHost } from "./ssh-hosts";
@@ -27,7 +31,9 @@ export { sandboxRestoreConfig } from "./stack-config";
 export type { SandboxHost, SandboxInfo, SandboxVolume, SandboxWal } from "./state";
 export { takeBaseBackup, switchWal, listArchive, type BaseBackup } from "./wal";
 export type { VolumeKind, VolumeSnapshot, VolumeSnapshotEntry } from "./volume";
-export { readComposeLog, parseComposeLog, type ComposeOp } from "./compose-log";
+export { readEngineOps, parseEngineEvents, type EngineOp } from "./engine-events";
+export { dbContainerName } from "./db-container";
+export { engineLayout, engineRunning, dockerEnv } from "./engine";
 export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration, holdAt, waitUntilHeld, release, dropConnections, revokeClientKey, restoreClientKey, rebootHost } from "./faults";
 export { setActiveCalls } from "./active-calls";
 export { writePostBackupRows, TENANTS, type PostBackupRows, type PostBackupRow } from "./post-backup";
@@ -77,7 +83,8 @@ export function sandboxStatus(projectDir: string): SandboxStatus {
   const problems: string[] = [];
   const alive = (pid: number | undefined, mention: string) => pid !== undefined && running(pid) && cmdline(pid).includes(mention);
   if (info.volume && !mountedAt(L.volume.mount)) problems.push(`the data volume is not mounted at ${L.volume.mount}`);
-  if (postmasterPid(L) === undefined) problems.push("postgres is not running");
+  if (!engineRunning()) problems.push("the sandbox's Docker engine is not running");
+  else if (!dbContainerState(L).running) problems.push("the voiceai-postgres container is not running");
   if (!alive(readPid(L.http.pid), L.dir)) problems.push("the HTTP endpoints are not running");
   for (const h of sandboxHostNames(L)) if (!alive(readPid(L.host(h).sshdPid), L.host(h).sshdConfig)) problems.push(`sshd of host ${h} is not running`);
   return { up: problems.length === 0, info, problems };
@@ -126,10 +133,32 @@ async function startSshHosts(L: Layout, bins: Binaries, specs: SandboxHostSpec[]
 async function startServices(L: Layout, specs: SandboxHostSpec[]): Promise<void> {
   await Promise.all(
     specs.map(async (h) => {
-      const r = await execa(join(L.host(h.name).bin, "docker"), ["compose", "up", "-d"], { cwd: L.host(h.name).projectDir, reject: false, stdin: "ignore" });
-      if (r.exitCode !== 0) throw new Error(`starting the services of host ${h.name} failed: ${String(r.stderr).trim()}`);
+      try {
+        await compose(L, h.name, ["up", "-d"]);
+      } catch (e) {
+        throw new Error(`starting the services of host ${h.name} failed: ${(e as Error).message}`);
+      }
     }),
   );
+}
+
+function composeInputs(images: SandboxImages, pgPort: number, telwebPort: number, telemetryPort: number) {
+  return { images, pgPort, telwebPort, telemetryUrl: `http://${LOOPBACK}:${telemetryPort}/api/v1/heartbeats` };
+}
+
+/** TelWeb answers its health check once its migrations and seed ran (its container's own HTTP server). */
+async function waitForTelweb(port: number, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(`http://${LOOPBACK}:${port}/health`);
+      if (r.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > end) throw new Error(`voiceai-telweb did not answer on ${LOOPBACK}:${port}/health within ${timeoutMs / 1000}s (docker compose logs voiceai-telweb on the web host says why)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export async function startSandbox(opts: StartOptions): Promise<StartResult> {
@@ -164,16 +193,24 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
   }
   mkdirSync(L.dir, { recursive: true, mode: 0o755 });
   const user = currentUser();
-  const [pgPort, ...sshPorts] = await freePorts(1 + specs.length);
+  const [pgPort, telwebPort, ...sshPorts] = await freePorts(2 + specs.length);
   const dbPassword = randomPassword();
   const adminPassword = randomPassword();
   let nightlyDump = "";
   let volume: SandboxVolume | undefined;
   let wal: SandboxWal | undefined;
   try {
-    installStandin(L, bins, pgPort, specs);
+    if (await ensureEngine({ id: sandboxId(L), dir: L.dir }, log)) log("sandbox: the engine is this sandbox's (stopped again by `sandbox down`)");
+    // The engine's record of this sandbox's containers, from before the first one starts.
+    startEventRecorder(L);
+    await prepareHosts(L, bins, specs);
     installMigrations(L);
-    // The slow parts run side by side: the database chain, the six SSH servers, the HTTP process.
+    const httpTask = startHttp(L, bins.pgBin, pgPort).then((h) => {
+      log(`sandbox: telemetry on ${LOOPBACK}:${h.ports.telemetry}`);
+      return h;
+    });
+    const imagesTask = ensureImages(bins.pgBin, log);
+    // The slow parts run side by side: the images and the database chain, the SSH servers, the HTTP process.
     const database = (async () => {
       if (vb) {
         const device = await createVolume(L, vb);
@@ -182,8 +219,13 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       }
       if (opts.walArchive) await prepareWalDirs(L);
       // Durable in WAL mode too: pg_basebackup and recovery need full page writes.
-      await startPostgres(L, bins, pgPort, dbPassword, { durable: vb !== undefined || opts.walArchive === true, conf: opts.walArchive ? walArchiveConf(L) : [] });
-      log(`sandbox: postgres on ${LOOPBACK}:${pgPort} (data in ${L.pg.data})`);
+      await initCluster(L, bins, pgPort, { durable: vb !== undefined || opts.walArchive === true, conf: opts.walArchive ? walArchiveConf(L) : [] });
+      const images = await imagesTask;
+      const http = await httpTask;
+      writeComposeFiles(L, specs, composeInputs(images, pgPort, telwebPort, http.ports.telemetry));
+      await startDatabase(L, bins, pgPort);
+      await createRole(L, bins, pgPort, dbPassword);
+      log(`sandbox: voiceai-postgres on ${LOOPBACK}:${pgPort} (data in ${L.pg.data})`);
       await seedDatabase(L, bins.pgBin, pgPort, adminPassword);
       nightlyDump = await takeNightlyBackup(L, bins.pgBin, pgPort);
       log(`sandbox: seeded 3 tenants; nightly backup ${nightlyDump}`);
@@ -198,17 +240,14 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
         wal = { archiveDir: L.wal.archive, baseBackupsDir: L.wal.baseBackups, dataDir: L.pg.data, firstBaseBackup: base.name };
         log(`sandbox: WAL archived into ${L.wal.archive}; base backup ${base.path}`);
       }
-      await startServices(L, specs);
-      log(`sandbox: services started on every host (TelWeb applied ${pendingMigration()})`);
+      await startServices(L, specs.filter((h) => h.name !== "db"));
+      await waitForTelweb(telwebPort);
+      log(`sandbox: services started on every host (TelWeb applied ${pendingMigration()}); telweb on ${LOOPBACK}:${telwebPort}`);
     })();
     const ssh = startSshHosts(L, bins, specs, sshPorts, user).then(() => log(`sandbox: sshd for ${specs.map((h, i) => `${h.name}:${sshPorts[i]}`).join(" ")}`));
-    const httpTask = startHttp(L, bins.pgBin, pgPort).then((h) => {
-      log(`sandbox: telweb on ${LOOPBACK}:${h.ports.telweb}, telemetry on ${LOOPBACK}:${h.ports.telemetry}`);
-      return h;
-    });
     // allSettled: never tear down while a sibling task is still starting processes.
-    const [dbDone, sshDone, httpDone] = await Promise.allSettled([database, ssh, httpTask]);
-    for (const r of [dbDone, sshDone, httpDone]) if (r.status === "rejected") throw r.reason;
+    const [dbDone, sshDone, httpDone, imagesDone] = await Promise.allSettled([database, ssh, httpTask, imagesTask]);
+    for (const r of [dbDone, sshDone, httpDone, imagesDone]) if (r.status === "rejected") throw r.reason;
     if (httpDone.status !== "fulfilled") throw new Error("the HTTP endpoints did not start");
     const http = httpDone.value;
     const { ports } = http;
@@ -223,7 +262,6 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       servicesRoot: L.host(h.name).servicesRoot,
       services: [h.project],
       containers: [...h.services],
-      composeLog: L.host(h.name).composeLog,
     }));
     const sshd: Record<string, number> = {};
     for (const h of specs) sshd[h.name] = readPid(L.host(h.name).sshdPid) ?? 0;
@@ -238,8 +276,8 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       hosts,
       sshKeyFile: L.clientKey,
       knownHostsFile: L.knownHosts,
-      telwebUrl: `http://${LOOPBACK}:${ports.telweb}/health`,
-      loginUrl: `http://${LOOPBACK}:${ports.telweb}/api/auth/login`,
+      telwebUrl: `http://${LOOPBACK}:${telwebPort}/health`,
+      loginUrl: `http://${LOOPBACK}:${telwebPort}/api/auth/login`,
       telemetryUrl: `http://${LOOPBACK}:${ports.telemetry}/api/v1/services`,
       adminUser: ADMIN_EMAIL,
       database: { host: LOOPBACK, port: pgPort, name: DB_NAME, user: DB_USER, pgBin: bins.pgBin },
@@ -249,7 +287,9 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       stateDir: L.dir,
       ...(volume ? { volume } : {}),
       ...(wal ? { wal } : {}),
-      pids: { postgres: postmasterPid(L) ?? 0, http: http.pid, sshd },
+      engine: { dockerHost: engineLayout().host, dockerConfig: engineLayout().config, dataRoot: engineLayout().dataRoot },
+      images: { ...(imagesDone.status === "fulfilled" ? imagesDone.value : { postgres: "", service: "" }) },
+      pids: { postgres: dbContainerState(L).pid, http: http.pid, sshd },
       startedAt: new Date(t0).toISOString(),
       upSeconds: Math.round((Date.now() - t0) / 100) / 10,
     };

@@ -1,5 +1,5 @@
 // Where everything of the sandbox lives. One function per path, so the TypeScript side, the
-// compose stand-in (which receives these paths through its env file) and the tests agree.
+// compose files (which mount these paths) and the tests agree.
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Role } from "../config-schema";
@@ -82,7 +82,6 @@ export function layout(projectDir: string) {
       bin: join(hdir, "bin"),
       servicesRoot,
       projectDir: join(servicesRoot, spec.project),
-      composeLog: join(hdir, "compose.log"),
       faults: join(hdir, "faults"),
       holds: join(hdir, "holds"),
       sshdConfig: join(hdir, "sshd_config"),
@@ -95,7 +94,7 @@ export function layout(projectDir: string) {
   };
   // The db host's volume folder: the mount point of the btrfs volume in volume mode, a plain
   // folder otherwise. The data directory is `data` in it either way, so every path to it (the
-  // stand-in's env, postgres.ts, the restore's commands) is the same in both modes.
+  // database container's mount, postgres.ts, the restore's commands) is the same in both modes.
   const volumeMount = join(host("db").dir, "volume");
   // The nightly dumps' folder; in WAL mode the archive and the base backups sit beside them.
   const backupDir = join(host("db").dir, "backup");
@@ -125,10 +124,15 @@ export function layout(projectDir: string) {
       image: join(dir, "volume", "pg-volume.img"),
       deviceFile: join(dir, "volume", "device"),
     },
-    standin: {
-      dir: join(dir, "standin"),
-      script: join(dir, "standin", "compose.sh"),
-      env: join(dir, "standin", "env"),
+    /** The hosts' shared fault and hold hooks, which every host's `docker` runs before the real CLI. */
+    hostDocker: {
+      dir: join(dir, "host-docker"),
+      hooks: join(dir, "host-docker", "hooks.sh"),
+    },
+    /** The engine's events for this sandbox's containers, streamed by `docker events` (engine-events.ts). */
+    engineEvents: {
+      file: join(dir, "engine-events.jsonl"),
+      pid: join(dir, "engine-events.pid"),
     },
     telemetry: join(dir, "telemetry", "heartbeats.log"),
     http: {

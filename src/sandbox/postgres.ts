@@ -1,14 +1,14 @@
-// The sandbox's PostgreSQL server: its own cluster under .sandbox/pg, listening on 127.0.0.1
-// only, password (scram) auth for the `delphi` role. Postgres refuses to run as root, so when we
-// are root the cluster belongs to the `postgres` OS user and every server program runs as it.
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+// The sandbox's PostgreSQL cluster: made on the db host by initdb, run by the voiceai-postgres
+// container (db-container.ts), listening on 127.0.0.1 only, password (scram) auth for the
+// `delphi` role. Postgres refuses to run as root, so when we are root the cluster belongs to the
+// `postgres` OS user, and the container runs as that user's uid.
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import type { Binaries } from "./binaries";
 import { DB_NAME, DB_USER, type Layout } from "./layout";
 import { LOOPBACK } from "./ports";
-import { cmdline, readPid, running, stopProcessTree } from "./processes";
 
 /** The OS user that owns the cluster when the sandbox runs as root. */
 export const SERVER_OS_USER = "postgres";
@@ -43,12 +43,13 @@ export function delphiEnv(L: Layout, port: number): Record<string, string> {
 }
 
 /**
- * initdb + start + role/database. Returns once the server accepts password logins. `durable`
- * (volume mode) keeps Postgres' crash-safety settings on: a volume snapshot is a crash image of
- * the data directory, and a start from it must recover every commit the snapshot saw. `conf`
- * adds postgresql.conf lines (WAL mode's archiving settings).
+ * initdb on the host, as the cluster's owner, into the db host's volume folder: the database
+ * container then runs the server on it (db-container.ts). `durable` (volume and WAL modes) keeps
+ * Postgres' crash-safety settings on: a volume snapshot is a crash image of the data directory,
+ * and a start from it must recover every commit the snapshot saw. `conf` adds postgresql.conf
+ * lines (WAL mode's archiving settings).
  */
-export async function startPostgres(L: Layout, bins: Binaries, port: number, password: string, opts: { durable?: boolean; conf?: string[] } = {}): Promise<void> {
+export async function initCluster(L: Layout, bins: Binaries, port: number, opts: { durable?: boolean; conf?: string[] } = {}): Promise<void> {
   mkdirSync(L.pg.data, { recursive: true });
   mkdirSync(L.pg.socketDir, { recursive: true });
   if (asRoot()) {
@@ -63,21 +64,23 @@ export async function startPostgres(L: Layout, bins: Binaries, port: number, pas
   chmodSync(L.pg.socketDir, 0o700);
 
   // Local socket connections are trusted (the socket folder is 0700, so only the server user
-  // and root reach it: that is how we create the role); TCP needs a scram password.
+  // and root reach it: that is how we create the role, and how the runbook's `docker compose
+  // exec voiceai-postgres pg_dump -U delphi` connects); TCP needs a scram password.
   await asServerUser(bins, "initdb", ["-D", L.pg.data, "-U", "postgres", "-E", "UTF8", "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--no-instructions"]);
   // Throwaway data: durability settings off make initdb-to-ready and pg_restore several times faster.
   const durability = opts.durable ? ["fsync = on", "synchronous_commit = on", "full_page_writes = on"] : ["fsync = off", "synchronous_commit = off", "full_page_writes = off"];
   const conf = [
     `listen_addresses = '${LOOPBACK}'`,
     `port = ${port}`,
+    // The socket folder is mounted into the container at the same path: host and container share it.
     `unix_socket_directories = '${L.pg.socketDir}'`,
     "unix_socket_permissions = 0700",
     ...durability,
     "max_connections = 40",
     "shared_buffers = 32MB",
     "password_encryption = 'scram-sha-256'",
+    // The server logs to stderr, which is the container's log (`docker compose logs voiceai-postgres`).
     "log_line_prefix = '%m [%p] %q%u@%d '",
-    // UTC, so the stand-in's `docker compose logs` can merge the server's lines by their time.
     "log_timezone = 'UTC'",
     ...(opts.conf ?? []),
     "",
@@ -86,11 +89,11 @@ export async function startPostgres(L: Layout, bins: Binaries, port: number, pas
   if (asRoot()) {
     const { uid, gid } = await serverUserIds();
     chownSync(join(L.pg.data, "postgresql.auto.conf"), uid, gid);
-    writeFileSync(L.pg.log, "");
-    chownSync(L.pg.log, uid, gid);
   }
-  await asServerUser(bins, "pg_ctl", ["-D", L.pg.data, "-l", L.pg.log, "-w", "-t", "30", "-s", "start"]);
+}
 
+/** The application role and database, once the server runs; the password goes to the 0600 pgpass file. */
+export async function createRole(L: Layout, bins: Binaries, port: number, password: string): Promise<void> {
   // The password reaches the server on psql's stdin only, never on a command line.
   writeFileSync(L.pg.passFile, `${LOOPBACK}:${port}:*:${DB_USER}:${password}\n`, { mode: 0o600 });
   await superuserSql(L, bins, port, [
@@ -125,37 +128,6 @@ export async function delphiSql(L: Layout, pgBin: string, port: number, sql: str
 export async function dumpDatabase(L: Layout, pgBin: string, port: number, file: string): Promise<void> {
   const r = await execa(join(pgBin, "pg_dump"), ["-Fc", "-f", file], { reject: false, env: delphiEnv(L, port), stdin: "ignore" });
   if (r.exitCode !== 0) throw new Error(`pg_dump failed: ${String(r.stderr).trim()}`);
-}
-
-/** Fast shutdown through pg_ctl; if that fails (or the data dir is half gone), kill the postmaster. */
-export async function stopPostgres(L: Layout, bins: Binaries | undefined): Promise<void> {
-  const pidFile = join(L.pg.data, "postmaster.pid");
-  const pid = readPid(pidFile);
-  if (pid === undefined) return;
-  if (bins && existsSync(pidFile)) {
-    try {
-      await asServerUser(bins, "pg_ctl", ["-D", L.pg.data, "-m", "fast", "-w", "-t", "20", "-s", "stop"]);
-    } catch {
-      // Fall through to signals below.
-    }
-  }
-  await stopProcessTree(pid, L.pg.data);
-}
-
-/** The postmaster's pid when one runs on the sandbox's data directory. */
-export function postmasterPid(L: Layout): number | undefined {
-  const pid = readPid(join(L.pg.data, "postmaster.pid"));
-  // The data directory as a whole argument: a postmaster on data.pre-restore-<stamp> is not ours.
-  return pid !== undefined && running(pid) && ` ${cmdline(pid)} `.includes(` ${L.pg.data} `) ? pid : undefined;
-}
-
-/**
- * Start the server on the existing cluster (what the db host's boot does for voiceai-postgres);
- * a no-op when it runs. -w waits until crash recovery is done and it accepts connections.
- */
-export async function startServer(L: Layout, bins: Binaries): Promise<void> {
-  if (postmasterPid(L) !== undefined) return;
-  await asServerUser(bins, "pg_ctl", ["-D", L.pg.data, "-l", L.pg.log, "-w", "-t", "60", "-s", "start"]);
 }
 
 export function currentUser(): string {

@@ -9,14 +9,12 @@ export interface SandboxHost {
   port: number;
   user: string;
   role: string;
-  /** Absolute path of the host's /opt/services stand-in. */
+  /** Absolute path of the host's /opt/services (its compose projects' folders). */
   servicesRoot: string;
-  /** Compose projects under servicesRoot (one each in the sandbox). */
+  /** Compose project folders under servicesRoot (one each in the sandbox). */
   services: string[];
   /** Compose services of those projects. */
   containers: string[];
-  /** The host's log of every compose operation (see src/sandbox/compose-log.ts). */
-  composeLog: string;
 }
 
 /** The db host's btrfs data volume (volume mode, `sandbox up --volume btrfs`). */
@@ -73,6 +71,11 @@ export interface SandboxInfo {
   volume?: SandboxVolume;
   /** Present in WAL mode only: the WAL archive and base backups. */
   wal?: SandboxWal;
+  /** The images the containers run (built or reused by `sandbox up`). */
+  images: { postgres: string; service: string };
+  /** The sandbox's Docker engine: `DOCKER_HOST=<dockerHost> docker ps` shows its containers. */
+  engine: { dockerHost: string; dockerConfig: string; dataRoot: string };
+  /** postgres: the database container's init process (host pid). */
   pids: { postgres: number; http: number; sshd: Record<string, number> };
   startedAt: string;
   upSeconds: number;

@@ -1,10 +1,15 @@
-// Stopping a sandbox: every process it started (HTTP, an sshd per host, Postgres, strays), its
-// volume's mounts and loop devices, then its folder and the stack config it wrote.
+// Stopping a sandbox: its containers (`docker compose down` of every host's project), every
+// process it started (HTTP, an sshd per host, the events recorder, strays), the Docker engine when
+// no other sandbox uses it, its volume's mounts and loop devices, then its folder and the stack
+// config it wrote.
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { findBinaries, type Binaries } from "./binaries";
+import { join } from "node:path";
+import { sandboxId } from "./compose-files";
+import { compose } from "./db-container";
+import { engineRunning, releaseEngine } from "./engine";
+import { stopEventRecorder } from "./engine-events";
 import { layout, sandboxHostNames, type Layout } from "./layout";
-import { postmasterPid, stopPostgres } from "./postgres";
-import { cmdline, readPid, running, stopProcessTree } from "./processes";
+import { cmdline, readPid, stopProcessTree } from "./processes";
 import { stopSshHost } from "./ssh-hosts";
 import { releaseVolumes } from "./volume";
 
@@ -43,15 +48,21 @@ export async function stopSandbox(projectDir: string, opts: { log?: (line: strin
   const httpPid = readPid(L.http.pid);
   const sshStops = sandboxHostNames(L).map(async (h) => ((await stopSshHost(L, h)) ? stopped.push(`sshd ${h}`) : undefined));
   const httpStop = httpPid !== undefined ? stopProcessTree(httpPid, L.dir).then((ok) => (ok ? stopped.push("http endpoints") : undefined)) : Promise.resolve();
-  let bins: Binaries | undefined;
-  try {
-    bins = findBinaries();
-  } catch {
-    bins = undefined; // Without pg_ctl the postmaster is still stopped by signal below.
-  }
-  const pgPid = postmasterPid(L);
-  const pgStop = stopPostgres(L, bins).then(() => (pgPid !== undefined && !running(pgPid) ? stopped.push("postgres") : undefined));
-  await Promise.all([...sshStops, httpStop, pgStop]);
+  // Every container of the sandbox, the database's last (its clients stop first, as on a host).
+  const downTask = (async () => {
+    if (!engineRunning()) return;
+    const hosts = sandboxHostNames(L).filter((h) => existsSync(join(L.host(h).projectDir, "compose.yaml")));
+    const down = (h: string) =>
+      compose(L, h, ["down", "--volumes", "--timeout", "20"]).then(
+        () => stopped.push(`containers of ${h}`),
+        (e: Error) => log(`sandbox: docker compose down on ${h} failed: ${e.message}`),
+      );
+    await Promise.all(hosts.filter((h) => h !== "db").map(down));
+    if (hosts.includes("db")) await down("db");
+  })();
+  await Promise.all([...sshStops, httpStop, downTask]);
+  if (await stopEventRecorder(L)) stopped.push("engine events recorder");
+  stopped.push(...(await releaseEngine(sandboxId(L))));
   for (const pid of strayPids(L)) if (await stopProcessTree(pid, L.dir, 2000)) stopped.push(`stray process ${pid}`);
   // Only with nothing mounted under it may the folder go: rm would otherwise delete a live volume's files.
   stopped.push(...(await releaseVolumes(L)));
