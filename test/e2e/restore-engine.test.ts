@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { layout, readComposeLog, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
+import { layout, readEngineOps, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
 import { findBinaries } from "../../src/sandbox/binaries";
 import { superuserSql } from "../../src/sandbox/postgres";
 import { allText, cliIn, pulumiIn, ROOT } from "./support/cli";
@@ -43,7 +43,7 @@ const setConfig = (values: Record<string, unknown>) => setStackConfig(dir, value
 const count = (table: string, ids: string[]) => sql(info, `select count(*) from ${table} where id in (${ids.map((i) => `'${i}'`).join(",")})`);
 const idsOf = (rows: PostBackupRows, table: string) => rows.rows.filter((r) => r.table === table).map((r) => r.id);
 /** Compose operations that change a host or the data (preflight's `ps` and read-only `exec`s do not). */
-const changing = () => readComposeLog(dir).filter((op) => ["stop", "up"].includes(op.verb) || (op.verb === "exec" && /^(pg_dump|pg_restore --clean|psql.*alter database)/i.test(op.detail))).length;
+const changing = () => readEngineOps(dir).filter((op) => ["stop", "start"].includes(op.verb) || (op.verb === "exec" && /^(pg_dump|pg_restore --clean|psql.*alter database)/i.test(op.detail))).length;
 
 beforeAll(async () => {
   ({ dir, info } = sandbox);
@@ -58,7 +58,7 @@ describe("a restore through the engine", () => {
 
   it("preview changes nothing on any host or in the database, and names every host, service and command up will run", async () => {
     const before = await footprint(dir, info);
-    const opsBefore = readComposeLog(dir).length;
+    const opsBefore = readEngineOps(dir).length;
     const human = await cli(["preview", "--stack", "sandbox"]);
     expect(human.exitCode, String(human.stderr)).toBe(0);
     const json = JSON.parse(String((await cli(["preview", "--stack", "sandbox", "--json"])).stdout)) as { ok: boolean; summary: { steps: { step: string; commands: { host: string; name: string }[] }[] }; changeSummary: Record<string, number> };
@@ -73,7 +73,7 @@ describe("a restore through the engine", () => {
     expect(json.changeSummary.create).toBe(commands.length + 1 + json.summary.steps.length + 1);
     expect(await footprint(dir, info)).toEqual(before);
     // Only read-only compose calls (preflight's `ps`, `exec` checks) reached the hosts.
-    expect(readComposeLog(dir).slice(opsBefore).filter((op) => ["stop", "up"].includes(op.verb))).toEqual([]);
+    expect(readEngineOps(dir).slice(opsBefore).filter((op) => ["stop", "start"].includes(op.verb))).toEqual([]);
   });
 
   it("up --yes restores for real: rows written after the dump are gone from the database", async () => {
@@ -192,7 +192,7 @@ describe("a dump that cannot be restored", () => {
     expect(r.doc.error).toContain('role "delphi_ghost" does not exist');
     expect((await footprint(dir, info)).backups.filter((f) => f.startsWith("pre-restore-")).length).toBe(snapshotsBefore + 1);
     expect(lastVerbs(dir, since)).toEqual(CONSUMERS.map(() => "stop"));
-    expect(readComposeLog(dir).some((op) => op.ts > since && op.verb === "up")).toBe(false);
+    expect(readEngineOps(dir).some((op) => op.ts > since && op.verb === "start")).toBe(false);
     const status = await cli(["status", "--stack", "sandbox", "--json"]);
     expect(status.exitCode).toBe(1);
     const steps = (JSON.parse(String(status.stdout)) as { steps: { step: string; state: string; failed: string[] }[] }).steps;

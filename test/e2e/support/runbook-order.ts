@@ -1,18 +1,20 @@
-// The runbook's order of operations, read back from the hosts' own compose logs: the pre-restore
-// snapshot, every stop, the restore, TelWeb alone, every other start, then the verify checks.
+// The runbook's order of operations, read back from the Docker engine's own events for the
+// sandbox's containers: the pre-restore snapshot (pg_dump exec'd in voiceai-postgres), every
+// consumer's stop, the restore (pg_restore --clean in it), TelWeb started alone, every other
+// consumer started, then the verify checks.
 import { expect } from "vitest";
-import { readComposeLog, type ComposeOp } from "../../../src/sandbox";
+import { readEngineOps, type EngineOp } from "../../../src/sandbox";
 
 export const CONSUMERS = ["web", "api", "voice", "ops", "media"];
 
-/** The compose operations every host started after a moment (read-only `ps`/`logs` left out). */
-export function opsSince(dir: string, since: string): ComposeOp[] {
-  return readComposeLog(dir).filter((op) => op.ts > since && op.event === "start" && op.verb !== "logs" && op.verb !== "ps");
+/** What began on the engine after a moment: stop signals, container starts, exec'd commands. */
+export function opsSince(dir: string, since: string): EngineOp[] {
+  return readEngineOps(dir).filter((op) => op.ts > since && (op.verb === "start" || (op.event === "start" && (op.verb === "stop" || op.verb === "exec"))));
 }
 
-/** The state each consumer host's last stop/up left it in. */
+/** Whether each consumer host's container was last stopped or started (undefined: neither) since a moment. */
 export function lastVerbs(dir: string, since: string): (string | undefined)[] {
-  return CONSUMERS.map((h) => readComposeLog(dir, h).filter((op) => op.ts > since && (op.verb === "stop" || op.verb === "up")).at(-1)?.verb);
+  return CONSUMERS.map((h) => readEngineOps(dir, h).filter((op) => op.ts > since && ((op.verb === "stop" && op.event === "ok") || op.verb === "start")).at(-1)?.verb);
 }
 
 /**
@@ -21,15 +23,15 @@ export function lastVerbs(dir: string, since: string): (string | undefined)[] {
  */
 export function expectRunbookOrder(dir: string, since: string, order: "beforeRestore" | "beforeSwitch" = "beforeRestore"): void {
   const ops = opsSince(dir, since);
-  const idx = (pred: (op: ComposeOp) => boolean) => ops.findIndex(pred);
-  const snapshot = idx((op) => op.verb === "exec" && op.detail.startsWith("pg_dump"));
-  const stops = ops.map((op, i) => (op.verb === "stop" ? i : -1)).filter((i) => i >= 0);
-  const restoreAt = idx((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
-  // Reconcile starts TelWeb alone (`up -d voiceai-telweb`); resume starts each project (`up -d`).
-  const telweb = idx((op) => op.verb === "up" && op.detail === "up -d voiceai-telweb");
-  const ups = ops.map((op, i) => (op.verb === "up" && op.detail === "up -d" ? i : -1)).filter((i) => i >= 0);
+  const idx = (pred: (op: EngineOp) => boolean) => ops.findIndex(pred);
+  const snapshot = idx((op) => op.verb === "exec" && op.service === "voiceai-postgres" && op.detail.startsWith("pg_dump"));
+  const stops = ops.map((op, i) => (op.verb === "stop" && CONSUMERS.includes(op.host) ? i : -1)).filter((i) => i >= 0);
+  const restoreAt = idx((op) => op.verb === "exec" && op.service === "voiceai-postgres" && op.detail.startsWith("pg_restore --clean"));
+  // Reconcile starts TelWeb alone; resume starts every other consumer's container.
+  const telweb = idx((op) => op.verb === "start" && op.service === "voiceai-telweb");
+  const starts = ops.map((op, i) => (op.verb === "start" && CONSUMERS.includes(op.host) && op.service !== "voiceai-telweb" ? i : -1)).filter((i) => i >= 0);
   const firstSpotCheck = idx((op) => op.verb === "exec" && op.detail.includes("conv_known_0001"));
-  expect(snapshot, "pre-restore snapshot").toBeGreaterThanOrEqual(0);
+  expect(snapshot, "pre-restore snapshot (pg_dump inside voiceai-postgres)").toBeGreaterThanOrEqual(0);
   expect(stops.length, "one stop per consumer host").toBe(CONSUMERS.length);
   if (order === "beforeRestore") {
     expect(Math.min(...stops), "stops after the snapshot").toBeGreaterThan(snapshot);
@@ -39,7 +41,7 @@ export function expectRunbookOrder(dir: string, since: string, order: "beforeRes
     expect(Math.min(...stops), "stops after the restore").toBeGreaterThan(restoreAt);
   }
   expect(telweb, "TelWeb alone after the restore and the stops").toBeGreaterThan(Math.max(restoreAt, ...stops));
-  expect(ups.length, "one start per consumer host").toBe(CONSUMERS.length);
-  expect(Math.min(...ups), "the rest after TelWeb").toBeGreaterThan(telweb);
-  expect(firstSpotCheck, "verify after every start").toBeGreaterThan(Math.max(...ups));
+  expect(starts.length, "one start per other consumer host").toBe(CONSUMERS.length - 1);
+  expect(Math.min(...starts), "the rest after TelWeb").toBeGreaterThan(telweb);
+  expect(firstSpotCheck, "verify after every start").toBeGreaterThan(Math.max(...starts));
 }

@@ -4,7 +4,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll } from "vitest";
-import { readComposeLog, startSandbox, stopSandbox, type StartResult } from "../../../src/sandbox";
+import { readEngineOps, startSandbox, stopSandbox, type StartResult } from "../../../src/sandbox";
 import { tempProject } from "./temp-project";
 
 export { tempProject } from "./temp-project";
@@ -31,18 +31,18 @@ export function useTempSandbox(prefix: string, opts: { projectEnv?: boolean; vol
   return sandbox;
 }
 
-/** Compose verbs that change a host (preflight's `ps` and the read-only `exec`s do not). */
-const CHANGING = new Set(["stop", "up", "down", "start", "restart", "kill", "rm", "pull"]);
+/** What the engine records when a container changes (preflight's `ps` and the read-only `exec`s change none). */
+const CHANGING = new Set(["stop", "start", "die", "create", "destroy", "kill", "restart"]);
 
 export async function sql(info: StartResult, query: string): Promise<string> {
   const r = await execa(join(info.database.pgBin, "psql"), ["-X", "-At", "-v", "ON_ERROR_STOP=1", info.databaseUrl, "-c", query]);
   return r.stdout.trim();
 }
 
-/** Host compose operations that change something, the data a restore replaces, the backup folder. */
+/** Container changes on the engine, the data a restore replaces, the backup folder. */
 export async function footprint(dir: string, info: StartResult) {
   return {
-    compose: readComposeLog(dir).filter((op) => CHANGING.has(op.verb)).length,
+    compose: readEngineOps(dir).filter((op) => CHANGING.has(op.verb)).length,
     rows: await sql(info, "select (select count(*) from conversations) || '/' || (select count(*) from billing_records)"),
     backups: readdirSync(info.backupDir).sort(),
   };
