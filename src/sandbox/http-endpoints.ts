@@ -1,23 +1,18 @@
-// The sandbox's HTTP side, in one small process: a TelWeb stand-in (health and admin login) and
-// a SigNoz-like telemetry endpoint. Both read the state the compose stand-in keeps, so what they
-// answer follows what the restore did to the services and the database.
+// The sandbox's telemetry endpoint, SigNoz-like, in one small process: the service containers
+// POST a heartbeat every few seconds, and the restore's verify step asks which services reported
+// since it resumed them. TelWeb is no longer here: it runs in its own container
+// (images/service/delphi-service.py), against the database the restore swapped.
+import { appendFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { join } from "node:path";
-import { execa } from "execa";
-import { delphiEnv } from "./postgres";
 import { layout, type Layout } from "./layout";
-import { verifyPassword } from "./password";
 import { LOOPBACK } from "./ports";
 
 export interface HttpConfig {
   projectDir: string;
-  pgBin: string;
-  pgPort: number;
 }
 
 export interface HttpPorts {
-  telweb: number;
   telemetry: number;
 }
 
@@ -41,48 +36,6 @@ function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
   });
 }
 
-/** TelWeb answers only while its container runs on the web host, as the real one would. */
-function telwebRunning(L: Layout): boolean {
-  try {
-    return readFileSync(join(L.host("web").projectDir, ".compose", "state", "voiceai-telweb"), "utf8").startsWith("running");
-  } catch {
-    return false;
-  }
-}
-
-async function adminLogin(cfg: HttpConfig, L: Layout, email: string, password: string): Promise<{ status: number; body: unknown }> {
-  // The e-mail goes in as a psql variable quoted by psql itself (:'email'), never spliced into SQL.
-  const r = await execa(join(cfg.pgBin, "psql"), ["-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-v", `email=${email}`, "-f", "-"], {
-    input: "SELECT password_hash, role FROM users WHERE email = :'email';\n",
-    env: delphiEnv(L, cfg.pgPort),
-    reject: false,
-    timeout: 10_000,
-  });
-  if (r.exitCode !== 0) return { status: 503, body: { ok: false, error: "database unavailable" } };
-  const [hash, role] = String(r.stdout).trim().split("\t");
-  if (!hash || !verifyPassword(password, hash)) return { status: 401, body: { ok: false, error: "invalid e-mail or password" } };
-  return { status: 200, body: { ok: true, user: { email, role } } };
-}
-
-async function telweb(cfg: HttpConfig, L: Layout, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://localhost");
-  if (!telwebRunning(L)) return send(res, 503, { status: "unavailable", error: "voiceai-telweb is not running" });
-  if (req.method === "GET" && url.pathname === "/health") return send(res, 200, { status: "ok", service: "voiceai-telweb" });
-  if (req.method === "POST" && url.pathname === "/api/auth/login") {
-    let body: unknown;
-    try {
-      body = JSON.parse(await readBody(req));
-    } catch {
-      return send(res, 400, { ok: false, error: "expected a JSON body {email, password}" });
-    }
-    const { email, password } = (body ?? {}) as { email?: unknown; password?: unknown };
-    if (typeof email !== "string" || typeof password !== "string") return send(res, 400, { ok: false, error: "expected a JSON body {email, password}" });
-    const r = await adminLogin(cfg, L, email, password);
-    return send(res, r.status, r.body);
-  }
-  send(res, 404, { error: "not found" });
-}
-
 export interface ServiceSeen {
   serviceName: string;
   host: string;
@@ -91,7 +44,7 @@ export interface ServiceSeen {
   heartbeats: number;
 }
 
-/** Services whose last heartbeat (written by `docker compose up` on a host) is at or after `since`. */
+/** Services whose last heartbeat (POSTed by their container, see postHeartbeat) is at or after `since`. */
 export function servicesSince(L: Layout, since: number): ServiceSeen[] {
   let text = "";
   try {
@@ -109,13 +62,56 @@ export function servicesSince(L: Layout, since: number): ServiceSeen[] {
   return [...seen.values()].sort((a, b) => a.serviceName.localeCompare(b.serviceName));
 }
 
-function telemetry(L: Layout, req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? "/", "http://localhost");
-  if (req.method !== "GET" || url.pathname !== "/api/v1/services") return send(res, 404, { error: "not found" });
+interface Heartbeat {
+  host: string;
+  service: string;
+  project: string;
+}
+
+// Each field becomes a field of a tab-separated line: a plain name, never a tab or a newline.
+const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+function heartbeatOf(text: string): Heartbeat | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== "object" || body === null) return undefined;
+  const { host, service, project } = body as Record<string, unknown>;
+  const ok = (v: unknown): v is string => typeof v === "string" && NAME.test(v);
+  return ok(host) && ok(service) && ok(project) ? { host, service, project } : undefined;
+}
+
+/** A service's heartbeat: one line of the log servicesSince reads, stamped with our clock (not the sender's). */
+async function postHeartbeat(L: Layout, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let text: string;
+  try {
+    text = await readBody(req, 4096);
+  } catch {
+    return send(res, 400, { error: "expected a JSON body {host, service, project}" });
+  }
+  const hb = heartbeatOf(text);
+  if (!hb) return send(res, 400, { error: "expected a JSON body {host, service, project}, each matching ^[A-Za-z0-9_.-]{1,100}$" });
+  // One short write in append mode: lines of services beating at once never interleave.
+  await appendFile(L.telemetry, `${new Date().toISOString()}\t${hb.host}\t${hb.service}\t${hb.project}\n`);
+  res.writeHead(204);
+  res.end();
+}
+
+function listServices(L: Layout, url: URL, res: ServerResponse): void {
   const sinceText = url.searchParams.get("since");
   const since = sinceText === null || sinceText === "" ? 0 : Date.parse(sinceText);
   if (Number.isNaN(since)) return send(res, 400, { error: `since must be an ISO 8601 time, got '${sinceText}'` });
   send(res, 200, { since: new Date(since).toISOString(), services: servicesSince(L, since) });
+}
+
+async function telemetry(L: Layout, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (req.method === "GET" && url.pathname === "/api/v1/services") return listServices(L, url, res);
+  if (req.method === "POST" && url.pathname === "/api/v1/heartbeats") return postHeartbeat(L, req, res);
+  send(res, 404, { error: "not found" });
 }
 
 function listen(server: Server): Promise<number> {
@@ -128,17 +124,16 @@ function listen(server: Server): Promise<number> {
   });
 }
 
-/** Start both servers on kernel-chosen loopback ports (no race with other programs for a port). */
+/** Start the telemetry server on a kernel-chosen loopback port (no race with other programs for a port). */
 export async function serveEndpoints(cfg: HttpConfig): Promise<{ ports: HttpPorts; close: () => Promise<void> }> {
   const L = layout(cfg.projectDir);
-  const wrap = (fn: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void) => (req: IncomingMessage, res: ServerResponse) => {
-    Promise.resolve(fn(req, res)).catch((e: unknown) => {
-      if (!res.headersSent) send(res, 500, { error: String((e as Error)?.message ?? e) });
+  const server = createServer((req, res) => {
+    telemetry(L, req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, { error: e instanceof Error ? e.message : String(e) });
+      else res.destroy();
     });
-  };
-  const telwebServer = createServer(wrap((req, res) => telweb(cfg, L, req, res)));
-  const telemetryServer = createServer(wrap((req, res) => telemetry(L, req, res)));
-  const ports = { telweb: await listen(telwebServer), telemetry: await listen(telemetryServer) };
-  const close = () => Promise.all([telwebServer, telemetryServer].map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined);
+  });
+  const ports: HttpPorts = { telemetry: await listen(server) };
+  const close = () => new Promise<void>((r) => server.close(() => r()));
   return { ports, close };
 }
