@@ -21,7 +21,8 @@ export function composeStop(dir: string, services: string[] = []): string {
 export function confirmStopped(dir: string, host: string): string {
   return script([
     `cd ${quote(dir)}`,
-    `running=$(${RUNNING_SERVICES} | tr '\\n' ' ')`,
+    // Real compose prints one empty line when nothing runs: blank lines are not services.
+    `running=$(${RUNNING_SERVICES} | sed '/^$/d' | tr '\\n' ' ')`,
     `if [ -n "$running" ]; then docker compose stop >/dev/null 2>&1 || true; echo ${quote(`on host ${host} in ${dir}, running again since quiesce: `)}"$running"${quote("(the host rebooted, or someone started it). Stopped it again; the restore did not start. Find out why, then run up again.")} >&2; exit 1; fi`,
     `echo still-stopped`,
   ]);

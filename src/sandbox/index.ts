@@ -90,10 +90,10 @@ export function sandboxStatus(projectDir: string): SandboxStatus {
   return { up: problems.length === 0, info, problems };
 }
 
-async function startHttp(L: Layout, pgBin: string, pgPort: number): Promise<{ pid: number; ports: HttpPorts }> {
+async function startHttp(L: Layout): Promise<{ pid: number; ports: HttpPorts }> {
   mkdirSync(L.http.dir, { recursive: true });
   const cfgFile = join(L.http.dir, "config.json");
-  const cfg: HttpConfig = { projectDir: L.projectDir, pgBin, pgPort };
+  const cfg: HttpConfig = { projectDir: L.projectDir };
   writeFileSync(cfgFile, JSON.stringify(cfg));
   const out = openSync(L.http.log, "a");
   // Detached, with its own log: it must outlive this command (`sandbox up` returns at once).
@@ -205,7 +205,7 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
     startEventRecorder(L);
     await prepareHosts(L, bins, specs);
     installMigrations(L);
-    const httpTask = startHttp(L, bins.pgBin, pgPort).then((h) => {
+    const httpTask = startHttp(L).then((h) => {
       log(`sandbox: telemetry on ${LOOPBACK}:${h.ports.telemetry}`);
       return h;
     });
