@@ -119,7 +119,7 @@ describe("host faults through the engine", () => {
       // ended before the re-run's started.
       const restores = readComposeLog(dir, "db").filter((op) => op.ts > r.since && op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
       expect(restores.map((op) => op.event)).toEqual(["start", "ok", "start", "ok"]);
-      expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
+      expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "start"));
       recovered("SSH connection dropped during pg_restore", again);
     } finally {
       if (orphan) release(dir, "db", "exec.pg_restore.clean");

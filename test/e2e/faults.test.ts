@@ -49,7 +49,7 @@ describe("faults through the engine", () => {
     // The re-run repeats no destructive step: no snapshot, stop or restore, only what was left.
     const ops = readComposeLog(dir).filter((op) => op.ts > again.since && op.event === "start");
     expect(ops.filter((op) => op.verb === "stop" || (op.verb === "exec" && /^pg_(dump|restore --clean)/.test(op.detail)))).toEqual([]);
-    expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "start"));
     recovered("a service fails to start at resume", again);
   });
 
@@ -61,7 +61,7 @@ describe("faults through the engine", () => {
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host, f.resource])).toEqual([["Verify", "db", "verify-sql-known-conversation"]]);
     expect(r.doc.error).toContain("verify known-conversation failed: expected 2, got '1'");
-    expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "start"));
     await expectSnapshotRestores(before);
     await configSet("delphi-restore:verify.spotChecks[0].expect", "1");
     const again = await resume();

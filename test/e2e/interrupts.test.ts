@@ -70,7 +70,7 @@ describe("Ctrl-C through the engine", () => {
     expect(again.code, again.doc.error).toBe(0);
     expect(again.doc.resumed?.from).toBe("Reconcile schema (TelWeb migrate deploy)");
     expect(restoreStarts(again.since)).toBe(0);
-    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "start"));
     recovered("Ctrl-C in restore", again);
   });
 
@@ -85,7 +85,7 @@ describe("Ctrl-C through the engine", () => {
     expect(again.code, again.doc.error).toBe(0);
     expect(verifyStarts(again.since)).toBeGreaterThan(0);
     expect(started(again.since, (op) => op.verb === "stop")).toEqual([]);
-    expect(lastVerbs(dir, "")).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, "")).toEqual(CONSUMERS.map(() => "start"));
     recovered("Ctrl-C in resume", again);
   });
 });

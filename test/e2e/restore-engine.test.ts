@@ -100,18 +100,18 @@ describe("a restore through the engine", () => {
   });
 
   it("leaves every service running, TelWeb reconciled, every verify check passed; status says every step is done", async () => {
-    expect(lastVerbs(dir, started)).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, started)).toEqual(CONSUMERS.map(() => "start"));
     expect((await fetch(info.telwebUrl)).status).toBe(200);
     expect(Object.keys(first.doc.outputs.verifyResults as object).sort()).toEqual(["admin-login", "sql-known-billing-record", "sql-known-conversation", "sql-known-tool", "telemetry", "telweb-health", "test-call"]);
     const status = JSON.parse(String((await cli(["status", "--stack", "sandbox", "--json"])).stdout)) as { steps: { state: string }[] };
     expect(status.steps.map((s) => s.state)).toEqual(status.steps.map(() => "done"));
   });
 
-  it("ran in the runbook's order, as the hosts' own compose logs tell it", () => {
+  it("ran in the runbook's order, as the engine's own events tell it", () => {
     expectRunbookOrder(dir, started);
   });
 
-  it("up again with nothing changed runs no command: the hosts' logs are unchanged", async () => {
+  it("up again with nothing changed runs no command: the engine records no change", async () => {
     const before = changing();
     const again = await up();
     expect(again.code, again.text).toBe(0);
@@ -205,7 +205,7 @@ describe("a dump that cannot be restored", () => {
     setConfig({ dump: basename(info.nightlyDump) });
     const r = await up();
     expect(r.code, r.text).toBe(0);
-    expect(lastVerbs(dir, since)).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, since)).toEqual(CONSUMERS.map(() => "start"));
     expectRunbookOrder(dir, since);
     expect(await sql(info, "select count(*) from conversations where id = 'conv_known_0001'")).toBe("1");
   });
@@ -309,7 +309,7 @@ describe("pulumi typed by hand, and destroy", () => {
     expect(String(r.stdout)).toMatch(/\d+ deleted/);
     expect(changing()).toBe(ops);
     expect(await footprint(dir, info)).toEqual(before);
-    expect(lastVerbs(dir, "")).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, "")).toEqual(CONSUMERS.map(() => "start"));
   });
 });
 

@@ -128,7 +128,7 @@ describe("a mass DELETE undone to the transaction", () => {
     expect(restored.doc.outputs.lostRows).toBe(late.rows.length);
     expect(String(restored.doc.outputs.keptDataDirectory)).toMatch(/^data\.pre-restore-\d{8}T\d{6}Z$/);
     expect(existsSync(join(dirname(info.wal?.dataDir ?? ""), String(restored.doc.outputs.keptDataDirectory), "PG_VERSION"))).toBe(true);
-    expect(lastVerbs(dir, new Date(0).toISOString())).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, new Date(0).toISOString())).toEqual(CONSUMERS.map(() => "start"));
   });
 });
 

@@ -127,7 +127,7 @@ describe("a volume-snapshot restore through the engine", () => {
     expect(dbStop).toBeGreaterThan(Math.max(...stops));
     expect(dbUp).toBeGreaterThan(dbStop);
     expect(telweb).toBeGreaterThan(dbUp);
-    expect(lastVerbs(dir, started)).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, started)).toEqual(CONSUMERS.map(() => "start"));
     expect(Object.keys(restored.doc.outputs.verifyResults as object)).toEqual(expect.arrayContaining(["sql-known-conversation", "telweb-health", "telemetry"]));
   });
 
@@ -139,6 +139,6 @@ describe("a volume-snapshot restore through the engine", () => {
     const names = readdirSync(mount);
     expect(names.some((n) => /^data\.undone-\d{8}T\d{6}Z$/.test(n))).toBe(true);
     expect(names.some((n) => /^data\.pre-restore-/.test(n))).toBe(false);
-    expect(lastVerbs(dir, started)).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(dir, started)).toEqual(CONSUMERS.map(() => "start"));
   });
 });

@@ -80,7 +80,7 @@ describe("a restore (runbook order: quiesce, then restore)", () => {
   });
 
   it("leaves every service running, TelWeb reconciled and verified", async () => {
-    expect(lastVerbs(started)).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(started)).toEqual(CONSUMERS.map(() => "start"));
     expect((await fetch(info.telwebUrl)).status).toBe(200);
     const verify = result.timings.find((t) => t.step === "verify")?.stdout ?? {};
     expect(Object.keys(verify)).toEqual(["telweb-health", "admin-login", "sql-known-conversation", "sql-known-tool", "sql-known-billing-record", "telemetry", "test-call"]);
@@ -134,7 +134,7 @@ describe("failures stop the runbook where they happen", () => {
     rmSync(corrupt);
     const again = await restore();
     expect(again.timings.map((t) => t.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
-    expect(lastVerbs(since)).toEqual(CONSUMERS.map(() => "up"));
+    expect(lastVerbs(since)).toEqual(CONSUMERS.map(() => "start"));
   });
 
   it("Voice with active calls: the restore is refused before any service stops; forceStop overrides", async () => {
