@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what this project needs and is missing; safe to re-run (every step checks first).
 #   - Debian packages for the sandbox: postgresql, openssh-server/-client, btrfs-progs (for the
-#     sandbox's btrfs data volume, `sandbox up --volume btrfs`) (apt-get, as root)
+#     sandbox's btrfs data volume, `sandbox up --volume btrfs`), docker.io (the engine the sandbox's
+#     hosts run their services on) and debootstrap (its images' base) (apt-get, as root)
+#   - the docker compose v2 plugin (Debian has none), built from the Go module proxy at the version
+#     in toolchain/compose/VERSION and cached per user like the Pulumi CLI
 #   - npm packages, including Node 22 from the npm registry's `node` package (system Node is 20)
 #   - the Pulumi CLI at the version package.json pins for @pulumi/pulumi: the one on PATH when
 #     it is that version, else built from the Go module proxy (toolchain/pulumi) and cached per
@@ -42,7 +45,7 @@ go_build_cached() { # cached-binary module-dir -mod-flag version package what
 }
 
 # ---------------------------------------------------------------- Debian packages
-step "Debian packages (postgresql, openssh-server, openssh-client, btrfs-progs)"
+step "Debian packages (postgresql, openssh-server, openssh-client, btrfs-progs, docker.io, debootstrap)"
 missing_debs=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing_debs+=(postgresql)
 [ -x /usr/sbin/sshd ] || missing_debs+=(openssh-server)
@@ -53,6 +56,16 @@ command -v curl >/dev/null 2>&1 || missing_debs+=(curl)
 if ! { { [ -x /usr/sbin/mkfs.btrfs ] || [ -x /sbin/mkfs.btrfs ]; } && { [ -x /usr/bin/btrfs ] || [ -x /bin/btrfs ]; }; }; then
   if [ "$(id -u)" = 0 ]; then missing_debs+=(btrfs-progs)
   else info "btrfs-progs: MISSING (only \`sandbox up --volume btrfs\`, as root, needs it)"; fi
+fi
+# The sandbox's Docker engine (dockerd started by the sandbox itself, never a system service) and
+# debootstrap for its images' base: like btrfs-progs, only root can use them.
+if ! { [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] && [ -x /usr/bin/docker-init ]; }; then
+  if [ "$(id -u)" = 0 ]; then missing_debs+=(docker.io)
+  else info "docker.io: MISSING (the sandbox, which runs as root, needs it)"; fi
+fi
+if ! [ -x /usr/sbin/debootstrap ]; then
+  if [ "$(id -u)" = 0 ]; then missing_debs+=(debootstrap)
+  else info "debootstrap: MISSING (the sandbox, which runs as root, needs it)"; fi
 fi
 if [ ${#missing_debs[@]} -eq 0 ]; then
   info "present"
@@ -119,6 +132,34 @@ fi
 cli_version=$(.tools/bin/pulumi version)
 [ "$cli_version" = "v$PULUMI_VERSION" ] || die "pulumi version printed $cli_version, expected v$PULUMI_VERSION"
 info "pulumi $cli_version ($cli_source)"
+
+# ---------------------------------------------------------------- docker compose plugin
+# Debian ships no compose v2. Its module is on the Go module proxy, but `go install` refuses it
+# (its go.mod has exclude directives), so the module is downloaded and built inside its own folder
+# of the module cache, into the per-user cache, once per version (a lock keeps two set-ups apart).
+COMPOSE_VERSION=$(tr -d ' \n' <toolchain/compose/VERSION)
+step "docker compose plugin v$COMPOSE_VERSION"
+compose_bin="$CACHE/compose-v$COMPOSE_VERSION/docker-compose"
+if [ ! -x "$compose_bin" ]; then
+  command -v go >/dev/null 2>&1 || die "Go is needed to build the docker compose plugin from the Go module proxy"
+  t=$SECONDS
+  info "building it from the Go module proxy: github.com/docker/compose/v2@v$COMPOSE_VERSION (first time only; ~2 min on 2 cores)"
+  mkdir -p "$(dirname "$compose_bin")"
+  exec 8>"$(dirname "$compose_bin").lock"
+  flock 8
+  if [ ! -x "$compose_bin" ]; then
+    mod_dir=$(GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "github.com/docker/compose/v2@v$COMPOSE_VERSION" \
+      | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}console.log(j.Dir)})') \
+      || die "the Go module proxy did not serve github.com/docker/compose/v2@v$COMPOSE_VERSION"
+    (cd "$mod_dir" && CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath \
+      -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=v$COMPOSE_VERSION" \
+      -o "$compose_bin.tmp" ./cmd) || die "building the docker compose plugin failed (see the go output above)"
+    mv "$compose_bin.tmp" "$compose_bin"
+  fi
+  flock -u 8
+  info "built in $(elapsed "$t")"
+fi
+info "present ($("$compose_bin" version 2>/dev/null || echo "cannot run $compose_bin"); cached in $CACHE)"
 
 # ---------------------------------------------------------------- nodejs language host
 # The driver runs the program in-process (Automation API inline program: the SDK serves the
