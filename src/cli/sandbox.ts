@@ -46,7 +46,7 @@ export function registerSandboxCommands(program: Command): void {
 
   sandbox
     .command("up")
-    .description("start the sandbox (Postgres, six SSH hosts with a compose stand-in, TelWeb and telemetry endpoints) and write Pulumi.sandbox.yaml; when it is already up, report it unchanged")
+    .description("start the sandbox (a Docker engine of its own, six SSH hosts each with a real compose project: Postgres, TelWeb, API, Voice, Ops, Media; a telemetry endpoint) and write Pulumi.sandbox.yaml; when it is already up, report it unchanged")
     .option("--json", "print one JSON object describing the sandbox on stdout")
     .option("--recreate", "tear down a running sandbox and start a fresh one")
     .option("--hosts <n>", `how many hosts, ${SANDBOX_HOSTS.length} to ${MAX_SANDBOX_HOSTS}: beyond the six, API hosts api2, api3, ... (a scaled-out deployment)`, hostCount, SANDBOX_HOSTS.length)

@@ -74,7 +74,7 @@ export function findBinaries(): Binaries {
   const runuser = onPath("runuser");
   if (!runuser) throw new MissingProgramError("runuser", "util-linux", "Postgres must run as the postgres OS user, not root");
   const bash = onPath("bash");
-  if (!bash) throw new MissingProgramError("bash", "bash", "the compose stand-in is a bash script");
+  if (!bash) throw new MissingProgramError("bash", "bash", "every sandbox host's docker runs the tests' fault and hold hooks, a bash script");
   return { pgBin, sshd, ssh, sshKeygen, runuser, bash };
 }
 

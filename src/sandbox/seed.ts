@@ -34,7 +34,7 @@ export function installMigrations(L: Layout): void {
   for (const m of migrationNames()) copyFileSync(join(MIGRATIONS_DIR, `${m}.sql`), join(L.migrationsDir, `${m}.sql`));
 }
 
-/** sha256 of the file, as prisma stores it and as the compose stand-in computes it. */
+/** sha256 of the file, as prisma stores it and as TelWeb's container computes it. */
 function checksum(sql: string): string {
   return createHash("sha256").update(sql).digest("hex");
 }

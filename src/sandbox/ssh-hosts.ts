@@ -2,7 +2,7 @@
 // config and services root. Key-only login as the current user. Every session is forced through
 // a small script that puts the host's bin (its `docker`) first on PATH, because the login
 // shell's rc files (pyenv, cargo, ...) may prepend their own folders and a real docker CLI may
-// be installed: a command must reach this host's stand-in, not whatever `docker` is first.
+// be installed: a command must reach this host's `docker` (the sandbox's engine), not whatever `docker` is first.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";

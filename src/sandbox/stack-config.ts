@@ -35,7 +35,7 @@ export function stackConfig(L: Layout, info: SandboxInfo): Record<string, unknow
       container: "voiceai-postgres",
       user: DB_USER,
       name: DB_NAME,
-      // The stand-in's `exec` runs on the db host itself, so the container's path is the host's.
+      // Mounted into voiceai-postgres at the same path (and at /backup): the path is the same inside and out.
       backupDir: info.backupDir,
       jobs: 2,
     },
