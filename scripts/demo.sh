@@ -12,7 +12,7 @@ banner() { printf '\n======== %s\n' "$*"; }
 # TypeScript through tsx, with the same ESM preload the delphi-restore command uses (bin/).
 run_ts() { node --require ./bin/esm-preload.cjs --import tsx "$@"; }
 
-banner "1. A local Delphi deployment (Postgres, six SSH hosts, compose stand-ins, TelWeb, telemetry)"
+banner "1. A local Delphi deployment on a Docker engine of its own (six SSH hosts, each a compose project: Postgres, TelWeb, API, Voice, Ops, Media; telemetry)"
 dr sandbox up --recreate
 dr secrets --stack sandbox --file .sandbox/secrets.json
 
@@ -26,8 +26,12 @@ banner "4. Preview: the blast radius, then the engine's own preview (changes not
 dr preview --stack sandbox
 
 banner "5. The restore through the Pulumi engine (every host command a resource, run over SSH)"
+before_up=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 dr up --stack sandbox --yes
 dr status --stack sandbox
+
+banner "5b. What the sandbox's Docker engine recorded during the restore (its own events)"
+dr sandbox events --since "$before_up"
 
 banner "6. The notice for tenant admins"
 dr report --stack sandbox

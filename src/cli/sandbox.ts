@@ -2,7 +2,8 @@
 // With --json, stdout carries exactly one JSON object; progress always goes to stderr.
 import { resolve } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { MAX_SANDBOX_HOSTS, SANDBOX_HOSTS, startSandbox, stopSandbox, takeBaseBackup, takeVolumeSnapshot, type StartResult, type VolumeKind } from "../sandbox";
+import { MAX_SANDBOX_HOSTS, readEngineOps, SANDBOX_HOSTS, sandboxStatus, startSandbox, stopSandbox, takeBaseBackup, takeVolumeSnapshot, type StartResult, type VolumeKind } from "../sandbox";
+import { eventRows, eventsTable } from "./sandbox-events";
 import { EXIT } from "./exit-codes";
 
 /** The checkout; DELPHI_RESTORE_PROJECT_DIR points the sandbox elsewhere (tests use a temp folder). */
@@ -120,6 +121,30 @@ export function registerSandboxCommands(program: Command): void {
         else progress(`sandbox basebackup failed: ${message}`);
         process.exitCode = EXIT.FAILED;
       }
+    });
+
+  sandbox
+    .command("events")
+    .description("what the sandbox's Docker engine recorded for its containers, oldest first: every stop, start and command exec'd in them (after a restore: the runbook's order as the engine saw it)")
+    .option("--since <time>", "only what happened after this ISO 8601 time")
+    .option("--json", "print one JSON object ({ events: [...] }) on stdout")
+    .action((o: { since?: string; json?: boolean }) => {
+      const dir = projectDir();
+      if (!sandboxStatus(dir).info) {
+        progress(`no sandbox is up in ${dir} (delphi-restore sandbox up)`);
+        process.exitCode = EXIT.FAILED;
+        return;
+      }
+      const since = o.since ? new Date(o.since) : undefined;
+      if (since && Number.isNaN(since.getTime())) {
+        progress(`--since must be an ISO 8601 time (e.g. 2026-11-25T02:30:00Z), got '${o.since}'`);
+        process.exitCode = EXIT.USAGE;
+        return;
+      }
+      const rows = eventRows(readEngineOps(dir), since?.toISOString());
+      if (o.json) process.stdout.write(`${JSON.stringify({ events: rows }, null, 2)}\n`);
+      else process.stdout.write(`${rows.length ? eventsTable(rows, process.stdout.columns ?? 100) : "(nothing recorded)"}\n`);
+      process.exitCode = EXIT.OK;
     });
 
   sandbox
