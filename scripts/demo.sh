@@ -13,6 +13,10 @@ banner() { printf '\n======== %s\n' "$*"; }
 run_ts() { node --require ./bin/esm-preload.cjs --import tsx "$@"; }
 
 banner "1. A local Delphi deployment on a Docker engine of its own (six SSH hosts, each a compose project: Postgres, TelWeb, API, Voice, Ops, Media; telemetry)"
+# A new sandbox is a new deployment: the state a previous demo left in this checkout's `sandbox`
+# stack would make this restore a re-run of that finished one (same restore key: the newest dump),
+# and a re-run runs only what did not finish. So the stack starts afresh.
+pulumi stack rm sandbox --yes --force >/dev/null 2>&1 || true
 dr sandbox up --recreate
 dr secrets --stack sandbox --file .sandbox/secrets.json
 
