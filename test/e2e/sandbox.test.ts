@@ -126,14 +126,36 @@ async function containersOf(projectDir: string): Promise<string[]> {
   return [...found].sort();
 }
 
+/** This sandbox's running containers on the engine: their ids (each has a containerd-shim naming it) and their root filesystems (overlay mounts under the data root). */
+async function engineFootprint(projectDir: string): Promise<{ ids: string[]; rootfs: string[] }> {
+  const E = engineLayout();
+  const env = { DOCKER_HOST: E.host, DOCKER_CONFIG: E.config };
+  const ps = await execa(E.cli, ["ps", "-q", "--no-trunc", "--filter", `label=${LABEL_SANDBOX}=${sandboxId(layout(projectDir))}`], { stdin: "ignore", env });
+  const ids = String(ps.stdout).split("\n").filter((x) => x.trim() !== "");
+  const inspected = await execa(E.cli, ["inspect", ...ids], { stdin: "ignore", env });
+  const rootfs = (JSON.parse(String(inspected.stdout)) as { GraphDriver: { Data: { MergedDir: string } } }[]).map((c) => c.GraphDriver.Data.MergedDir);
+  return { ids, rootfs };
+}
+
+/** Engine processes and mounts under its roots that belong to these containers. */
+function leftOf(fp: { ids: string[]; rootfs: string[] }): { procs: string[]; mounts: string[] } {
+  const E = engineLayout();
+  return {
+    procs: engineProcesses().filter((p) => fp.ids.some((id) => p.includes(id))),
+    mounts: mountsUnder([E.dataRoot, E.execRoot]).filter((m) => fp.rootfs.includes(m) || fp.ids.some((id) => m.includes(id))),
+  };
+}
+
 /**
- * What `sandbox down` must leave: this sandbox's containers gone (always), and when no other
- * sandbox uses the shared engine, no engine process and no mount under its roots. Other people's
- * sandboxes run on the same engine, so that part is asserted only when none is registered, before
- * and after the look (a sandbox that starts meanwhile registers before it starts the engine).
+ * What `sandbox down` must leave: this sandbox's containers gone, with their shims and mounts
+ * (always), and when no other sandbox uses the shared engine, no engine process and no mount under
+ * its roots at all. Other people's sandboxes run on the same engine, so that part is asserted only
+ * when none is registered, before and after the look (a sandbox that starts meanwhile registers
+ * before it starts the engine).
  */
-async function expectDownLeftNothing(projectDir: string): Promise<void> {
+async function expectDownLeftNothing(projectDir: string, fp: { ids: string[]; rootfs: string[] }): Promise<void> {
   expect(await containersOf(projectDir)).toEqual([]);
+  expect(leftOf(fp)).toEqual({ procs: [], mounts: [] });
   const E = engineLayout();
   const othersBefore = engineUsers();
   const procs = engineProcesses();
@@ -255,6 +277,13 @@ describe("sandbox", () => {
     expect(containers.sort((a, b) => a.name.localeCompare(b.name))).toEqual(expected.sort((a, b) => a.name.localeCompare(b.name)));
     // The database container's pid is the one the sandbox reports.
     expect(running(info.pids.postgres)).toBe(true);
+    // Each container has its containerd-shim and its root filesystem mounted under the engine's
+    // roots (what `sandbox down` must leave none of).
+    const fp = await engineFootprint(project);
+    expect(fp.ids).toHaveLength(expected.length);
+    const left = leftOf(fp);
+    for (const id of fp.ids) expect(left.procs.some((p) => /containerd-shim/.test(p) && p.includes(id)), `the shim of ${id}`).toBe(true);
+    for (const r of fp.rootfs) expect(left.mounts).toContain(r);
   });
 
   it("every host answers over real SSH; its `docker compose ps` reaches the sandbox's engine and that host's own project", async () => {
@@ -490,11 +519,12 @@ describe("sandbox", () => {
 
   it("down stops every process, removes its containers and the folder (and the engine when it was the last user); up and down work a second time", async () => {
     const pids = allPids(info);
+    const fp = await engineFootprint(project);
     expect(sandboxProcesses(project, [])).not.toEqual([]);
     expect(await containersOf(project)).toEqual(info.hosts.flatMap((h) => h.containers.map((c) => `${projectName(L, h.name)}-${c}-1`)).sort());
     await stopSandbox(project);
     expect(sandboxProcesses(project, pids)).toEqual([]);
-    await expectDownLeftNothing(project);
+    await expectDownLeftNothing(project, fp);
     expect(existsSync(join(project, ".sandbox"))).toBe(false);
     expect(existsSync(info.configFile)).toBe(false);
     expect(await status(info.telwebUrl)).toBe("refused");
@@ -507,9 +537,10 @@ describe("sandbox", () => {
     const r = await ssh(second, "db", `cd ${projectDirOf(second, "db")} && docker compose ps --format '{{.Service}} {{.State}}'`);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe("voiceai-postgres running");
+    const fp2 = await engineFootprint(project);
     await stopSandbox(project);
     expect(sandboxProcesses(project, allPids(second))).toEqual([]);
-    await expectDownLeftNothing(project);
+    await expectDownLeftNothing(project, fp2);
     expect(existsSync(join(project, ".sandbox"))).toBe(false);
     expect((await stopSandbox(project)).wasUp).toBe(false);
   });
@@ -533,10 +564,12 @@ describe("delphi-restore sandbox up --json / down (the CLI)", () => {
     expect(up.stderr).toContain("sandbox: up in");
     const again = await execa(bin, ["sandbox", "up"], { env, reject: false });
     expect(again.stdout).toContain("already up");
+    const fp = await engineFootprint(project);
+    expect(fp.ids).toHaveLength(info.hosts.length);
     const down = await execa(bin, ["sandbox", "down"], { env, reject: false });
     expect(down.exitCode, down.stderr).toBe(0);
     expect(sandboxProcesses(project, allPids(info))).toEqual([]);
-    await expectDownLeftNothing(project);
+    await expectDownLeftNothing(project, fp);
     expect(existsSync(join(project, ".sandbox"))).toBe(false);
   });
 });
