@@ -1,13 +1,18 @@
 // The sandbox's btrfs data volume (`sandbox up --volume btrfs`), for real: a loop device, a
-// btrfs subvolume as Postgres' data directory, read-only snapshots, and the database container's
-// stop/start over SSH really stopping and starting the server. The last test does by hand what the
-// restore's `volume-snapshot` mechanism does: stop, set the data aside, a writable snapshot of a
-// read-only one as the new data, start, and the rows written after the snapshot are gone.
+// btrfs subvolume as Postgres' data directory, which the database container mounts (a named
+// volume binding the btrfs mount), read-only snapshots, and the container's stop/start over SSH
+// (the real `docker compose` on the sandbox's engine) really stopping and starting the server.
+// A test does by hand what the restore's `volume-snapshot` mechanism does: stop, set the data
+// aside, a writable snapshot of a read-only one as the new data, start, and the rows written after
+// the snapshot are gone. What happened to the container is read from the engine's own events.
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { layout, listVolumeSnapshots, readComposeLog, sandboxStatus, startSandbox, stopSandbox, takeVolumeSnapshot, type StartResult } from "../../src/sandbox";
+import { layout, listVolumeSnapshots, readEngineOps, sandboxStatus, startSandbox, stopSandbox, takeVolumeSnapshot, type EngineOp, type StartResult } from "../../src/sandbox";
+import { projectName } from "../../src/sandbox/compose-files";
+import { compose, dbContainerName } from "../../src/sandbox/db-container";
+import { docker } from "../../src/sandbox/engine";
 import { loopDevicesUnder, mountsUnder, parseLosetupJson, parseMountinfo, parseSubvolumeShow } from "../../src/sandbox/volume-parse";
 import { waitGone } from "../../src/sandbox/processes";
 import { sql, tempProject } from "./support/sandbox";
@@ -24,6 +29,22 @@ async function loopsIn(dir: string) {
 }
 const canConnect = (info: StartResult) =>
   execa(join(info.database.pgBin, "psql"), ["-X", "-At", info.databaseUrl, "-c", "select 1"], { reject: false, env: { PGCONNECT_TIMEOUT: "3" } }).then((r) => r.exitCode === 0);
+
+/** Resolves when `cond` holds (polled every 100 ms): `up -d` returns once the container started, before the server accepts connections. */
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The db host's engine operations since a moment, once `n` are recorded (the events recorder writes a moment after the engine sent them). */
+async function dbOpsSince(project: string, since: string, n: number): Promise<EngineOp[]> {
+  const pick = () => readEngineOps(project, "db").filter((op) => op.ts >= since);
+  await waitFor(() => pick().length >= n, `${n} engine events of the db host`, 10_000);
+  return pick();
+}
 
 describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
   const project = tempProject("sandbox-volume");
@@ -57,6 +78,21 @@ describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
     expect(sandboxStatus(project)).toMatchObject({ up: true, problems: [] });
   });
 
+  it("the database container mounts the btrfs volume (a named volume binding its mount) and its server runs on the subvolume", async () => {
+    type Mount = { Type: string; Name?: string; Source: string; Destination: string; RW: boolean };
+    const [container] = JSON.parse(await docker(["inspect", dbContainerName(L)])) as { Mounts: Mount[] }[];
+    const volumeName = `${projectName(L, "db")}_pgdata`;
+    expect(container.Mounts.find((m) => m.Destination === L.volume.mount)).toMatchObject({ Type: "volume", Name: volumeName, RW: true });
+    const [volume] = JSON.parse(await docker(["volume", "inspect", volumeName])) as { Driver: string; Options: Record<string, string> }[];
+    expect(volume).toMatchObject({ Driver: "local", Options: { type: "none", o: "bind", device: L.volume.mount } });
+    // Inside the container the path is the same, and it is the btrfs filesystem, the subvolume's root.
+    const inside = await compose(L, "db", ["exec", "-T", "voiceai-postgres", "stat", "-f", "-c", "%T", L.pg.data]);
+    expect(inside.trim()).toBe("btrfs");
+    expect((await compose(L, "db", ["exec", "-T", "voiceai-postgres", "stat", "-c", "%i", L.pg.data])).trim()).toBe("256");
+    // The server's own word (as its superuser, in its container: delphi may not read the setting).
+    expect((await compose(L, "db", ["exec", "-T", "voiceai-postgres", "psql", "-X", "-At", "-U", "postgres", "-d", "postgres", "-c", "show data_directory"])).trim()).toBe(L.pg.data);
+  });
+
   it("took a read-only nightly snapshot after the nightly dump", async () => {
     const snaps = await listVolumeSnapshots(project);
     expect(snaps.map((s) => s.name)).toEqual([info.volume?.nightlySnapshot]);
@@ -72,27 +108,29 @@ describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
 
   it("`docker compose stop voiceai-postgres` over SSH really stops the server; `up -d` brings it back with its data", async () => {
     const before = await sql(info, "select count(*) from conversations");
+    const since = new Date().toISOString();
     const stop = await ssh(info, "db", `cd ${dbDir} && docker compose stop voiceai-postgres && docker compose ps -a --format json`);
     expect(stop.exitCode, stop.stderr).toBe(0);
     expect(JSON.parse(stop.stdout.trim())).toMatchObject({ Service: "voiceai-postgres", State: "exited" });
     expect(await canConnect(info)).toBe(false);
-    expect(sandboxStatus(project).problems).toContain("postgres is not running");
+    expect(sandboxStatus(project).problems).toContain("the voiceai-postgres container is not running");
     const again = await ssh(info, "db", `cd ${dbDir} && docker compose stop voiceai-postgres`);
     expect(again.exitCode, again.stderr).toBe(0); // stopping a stopped server is a no-op
 
     const up = await ssh(info, "db", `cd ${dbDir} && docker compose up -d voiceai-postgres && docker compose ps --format json`);
     expect(up.exitCode, up.stderr).toBe(0);
     expect(JSON.parse(up.stdout.trim())).toMatchObject({ Service: "voiceai-postgres", State: "running" });
+    await waitFor(() => canConnect(info), "the database to accept connections after `up -d`");
     expect(await sql(info, "select count(*) from conversations")).toBe(before);
     expect(sandboxStatus(project)).toMatchObject({ up: true, problems: [] });
-    const ops = readComposeLog(project, "db").filter((op) => op.verb === "stop" || op.verb === "up");
-    expect(ops.slice(-6).map((op) => `${op.verb} ${op.services.join(",")} ${op.event}`)).toEqual([
-      "stop voiceai-postgres start",
-      "stop voiceai-postgres ok",
-      "stop voiceai-postgres start",
-      "stop voiceai-postgres ok",
-      "up voiceai-postgres start",
-      "up voiceai-postgres ok",
+    // The engine's record: one stop (the fast-shutdown signal, a clean exit), nothing for the
+    // second stop of a stopped container, then one start.
+    const ops = await dbOpsSince(project, since, 4);
+    expect(ops.map((op) => `${op.service} ${op.verb} ${op.event} ${op.detail}`)).toEqual([
+      "voiceai-postgres stop start signal 2",
+      "voiceai-postgres die ok exit 0",
+      "voiceai-postgres stop ok ",
+      "voiceai-postgres start ok ",
     ]);
   });
 
@@ -137,12 +175,13 @@ describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
       ].join(" && "),
     );
     expect(swap.exitCode, swap.stderr).toBe(0);
+    await waitFor(() => canConnect(info), "the database to accept connections on the snapshot's data");
     expect(await sql(info, "select string_agg(id || ':' || note, ',' order by id) from volume_probe")).toBe("1:before the snapshot");
     expect(await sql(info, "select count(*) from conversations where id = 'conv_known_0001'")).toBe("1");
     expect(parseSubvolumeShow((await execa("btrfs", ["subvolume", "show", L.pg.data])).stdout).readOnly).toBe(false);
     expect(parseSubvolumeShow((await execa("btrfs", ["subvolume", "show", `${m}/data.pre-restore-${stamp}`])).stdout).readOnly).toBe(false);
-    // The server came up through crash recovery: the snapshot was taken while it ran.
-    expect(readFileSync(L.pg.log, "utf8")).toMatch(/database system was not properly shut down; automatic recovery in progress/);
+    // The server came up through crash recovery: the snapshot was taken while it ran (its container's logs say so).
+    expect(await compose(L, "db", ["logs", "--no-color", "voiceai-postgres"])).toMatch(/database system was not properly shut down; automatic recovery in progress/);
     // And the database keeps working on the restored data.
     await sql(info, "insert into volume_probe values (3, 'after the restore')");
     expect(await sql(info, "select count(*) from volume_probe")).toBe("2");
@@ -151,7 +190,7 @@ describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
   it("down stops everything, unmounts the volume, detaches the loop device and removes the folder", async () => {
     const device = info.volume?.device;
     const r = await stopSandbox(project);
-    expect(r.stopped).toEqual(expect.arrayContaining(["postgres", `unmounted ${L.volume.mount}`, `detached ${device}`]));
+    expect(r.stopped).toEqual(expect.arrayContaining(["containers of db", `unmounted ${L.volume.mount}`, `detached ${device}`]));
     expect(mountsIn(L.dir)).toEqual([]);
     expect(await loopsIn(L.dir)).toEqual([]);
     expect(existsSync(L.dir)).toBe(false);
@@ -159,7 +198,8 @@ describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
 
   it("a stale mount and loop device from a killed sandbox do not stop the next up, and down releases them", async () => {
     const first = await startSandbox({ projectDir: project, volume: "btrfs" });
-    // "Killed": the server dies without a shutdown, nothing is unmounted or detached.
+    // "Killed": the database container's init process (and with it the server) dies without a
+    // shutdown, nothing is unmounted or detached.
     process.kill(first.pids.postgres, "SIGKILL");
     await waitGone([first.pids.postgres], 10_000);
     const second = await startSandbox({ projectDir: project, volume: "btrfs" });

@@ -3,12 +3,15 @@
 // by hand what the restore's `wal-pitr` mechanism does (stop the database container, set the data
 // aside, copy a base backup in, recovery settings, start, wait for the promotion): the rows
 // written before the target time are back, those after it are not. Then a recovery whose target
-// lies beyond the archive (its last segments deleted) fails, and says why in the container's logs.
+// lies beyond the archive (its last segments deleted) fails: the container starts, its server
+// exits 1 (the engine records the death) and says why in the container's logs (`docker compose
+// logs voiceai-postgres`: the server logs to stderr, there is no log file).
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { layout, listArchive, sandboxStatus, stopSandbox, switchWal, takeBaseBackup, type StartResult } from "../../src/sandbox";
+import { layout, listArchive, readEngineOps, sandboxStatus, stopSandbox, switchWal, takeBaseBackup, type StartResult } from "../../src/sandbox";
+import { compose } from "../../src/sandbox/db-container";
 import { cmdline } from "../../src/sandbox/processes";
 import { confString, manifestWalEnd, restoreCommand, segmentEndingAt, shellWord } from "../../src/sandbox/wal-parse";
 import { sql, useTempSandbox } from "./support/sandbox";
@@ -36,6 +39,15 @@ function pitrCommand(info: StartResult, base: string, target: string, aside: str
     `printf '%s\\n' ${settings.map(shellWord).join(" ")} >> ${shellWord(join(data, "postgresql.auto.conf"))}`,
     "docker compose up -d voiceai-postgres",
   ].join(" && ");
+}
+
+/** Resolves when `cond` holds (polled every 100 ms). */
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
+    await sleep(100);
+  }
 }
 
 async function waitPromoted(info: StartResult, timeoutMs = 60_000): Promise<void> {
@@ -115,7 +127,7 @@ describe("sandbox with WAL archiving", () => {
     expect(await sql(info, "select count(*) from conversations where id = 'conv_known_0001'")).toBe("1");
     expect(existsSync(join(wal.dataDir, "recovery.signal"))).toBe(false);
     expect(existsSync(`${wal.dataDir}.pre-restore-test`)).toBe(true);
-    const log = readFileSync(layout(dir).pg.log, "utf8");
+    const log = await compose(layout(dir), "db", ["logs", "--no-color", "voiceai-postgres"]);
     expect(log).toMatch(/recovery stopping before commit of transaction \d+, time /);
     expect(log).toMatch(/selected new timeline ID: 2/);
     // The promoted server writes and archives on its new timeline.
@@ -137,16 +149,20 @@ describe("sandbox with WAL archiving", () => {
     for (const s of gone) rmSync(join(info.wal?.archiveDir ?? "", s));
 
     const future = new Date(Date.now() + 86_400_000).toISOString();
+    const since = new Date().toISOString();
+    // `up -d` returns once the container started; the server then replays the archive and exits.
     const r = await ssh(info, "db", pitrCommand(info, base.name, future, "pre-restore-test2"));
-    expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toMatch(/FATAL: +recovery ended before configured recovery target was reached/);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const died = () => readEngineOps(dir, "db").find((op) => op.ts >= since && op.verb === "die" && op.event === "failed");
+    await waitFor(() => died() !== undefined, "voiceai-postgres to exit");
+    expect(died()).toMatchObject({ service: "voiceai-postgres", detail: "exit 1" });
     const dbDir = `${info.hosts.find((h) => h.name === "db")?.servicesRoot}/postgres`;
     const after = await ssh(info, "db", `cd ${shellWord(dbDir)} && docker compose ps -a --format json && docker compose logs --no-color --tail 40 voiceai-postgres`);
     expect(after.exitCode, after.stderr).toBe(0);
     const [psLine, ...logLines] = after.stdout.split("\n");
     expect(JSON.parse(psLine)).toMatchObject({ Service: "voiceai-postgres", State: "exited", ExitCode: 1 });
-    expect(logLines.join("\n")).toMatch(/postgres-voiceai-postgres-1 +\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC \[\d+\] FATAL: +recovery ended before configured recovery target was reached/);
-    expect(sandboxStatus(dir).problems).toContain("postgres is not running");
+    expect(logLines.join("\n")).toMatch(/voiceai-postgres-1 +\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC \[\d+\] FATAL: +recovery ended before configured recovery target was reached/);
+    expect(sandboxStatus(dir).problems).toContain("the voiceai-postgres container is not running");
   });
 
   it("down stops every process and removes the folder, archive and base backups with it", async () => {

@@ -1,9 +1,10 @@
-// The sandbox end to end: real Postgres, real sshd per host, the compose stand-in reached over
-// real SSH, the HTTP endpoints. Each sandbox lives in its own temp project folder, so this test
-// never touches a sandbox someone started in the checkout.
+// The sandbox end to end: real Postgres in its container, real sshd per host, each host's real
+// `docker compose` on the sandbox's own Docker engine reached over real SSH, the HTTP endpoints.
+// What happened to the containers is read from the engine's own events (readEngineOps), or from
+// `docker compose` itself. Each sandbox lives in its own temp project folder, so this test never
+// touches a sandbox someone started in the checkout.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,25 +14,25 @@ import {
   addMigration,
   clearFaults,
   injectFault,
-  readComposeLog,
+  layout,
+  readEngineOps,
   removeMigration,
   setActiveCalls,
   startSandbox,
   stopSandbox,
   writePostBackupRows,
+  type EngineOp,
   type SandboxHost,
   type StartResult,
 } from "../../src/sandbox";
+import { LABEL_HOST, LABEL_SANDBOX, projectName, sandboxId } from "../../src/sandbox/compose-files";
+import { compose } from "../../src/sandbox/db-container";
+import { cacheDir, engineLayout, engineUsers, mountsUnder, ping } from "../../src/sandbox/engine";
 import { cmdline, running } from "../../src/sandbox/processes";
+import { tempProject } from "./support/sandbox";
 import { sshHost } from "./support/ssh";
 
 const ROOT = resolve(__dirname, "..", "..");
-
-function tempProject(): string {
-  const dir = mkdtempSync(join(tmpdir(), "delphi-sandbox-e2e-"));
-  chmodSync(dir, 0o755); // the postgres OS user must reach the data dir inside it
-  return dir;
-}
 
 const ssh = sshHost;
 
@@ -45,8 +46,21 @@ async function sql(info: StartResult, query: string): Promise<string> {
   return r.stdout.trim();
 }
 
-async function status(url: string, init?: RequestInit): Promise<number> {
-  return (await fetch(url, init)).status;
+/** The HTTP status, or "refused" when nothing listens (TelWeb's container stopped). */
+async function status(url: string, init?: RequestInit): Promise<number | "refused"> {
+  return fetch(url, init).then(
+    (r) => r.status,
+    () => "refused" as const,
+  );
+}
+
+/** Resolves when `cond` holds (polled every 100 ms); the services start asynchronously after `up -d` returns. */
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 const login = (info: StartResult, email: string, password: string) =>
@@ -69,8 +83,112 @@ function allPids(info: StartResult): number[] {
   return [info.pids.postgres, info.pids.http, ...Object.values(info.pids.sshd)];
 }
 
+/** The docker CLI as a user points it at the sandbox's engine: the DOCKER_HOST and DOCKER_CONFIG `sandbox up` reports. */
+function dockerAt(info: StartResult, args: string[]) {
+  return execa(engineLayout().cli, args, { reject: false, stdin: "ignore", env: { DOCKER_HOST: info.engine.dockerHost, DOCKER_CONFIG: info.engine.dockerConfig } });
+}
+
+/** dockerd, containerd and containerd-shim processes whose command line names the engine's data or exec root. */
+function engineProcesses(): string[] {
+  const E = engineLayout();
+  const found: string[] = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    const c = cmdline(Number(e));
+    const prog = c.split(" ")[0].split("/").at(-1) ?? "";
+    if (/^(dockerd|containerd|containerd-shim.*)$/.test(prog) && (c.includes(E.dataRoot) || c.includes(E.execRoot))) found.push(`${e}: ${c}`);
+  }
+  return found;
+}
+
+/** Names of the containers on the engine labelled as this sandbox's: asked of the engine when it answers, and read from its data root either way. */
+async function containersOf(projectDir: string): Promise<string[]> {
+  const id = sandboxId(layout(projectDir));
+  const E = engineLayout();
+  const found = new Set<string>();
+  const dir = join(E.dataRoot, "containers");
+  for (const c of existsSync(dir) ? readdirSync(dir) : []) {
+    const file = join(dir, c, "config.v2.json");
+    if (!existsSync(file)) continue;
+    let cfg: { Name?: string; Config?: { Labels?: Record<string, string> } } = {};
+    try {
+      cfg = JSON.parse(readFileSync(file, "utf8")) as typeof cfg;
+    } catch {
+      continue; // Another sandbox's container, its config being rewritten at this moment.
+    }
+    if (cfg.Config?.Labels?.[LABEL_SANDBOX] === id) found.add((cfg.Name ?? c).replace(/^\//, ""));
+  }
+  if (await ping(E)) {
+    const r = await execa(E.cli, ["ps", "-a", "--filter", `label=${LABEL_SANDBOX}=${id}`, "--format", "{{.Names}}"], { reject: false, stdin: "ignore", env: { DOCKER_HOST: E.host, DOCKER_CONFIG: E.config } });
+    // The engine may stop between the ping and the call when the last other sandbox goes down.
+    if (r.exitCode === 0) for (const n of String(r.stdout).split("\n")) if (n.trim() !== "") found.add(n.trim());
+  }
+  return [...found].sort();
+}
+
+/** This sandbox's running containers on the engine: their ids (each has a containerd-shim naming it) and their root filesystems (overlay mounts under the data root). */
+async function engineFootprint(projectDir: string): Promise<{ ids: string[]; rootfs: string[] }> {
+  const E = engineLayout();
+  const env = { DOCKER_HOST: E.host, DOCKER_CONFIG: E.config };
+  const ps = await execa(E.cli, ["ps", "-q", "--no-trunc", "--filter", `label=${LABEL_SANDBOX}=${sandboxId(layout(projectDir))}`], { stdin: "ignore", env });
+  const ids = String(ps.stdout).split("\n").filter((x) => x.trim() !== "");
+  const inspected = await execa(E.cli, ["inspect", ...ids], { stdin: "ignore", env });
+  const rootfs = (JSON.parse(String(inspected.stdout)) as { GraphDriver: { Data: { MergedDir: string } } }[]).map((c) => c.GraphDriver.Data.MergedDir);
+  return { ids, rootfs };
+}
+
+/** Engine processes and mounts under its roots that belong to these containers. */
+function leftOf(fp: { ids: string[]; rootfs: string[] }): { procs: string[]; mounts: string[] } {
+  const E = engineLayout();
+  return {
+    procs: engineProcesses().filter((p) => fp.ids.some((id) => p.includes(id))),
+    mounts: mountsUnder([E.dataRoot, E.execRoot]).filter((m) => fp.rootfs.includes(m) || fp.ids.some((id) => m.includes(id))),
+  };
+}
+
+/**
+ * What `sandbox down` must leave: this sandbox's containers gone, with their shims and mounts
+ * (always), and when no other sandbox uses the shared engine, no engine process and no mount under
+ * its roots at all. Other people's sandboxes run on the same engine, so that part is asserted only
+ * when none is registered, before and after the look (a sandbox that starts meanwhile registers
+ * before it starts the engine).
+ */
+async function expectDownLeftNothing(projectDir: string, fp: { ids: string[]; rootfs: string[] }): Promise<void> {
+  expect(await containersOf(projectDir)).toEqual([]);
+  expect(leftOf(fp)).toEqual({ procs: [], mounts: [] });
+  const E = engineLayout();
+  const othersBefore = engineUsers();
+  const procs = engineProcesses();
+  const mounts = mountsUnder([E.dataRoot, E.execRoot]);
+  const othersAfter = engineUsers();
+  expect(othersBefore).not.toContain(sandboxId(layout(projectDir)));
+  if (othersBefore.length === 0 && othersAfter.length === 0) {
+    expect(procs, "no engine process once the last sandbox is down").toEqual([]);
+    expect(mounts, "nothing mounted under the engine's roots once the last sandbox is down").toEqual([]);
+  } else {
+    console.log(`engine left running for ${new Set([...othersBefore, ...othersAfter]).size} other sandbox(es); its stop is not asserted`);
+  }
+}
+
+/** The operation as `<host> <verb>` (an exec with its program), for order checks. */
+const opName = (op: EngineOp) => `${op.host} ${op.verb}${op.verb === "exec" ? ` ${op.detail.split(" ")[0]}` : ""}`;
+
+/**
+ * The engine's operations once `n` of them are recorded: `docker events` writes an event to the
+ * sandbox's file a moment after the engine sent it, which may be after the CLI call returned.
+ */
+async function recorded(pick: () => EngineOp[], n: number, what: string): Promise<EngineOp[]> {
+  await waitFor(() => pick().length >= n, `${n} engine events: ${what}`, 10_000);
+  return pick();
+}
+
+/** What began on the engine for this sandbox after a moment: stop signals, container starts, execs. */
+const beganSince = (project: string, since: string, host?: string) =>
+  readEngineOps(project, host).filter((op) => op.ts > since && (op.verb === "start" || (op.event === "start" && (op.verb === "stop" || op.verb === "exec"))));
+
 describe("sandbox", () => {
-  const project = tempProject();
+  const project = tempProject("sandbox");
+  const L = layout(project);
   let info: StartResult;
   const secrets = () => JSON.parse(readFileSync(info.secretsFile, "utf8")) as { sshPrivateKey: string; adminPassword: string };
 
@@ -126,17 +244,67 @@ describe("sandbox", () => {
     expect(again.pids).toEqual(info.pids);
   });
 
-  it("every host answers over real SSH; `docker compose ps` reaches that host's own stand-in and project", async () => {
+  it("runs its containers on a Docker engine of its own: its socket under the cache, each host's container in its own project with the sandbox's labels", async () => {
+    const E = engineLayout();
+    expect(info.engine).toEqual({ dockerHost: E.host, dockerConfig: E.config, dataRoot: E.dataRoot });
+    expect(E.socket.startsWith(`${cacheDir()}/`)).toBe(true);
+    expect(E.socket).not.toBe("/var/run/docker.sock");
+    expect(info.engine.dockerHost).toBe(`unix://${E.socket}`);
+    expect(statSync(E.socket).isSocket()).toBe(true);
+    expect(engineUsers()).toContain(sandboxId(L));
+    // The engine behind that socket is the one whose data root is under the cache.
+    const root = await dockerAt(info, ["info", "--format", "{{.DockerRootDir}}"]);
+    expect(root.exitCode, root.stderr).toBe(0);
+    expect(root.stdout.trim()).toBe(E.dataRoot);
+    expect(engineProcesses().some((p) => /dockerd/.test(p.split(" ")[1] ?? ""))).toBe(true);
+
+    const ps = await dockerAt(info, ["ps", "--filter", `label=${LABEL_SANDBOX}=${sandboxId(L)}`, "--format", "{{.ID}}"]);
+    expect(ps.exitCode, ps.stderr).toBe(0);
+    const ids = ps.stdout.split("\n").filter((x) => x.trim() !== "");
+    const inspected = await dockerAt(info, ["inspect", ...ids]);
+    expect(inspected.exitCode, inspected.stderr).toBe(0);
+    const containers = (JSON.parse(inspected.stdout) as { Name: string; State: { Running: boolean }; Config: { Labels: Record<string, string> } }[]).map((c) => ({
+      name: c.Name.replace(/^\//, ""),
+      running: c.State.Running,
+      project: c.Config.Labels["com.docker.compose.project"],
+      service: c.Config.Labels["com.docker.compose.service"],
+      sandbox: c.Config.Labels[LABEL_SANDBOX],
+      host: c.Config.Labels[LABEL_HOST],
+    }));
+    const expected = info.hosts.flatMap((h) =>
+      h.containers.map((c) => ({ name: `${projectName(L, h.name)}-${c}-1`, running: true, project: projectName(L, h.name), service: c, sandbox: sandboxId(L), host: h.name })),
+    );
+    expect(containers.sort((a, b) => a.name.localeCompare(b.name))).toEqual(expected.sort((a, b) => a.name.localeCompare(b.name)));
+    // The database container's pid is the one the sandbox reports.
+    expect(running(info.pids.postgres)).toBe(true);
+    // Each container has its containerd-shim and its root filesystem mounted under the engine's
+    // roots (what `sandbox down` must leave none of).
+    const fp = await engineFootprint(project);
+    expect(fp.ids).toHaveLength(expected.length);
+    const left = leftOf(fp);
+    for (const id of fp.ids) expect(left.procs.some((p) => /containerd-shim/.test(p) && p.includes(id)), `the shim of ${id}`).toBe(true);
+    for (const r of fp.rootfs) expect(left.mounts).toContain(r);
+  });
+
+  it("every host answers over real SSH; its `docker compose ps` reaches the sandbox's engine and that host's own project", async () => {
     const results = await Promise.all(
-      info.hosts.map(async (h) => ({ h, r: await ssh(info, h.name, `cd ${projectDirOf(info, h.name)} && echo "path=$PATH host=$DELPHI_SANDBOX_HOST" && docker compose ps`) })),
+      info.hosts.map(async (h) => ({
+        h,
+        r: await ssh(info, h.name, `cd ${projectDirOf(info, h.name)} && echo "path=$PATH host=$DELPHI_SANDBOX_HOST" && docker compose ps --format json`),
+      })),
     );
     for (const { h, r } of results) {
       expect(r.exitCode, `${h.name}: ${r.stderr}`).toBe(0);
-      expect(r.stdout).toContain(`path=${join(project, ".sandbox", "hosts", h.name, "bin")}:`);
-      expect(r.stdout).toContain(`host=${h.name}`);
-      for (const c of h.containers) expect(r.stdout).toMatch(new RegExp(`${h.services[0]}-${c}-1\\s.*\\srunning\\s`));
-      expect(readComposeLog(project, h.name).some((op) => op.verb === "ps" && op.event === "ok")).toBe(true);
+      const [env, ...lines] = r.stdout.trim().split("\n");
+      expect(env).toContain(`path=${join(project, ".sandbox", "hosts", h.name, "bin")}:`);
+      expect(env).toContain(`host=${h.name}`);
+      const rows = lines.map((l) => JSON.parse(l) as { Project: string; Service: string; State: string });
+      expect(rows.map((x) => [x.Project, x.Service, x.State])).toEqual(h.containers.map((c) => [projectName(L, h.name), c, "running"]));
     }
+    // A host's `docker` talks to the sandbox's engine (its data root under the cache), not the machine's.
+    const root = await ssh(info, "web", "docker info --format '{{.DockerRootDir}}'");
+    expect(root.exitCode, root.stderr).toBe(0);
+    expect(root.stdout.trim()).toBe(info.engine.dataRoot);
     const noProject = await ssh(info, "web", "docker compose ps");
     expect(noProject.exitCode).not.toBe(0);
     expect(noProject.stderr).toContain("no configuration file provided");
@@ -145,6 +313,7 @@ describe("sandbox", () => {
   it("`exec -T voiceai-postgres` runs the real pg_dump / pg_restore / psql against the sandbox server", async () => {
     const file = join(info.backupDir, "e2e-check.dump");
     const db = projectDirOf(info, "db");
+    const since = new Date().toISOString();
     const r = await ssh(
       info,
       "db",
@@ -153,10 +322,13 @@ describe("sandbox", () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(readFileSync(file).subarray(0, 5).toString()).toBe("PGDMP");
     expect(r.stdout.trim().split("\n")).toEqual(["7", "1"]); // 7 tables with data; the known conversation
-    const ops = readComposeLog(project, "db").filter((op) => op.verb === "exec");
+    // The engine ran each one in the database container, in order, and each exited 0.
+    const ops = await recorded(() => readEngineOps(project, "db").filter((op) => op.verb === "exec" && op.ts >= since), 6, "three execs");
+    expect(ops.every((op) => op.service === "voiceai-postgres" && op.project === projectName(L, "db"))).toBe(true);
     expect(ops.map((op) => `${op.event} ${op.detail.split(" ")[0]}`)).toEqual(["start pg_dump", "ok pg_dump", "start pg_restore", "ok pg_restore", "start psql", "ok psql"]);
-    // The password travels in the pgpass file only: not in the log, nor in any argument.
-    expect(readFileSync(info.hosts[5].composeLog, "utf8")).not.toContain(new URL(info.databaseUrl).password);
+    expect(ops[0].detail).toBe(`pg_dump -Fc -U delphi -d delphi -f ${file}`);
+    // The password travels in the pgpass file only: not in the engine's record, nor in any argument.
+    expect(readFileSync(L.engineEvents.file, "utf8")).not.toContain(new URL(info.databaseUrl).password);
     rmSync(file);
   });
 
@@ -170,7 +342,7 @@ describe("sandbox", () => {
     const web = projectDirOf(info, "web");
     const stop = await ssh(info, "web", `cd ${web} && docker compose stop`);
     expect(stop.exitCode, stop.stderr).toBe(0);
-    expect(await status(info.telwebUrl)).toBe(503);
+    expect(await status(info.telwebUrl)).toBe("refused");
 
     const restore = await ssh(info, "db", `cd ${projectDirOf(info, "db")} && docker compose exec -T voiceai-postgres pg_restore --clean --if-exists --no-owner --exit-on-error -U delphi -d delphi ${info.nightlyDump}`);
     expect(restore.exitCode, restore.stderr).toBe(0);
@@ -178,42 +350,50 @@ describe("sandbox", () => {
     expect(await sql(info, `select count(*) from _prisma_migrations where migration_name = '${info.pendingMigration}'`)).toBe("0");
     await sql(info, "delete from setup_registry where key = 'telweb.setup_complete'");
 
-    const up = await ssh(info, "web", `cd ${web} && since=$(date -u +%Y-%m-%dT%H:%M:%S.000Z) && docker compose up -d voiceai-telweb && docker compose logs --no-color --since "$since" voiceai-telweb`);
+    const since = new Date().toISOString();
+    const up = await ssh(info, "web", `cd ${web} && docker compose up -d voiceai-telweb`);
     expect(up.exitCode, up.stderr).toBe(0);
-    expect(up.stdout).toContain("migrate deploy");
-    expect(up.stdout).toContain("migrate deploy: 1 migrations applied");
-    expect(up.stdout).toContain("baseline-seed: ok (1 setup registry entries added)");
+    // `up -d` returns once the container started; TelWeb migrates and seeds, then listens.
+    await waitFor(async () => (await status(info.telwebUrl)) === 200, "TelWeb to answer after its start");
+    const logs = await ssh(info, "web", `cd ${web} && docker compose logs --no-color --since ${since} voiceai-telweb`);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain("prisma migrate deploy");
+    expect(logs.stdout).toContain("migrate deploy: 1 migrations applied");
+    expect(logs.stdout).toContain("baseline-seed: ok (1 setup registry entries added)");
     const migrationSql = readFileSync(join(web, "migrations", `${info.pendingMigration}.sql`));
     expect(await sql(info, `select checksum, applied_steps_count, finished_at is not null from _prisma_migrations where migration_name = '${info.pendingMigration}'`)).toBe(
       `${createHash("sha256").update(migrationSql).digest("hex")}|1|t`,
     );
     expect(await sql(info, "select count(*) from information_schema.columns where table_name = 'conversations' and column_name = 'channel'")).toBe("1");
-    expect(await status(info.telwebUrl)).toBe(200);
 
-    // The hosts' own logs tell the order: web stopped, then the db restored, then web started.
-    const ops = readComposeLog(project).filter((op) => op.event === "start" && op.ts > lost.writtenAt && op.verb !== "logs");
-    expect(ops.map((op) => `${op.host} ${op.verb}${op.verb === "exec" ? ` ${op.detail.split(" ")[0]}` : ""}`)).toEqual(["web stop", "db exec pg_restore", "web up"]);
-    for (const op of readComposeLog(project)) expect(op.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // The engine's record tells the order: web's container stopped, then the db restored, then web's started.
+    expect((await recorded(() => beganSince(project, lost.writtenAt), 3, "stop, restore, start")).map(opName)).toEqual(["web stop", "db exec pg_restore", "web start"]);
+    for (const op of readEngineOps(project)) expect(op.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it("a failing migration leaves TelWeb exited with `migrate deploy failed` in its logs", async () => {
     const web = projectDirOf(info, "web");
     addMigration(project, "20991231000000_broken", "ALTER TABLE no_such_table ADD COLUMN x int;\n");
     try {
+      const since = new Date().toISOString();
+      // `up -d` succeeds: the container starts; its migration then fails and it exits 1.
       const r = await ssh(info, "web", `cd ${web} && docker compose stop && docker compose up -d voiceai-telweb`);
-      expect(r.exitCode).not.toBe(0);
-      expect(r.stderr).toContain('relation "no_such_table" does not exist');
-      const logs = await ssh(info, "web", `cd ${web} && docker compose logs --no-color --tail 5 && docker compose ps -a`);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const died = () => readEngineOps(project, "web").find((op) => op.ts > since && op.verb === "die" && op.service === "voiceai-telweb" && op.event === "failed");
+      await waitFor(() => died() !== undefined, "voiceai-telweb to exit");
+      expect(died()?.detail).toBe("exit 1");
+      const logs = await ssh(info, "web", `cd ${web} && docker compose logs --no-color --tail 5 && docker compose ps -a --format '{{.Service}} {{.State}} {{.ExitCode}}'`);
+      expect(logs.exitCode, logs.stderr).toBe(0);
       expect(logs.stdout).toMatch(/migrate deploy failed: migration `20991231000000_broken`: ERROR: +relation "no_such_table" does not exist/);
-      expect(logs.stdout).toMatch(/voiceai-telweb\s+exited\s+Exited \(1\)/);
-      expect(await status(info.telwebUrl)).toBe(503);
+      expect(logs.stdout).toMatch(/^voiceai-telweb exited 1$/m);
+      expect(await status(info.telwebUrl)).toBe("refused");
       expect(await sql(info, "select count(*) from _prisma_migrations where migration_name = '20991231000000_broken'")).toBe("0");
     } finally {
       removeMigration(project, "20991231000000_broken");
     }
     const again = await ssh(info, "web", `cd ${web} && docker compose up -d`);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(await status(info.telwebUrl)).toBe(200);
+    await waitFor(async () => (await status(info.telwebUrl)) === 200, "TelWeb to answer after the broken migration is gone");
   });
 
   it("login checks the admin's scrypt hash in the real database", async () => {
@@ -225,15 +405,27 @@ describe("sandbox", () => {
     expect(await status(info.loginUrl, { method: "POST", body: "not json" })).toBe(400);
   });
 
-  it("telemetry lists the services that started since a time", async () => {
-    const all = (await (await fetch(`${info.telemetryUrl}?since=${info.startedAt}`)).json()) as { services: { serviceName: string; host: string }[] };
-    expect(all.services.map((s) => s.serviceName).sort()).toEqual(["voiceai-api", "voiceai-media", "voiceai-ops", "voiceai-postgres", "voiceai-telweb", "voiceai-voice"]);
-    const since = new Date().toISOString();
-    expect(((await (await fetch(`${info.telemetryUrl}?since=${since}`)).json()) as { services: unknown[] }).services).toEqual([]);
-    const r = await ssh(info, "api", `cd ${projectDirOf(info, "api")} && docker compose stop && docker compose up -d`);
-    expect(r.exitCode, r.stderr).toBe(0);
-    const fresh = (await (await fetch(`${info.telemetryUrl}?since=${since}`)).json()) as { services: { serviceName: string; host: string }[] };
-    expect(fresh.services.map((s) => [s.serviceName, s.host])).toEqual([["voiceai-api", "api"]]);
+  it("telemetry lists the services that reported since a time: a stopped one does not, a started one does again", async () => {
+    type Listed = { services: { serviceName: string; host: string }[] };
+    const listed = async (since: string) => ((await (await fetch(`${info.telemetryUrl}?since=${since}`)).json()) as Listed).services;
+    const consumers = ["voiceai-api", "voiceai-media", "voiceai-ops", "voiceai-telweb", "voiceai-voice"];
+    expect((await listed(info.startedAt)).map((s) => s.serviceName).sort()).toEqual(consumers);
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    expect(await listed(future)).toEqual([]);
+
+    const api = projectDirOf(info, "api");
+    const stop = await ssh(info, "api", `cd ${api} && docker compose stop`);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    const stopped = new Date().toISOString();
+    // The others keep reporting (a heartbeat every 2 s); the stopped API does not.
+    const others = consumers.filter((s) => s !== "voiceai-api");
+    await waitFor(async () => (await listed(stopped)).length >= others.length, "the running services' next heartbeats");
+    expect((await listed(stopped)).map((s) => s.serviceName)).toEqual(others);
+
+    const up = await ssh(info, "api", `cd ${api} && docker compose up -d`);
+    expect(up.exitCode, up.stderr).toBe(0);
+    await waitFor(async () => (await listed(stopped)).some((s) => s.serviceName === "voiceai-api"), "the API's heartbeat after its start");
+    expect((await listed(stopped)).find((s) => s.serviceName === "voiceai-api")?.host).toBe("api");
     expect(await status(`${info.telemetryUrl}?since=yesterday-ish`)).toBe(400);
   });
 
@@ -246,20 +438,29 @@ describe("sandbox", () => {
     setActiveCalls(project, 0);
   });
 
-  it("fault hooks make one compose verb fail with the given message until cleared", async () => {
+  it("fault hooks make one compose verb fail with the given message, before it reaches the engine, until cleared", async () => {
     const web = projectDirOf(info, "web");
+    const since = new Date().toISOString();
     injectFault(project, "web", "stop", "simulated: docker daemon not responding");
     const failed = await ssh(info, "web", `cd ${web} && docker compose stop`);
     expect(failed.exitCode).not.toBe(0);
     expect(failed.stderr).toContain("simulated: docker daemon not responding");
-    expect(readComposeLog(project, "web").at(-1)).toMatchObject({ verb: "stop", event: "failed" });
+    // The engine never saw it: no event, and the container still runs.
+    expect(readEngineOps(project, "web").filter((op) => op.ts >= since)).toEqual([]);
+    expect((await compose(L, "web", ["ps", "--format", "{{.Service}} {{.State}}"])).trim()).toBe("voiceai-telweb running");
     injectFault(project, "db", "exec.pg_restore", "simulated: archive is corrupt");
     const db = projectDirOf(info, "db");
     const restore = await ssh(info, "db", `cd ${db} && docker compose exec -T voiceai-postgres pg_restore --list ${info.nightlyDump}`);
+    expect(restore.exitCode).not.toBe(0);
     expect(restore.stderr).toContain("simulated: archive is corrupt");
     expect((await ssh(info, "db", `cd ${db} && docker compose exec -T voiceai-postgres pg_dump --version`)).exitCode).toBe(0);
+    // Only the pg_dump reached the database container.
+    const execs = await recorded(() => readEngineOps(project, "db").filter((op) => op.ts >= since && op.verb === "exec"), 2, "pg_dump --version");
+    expect(execs.map((op) => `${op.event} ${op.detail}`)).toEqual(["start pg_dump --version", "ok pg_dump --version"]);
     clearFaults(project);
     expect((await ssh(info, "web", `cd ${web} && docker compose stop && docker compose up -d`)).exitCode).toBe(0);
+    expect((await recorded(() => beganSince(project, since, "web"), 2, "web's stop and start")).map(opName)).toEqual(["web stop", "web start"]);
+    await waitFor(async () => (await status(info.telwebUrl)) === 200, "TelWeb to answer again");
   });
 
   it("voiceai-postgres is the real server: stop stops it (unless a fault says no), up -d starts it with its data", async () => {
@@ -269,45 +470,84 @@ describe("sandbox", () => {
     expect(rows).toMatch(/^\d+$/);
     injectFault(project, "db", "stop.voiceai-postgres", "simulated: container is paused");
     const refused = await ssh(info, "db", `cd ${db} && docker compose stop voiceai-postgres`);
+    expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toContain("simulated: container is paused");
     expect(await canConnect()).toBe(rows);
     clearFaults(project, "db");
-    const stop = await ssh(info, "db", `cd ${db} && docker compose stop voiceai-postgres && docker compose ps -a`);
+    const since = new Date().toISOString();
+    const stop = await ssh(info, "db", `cd ${db} && docker compose stop voiceai-postgres && docker compose ps -a --format '{{.Service}} {{.State}}'`);
     expect(stop.exitCode, stop.stderr).toBe(0);
-    expect(stop.stdout).toMatch(/voiceai-postgres\s+exited\s/);
+    expect(stop.stdout.trim()).toBe("voiceai-postgres exited");
     expect(await canConnect()).toBe("refused");
-    const restart = await ssh(info, "db", `cd ${db} && docker compose up -d && docker compose restart voiceai-postgres && docker compose ps`);
+    // SIGINT (the image's stop signal: Postgres' fast shutdown), the server exited 0, the container stopped.
+    const stopOps = await recorded(() => readEngineOps(project, "db").filter((op) => op.ts >= since), 3, "the database's stop");
+    expect(stopOps.map((op) => `${op.verb} ${op.event} ${op.detail}`)).toEqual(["stop start signal 2", "die ok exit 0", "stop ok "]);
+    const restart = await ssh(info, "db", `cd ${db} && docker compose up -d && docker compose restart voiceai-postgres && docker compose ps --format '{{.Service}} {{.State}}'`);
     expect(restart.exitCode, restart.stderr).toBe(0);
-    expect(restart.stdout).toMatch(/voiceai-postgres\s+running\s/);
+    expect(restart.stdout.trim()).toBe("voiceai-postgres running");
+    await waitFor(async () => (await canConnect()) !== "refused", "the database to accept connections after its restart");
     expect(await canConnect()).toBe(rows);
-    expect(readFileSync(join(db, ".compose", "logs", "voiceai-postgres.log"), "utf8")).toContain("database system is shut down");
+    expect(await compose(L, "db", ["logs", "--no-color", "voiceai-postgres"])).toContain("database system is shut down");
   });
 
-  it("down stops every process and removes the folder; up and down work a second time", async () => {
+  it("up --recreate makes a new sandbox on the same engine and reuses its images: nothing is built", async () => {
+    const E = engineLayout();
+    const imageIds = async (r: StartResult) => {
+      const x = await dockerAt(r, ["image", "inspect", "--format", "{{.Id}} {{.Created}}", r.images.postgres, r.images.service]);
+      expect(x.exitCode, x.stderr).toBe(0);
+      return x.stdout.trim().split("\n");
+    };
+    const before = await imageIds(info);
+    const t0 = Date.now();
+    const r = await execa(join(ROOT, "bin", "delphi-restore"), ["sandbox", "up", "--recreate", "--json"], { env: { DELPHI_RESTORE_PROJECT_DIR: project }, reject: false, stdin: "ignore" });
+    console.log(`sandbox up --recreate took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const again = JSON.parse(r.stdout) as StartResult;
+    expect(again.alreadyUp).toBe(false);
+    expect(again.startedAt > info.startedAt).toBe(true);
+    expect(again.images).toEqual(info.images);
+    expect(r.stderr).not.toMatch(/building|debootstrap|built /);
+    expect(await imageIds(again)).toEqual(before);
+    expect(again.engine.dataRoot).toBe(E.dataRoot);
+    // The recreated sandbox's containers are new ones, started from those images.
+    // The recreated sandbox's record starts afresh with it.
+    const created = readEngineOps(project).filter((op) => op.verb === "create");
+    expect(created.map((op) => op.host).sort()).toEqual(info.hosts.map((h) => h.name).sort());
+    expect(await status(again.telwebUrl)).toBe(200);
+    info = again;
+  });
+
+  it("down stops every process, removes its containers and the folder (and the engine when it was the last user); up and down work a second time", async () => {
     const pids = allPids(info);
+    const fp = await engineFootprint(project);
     expect(sandboxProcesses(project, [])).not.toEqual([]);
+    expect(await containersOf(project)).toEqual(info.hosts.flatMap((h) => h.containers.map((c) => `${projectName(L, h.name)}-${c}-1`)).sort());
     await stopSandbox(project);
     expect(sandboxProcesses(project, pids)).toEqual([]);
+    await expectDownLeftNothing(project, fp);
     expect(existsSync(join(project, ".sandbox"))).toBe(false);
     expect(existsSync(info.configFile)).toBe(false);
-    expect(await fetch(info.telwebUrl).then(() => "answered", () => "refused")).toBe("refused");
+    expect(await status(info.telwebUrl)).toBe("refused");
 
     const t0 = Date.now();
     const second = await startSandbox({ projectDir: project });
     console.log(`second sandbox up took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     expect(second.alreadyUp).toBe(false);
     expect(await status(second.telwebUrl)).toBe(200);
-    const r = await ssh(second, "db", `cd ${projectDirOf(second, "db")} && docker compose ps`);
+    const r = await ssh(second, "db", `cd ${projectDirOf(second, "db")} && docker compose ps --format '{{.Service}} {{.State}}'`);
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("voiceai-postgres running");
+    const fp2 = await engineFootprint(project);
     await stopSandbox(project);
     expect(sandboxProcesses(project, allPids(second))).toEqual([]);
+    await expectDownLeftNothing(project, fp2);
     expect(existsSync(join(project, ".sandbox"))).toBe(false);
     expect((await stopSandbox(project)).wasUp).toBe(false);
   });
 });
 
 describe("delphi-restore sandbox up --json / down (the CLI)", () => {
-  const project = tempProject();
+  const project = tempProject("sandbox-cli");
   afterAll(async () => {
     await stopSandbox(project).catch(() => undefined);
     rmSync(project, { recursive: true, force: true });
@@ -319,14 +559,17 @@ describe("delphi-restore sandbox up --json / down (the CLI)", () => {
     const up = await execa(bin, ["sandbox", "up", "--json"], { env, reject: false });
     expect(up.exitCode, up.stderr).toBe(0);
     const info = JSON.parse(up.stdout) as StartResult;
-    expect(Object.keys(info)).toEqual(expect.arrayContaining(["databaseUrl", "backupDir", "stack", "configFile", "secretsFile", "hosts", "sshKeyFile", "telwebUrl", "loginUrl", "telemetryUrl", "adminUser", "stateDir", "pids"]));
+    expect(Object.keys(info)).toEqual(expect.arrayContaining(["databaseUrl", "backupDir", "stack", "configFile", "secretsFile", "hosts", "sshKeyFile", "telwebUrl", "loginUrl", "telemetryUrl", "adminUser", "stateDir", "engine", "images", "pids"]));
     expect(info.configFile).toBe(join(project, "Pulumi.sandbox.yaml"));
     expect(up.stderr).toContain("sandbox: up in");
     const again = await execa(bin, ["sandbox", "up"], { env, reject: false });
     expect(again.stdout).toContain("already up");
+    const fp = await engineFootprint(project);
+    expect(fp.ids).toHaveLength(info.hosts.length);
     const down = await execa(bin, ["sandbox", "down"], { env, reject: false });
     expect(down.exitCode, down.stderr).toBe(0);
     expect(sandboxProcesses(project, allPids(info))).toEqual([]);
+    await expectDownLeftNothing(project, fp);
     expect(existsSync(join(project, ".sandbox"))).toBe(false);
   });
 });
