@@ -1,8 +1,8 @@
 // Downtime of the two orders, measured side by side in one run on one sandbox: `beforeRestore`
 // (the runbook: stop everything, then pg_restore) against `beforeSwitch` (pg_restore into a new
 // database while services run, then stop, swap, start). The plan's commands run over real SSH
-// (bench/by-hand.ts); downtime is read from the hosts' own compose logs, from the first service
-// stop to the last service start. Run: npm run bench:downtime [-- --rows N --rounds N]
+// (bench/by-hand.ts); downtime is read from the Docker engine's own events, from the first service
+// container's stop to the last one's start. Run: npm run bench:downtime [-- --rows N --rounds N]
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import Table from "cli-table3";
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
         const started = performance.now();
         await runByHand(c, planPgRestore(c), ssh, secrets);
         const down = downtimeMs(dir, since);
-        if (down === undefined) throw new Error("no stop/up pair in the compose logs");
+        if (down === undefined) throw new Error("no container stop and start of a service in the engine's events");
         samples.push({ order, round, downtimeMs: down, totalMs: performance.now() - started });
         // Pre-restore snapshots pile up in the backup folder; the next round must pick the bench dump.
         clearSnapshots(info);

@@ -1,9 +1,9 @@
 // What the benchmarks share: a sandbox of their own for one run (always stopped and removed, even
-// when the run fails), medians, seconds, downtime from the compose logs, clearing snapshots, and
-// the one way a benchmark reports a failure.
+// when the run fails), medians, seconds, downtime from the engine's own events, clearing
+// snapshots, and the one way a benchmark reports a failure.
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { readComposeLog, startSandbox, stopSandbox, type StartResult } from "../src/sandbox";
+import { readEngineOps, startSandbox, stopSandbox, type StartResult } from "../src/sandbox";
 import { tempProject } from "../test/e2e/support/temp-project";
 
 export const secs = (ms: number) => (ms / 1000).toFixed(2);
@@ -25,12 +25,15 @@ export function runBench(main: () => Promise<void>): void {
   });
 }
 
-/** First consumer stop to last consumer start after `since`, from the hosts' own compose logs (ms); undefined without both. */
+/**
+ * First consumer stop (the engine sent the stop signal) to the last consumer container start after
+ * `since`, from the engine's own events for the sandbox (ms); undefined without both.
+ */
 export function downtimeMs(projectDir: string, since: string): number | undefined {
-  const ops = readComposeLog(projectDir).filter((op) => op.ts > since && op.host !== "db");
+  const ops = readEngineOps(projectDir).filter((op) => op.ts > since && op.host !== "db");
   const firstStop = ops.find((op) => op.verb === "stop" && op.event === "start")?.ts;
-  const lastUp = ops.filter((op) => op.verb === "up" && op.event === "ok").at(-1)?.ts;
-  return firstStop && lastUp ? Date.parse(lastUp) - Date.parse(firstStop) : undefined;
+  const lastStart = ops.filter((op) => op.verb === "start").at(-1)?.ts;
+  return firstStop && lastStart ? Date.parse(lastStart) - Date.parse(firstStop) : undefined;
 }
 
 /** Pre-restore snapshots pile up (a GiB each on a large dataset); the next restore does not need them. */

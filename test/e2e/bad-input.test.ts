@@ -1,7 +1,8 @@
 // The bad-input corpus: stack configs and command lines an operator could get wrong at 3 a.m.,
 // run against a live sandbox. Each must be refused with exit code 2 and a message that names the
-// key (or argument), and must leave everything as it was: no compose operation on any host, the
-// database and backup folder unchanged, and no stack created in the engine's state.
+// key (or argument), and must leave everything as it was: no container stopped, started or
+// otherwise changed on the Docker engine, the database and backup folder unchanged, and no stack
+// created in the Pulumi engine's state.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { execa } from "execa";

@@ -6,7 +6,7 @@
 import { readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { hostDown, hostUp, readComposeLog, setActiveCalls, type StartResult } from "../../src/sandbox";
+import { hostDown, hostUp, readEngineOps, setActiveCalls, type StartResult } from "../../src/sandbox";
 import { footprint, useTempSandbox } from "./support/sandbox";
 import { allText, cliIn, ROOT } from "./support/cli";
 
@@ -45,7 +45,8 @@ describe("delphi-restore preflight", () => {
   });
 
   it("reads the dump in full once: the next preflight finds the same file unchanged and says so instead of reading it again", async () => {
-    const fullReads = () => readComposeLog(dir, "db").filter((op) => op.verb === "exec" && op.event === "start" && op.detail.startsWith("pg_restore -f /dev/null")).length;
+    // Each full read is pg_restore exec'd in voiceai-postgres, as the engine records it.
+    const fullReads = () => readEngineOps(dir, "db").filter((op) => op.verb === "exec" && op.event === "start" && op.detail.startsWith("pg_restore -f /dev/null")).length;
     // Touching the dump (a new mtime) makes it a file preflight has not read.
     utimesSync(info.nightlyDump, new Date(), new Date());
     const before = fullReads();

@@ -51,7 +51,7 @@ describe("the real engine", () => {
     expect(res.changeSummary.create).toBe(types.filter((t) => !t.startsWith("pulumi:providers:")).length);
     // No provider plugin to download: the dynamic provider host ships with the SDK.
     expect(output).not.toMatch(/no resource plugin|using pulumi-resource-pulumi-nodejs from \$PATH/);
-    // A preview touches nothing: no compose operation on any host, the database unchanged.
+    // A preview touches nothing: no container changed on the engine, the database unchanged.
     expect(await footprint(dir, info)).toEqual(before);
     // Secrets: encrypted in the stack file, absent from engine output and events.
     const stackFile = readFileSync(join(dir, "Pulumi.sandbox.yaml"), "utf8");

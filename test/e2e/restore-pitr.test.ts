@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readComposeLog, switchWal, takeBaseBackup, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
+import { readEngineOps, switchWal, takeBaseBackup, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
 import { cliIn } from "./support/cli";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
 import { sql, useTempSandbox } from "./support/sandbox";
@@ -24,7 +24,8 @@ async function up(command = "up"): Promise<{ code: number | undefined; doc: UpDo
 const ids = (rows: PostBackupRows) => rows.rows.filter((r) => r.table === "conversations").map((r) => `'${r.id}'`).join(",");
 const present = async (rows: PostBackupRows) => Number(await sql(info, `select count(*) from conversations where id in (${ids(rows)})`));
 const conversations = (rows: PostBackupRows) => rows.rows.filter((r) => r.table === "conversations").length;
-const changing = () => readComposeLog(dir).filter((op) => op.event === "start" && ["stop", "up"].includes(op.verb)).length;
+/** Containers the engine began to stop or started, on any host (a refusal before anything stops leaves none). */
+const changing = () => readEngineOps(dir).filter((op) => (op.verb === "stop" && op.event === "start") || op.verb === "start").length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readComposeLog, takeVolumeSnapshot, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
+import { readEngineOps, takeVolumeSnapshot, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
 import { cliIn } from "./support/cli";
 import { CONSUMERS, lastVerbs, opsSince } from "./support/runbook-order";
 import { sql, useTempSandbox } from "./support/sandbox";
@@ -28,8 +28,8 @@ const setConfig = (values: Record<string, unknown>) => setStackConfig(dir, value
 const volume = (extra: Record<string, unknown>) => ({ mount, dataSubvolume: "data", snapshotsDir: "snapshots", minFreeMiB: 64, recoveryTimeoutSeconds: 120, ...extra });
 const present = async (rows: PostBackupRows) => Number(await sql(info, `select count(*) from conversations where id in (${rows.rows.filter((r) => r.table === "conversations").map((r) => `'${r.id}'`).join(",")})`));
 const conversations = (rows: PostBackupRows) => rows.rows.filter((r) => r.table === "conversations").length;
-/** Compose operations that change something on a host (stop/up), and the database stops among them. */
-const changing = () => readComposeLog(dir).filter((op) => op.event === "start" && ["stop", "up"].includes(op.verb));
+/** Containers the engine began to stop or started, on any host (the database's among them). */
+const changing = () => readEngineOps(dir).filter((op) => (op.verb === "stop" && op.event === "start") || op.verb === "start");
 const secondPassed = (since: number) => new Promise((r) => setTimeout(r, Math.max(0, since + 1100 - Date.now())));
 
 let early: PostBackupRows;
@@ -118,9 +118,9 @@ describe("a volume-snapshot restore through the engine", () => {
   it("stopped the database only after every service, and started it before TelWeb; every service runs and verify passed", () => {
     const ops = opsSince(dir, started);
     const dbStop = ops.findIndex((op) => op.host === "db" && op.verb === "stop");
-    const dbUp = ops.findIndex((op) => op.host === "db" && op.verb === "up");
+    const dbUp = ops.findIndex((op) => op.host === "db" && op.verb === "start");
     const stops = ops.map((op, i) => (op.verb === "stop" && op.host !== "db" ? i : -1)).filter((i) => i >= 0);
-    const telweb = ops.findIndex((op) => op.verb === "up" && op.detail === "up -d voiceai-telweb");
+    const telweb = ops.findIndex((op) => op.verb === "start" && op.service === "voiceai-telweb");
     const snapshot = ops.findIndex((op) => op.verb === "exec" && op.detail.startsWith("pg_dump"));
     expect(stops.length).toBe(CONSUMERS.length);
     expect(Math.min(...stops)).toBeGreaterThan(snapshot);

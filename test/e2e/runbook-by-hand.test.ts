@@ -9,7 +9,8 @@ import type { RestoreConfig } from "../../src/config";
 import { SshRunner } from "../../src/cli/ssh";
 import { dataLossWindow, parseLostRows, planPgRestore, restorePointFromName } from "../../src/plan";
 import { renderReport } from "../../src/report";
-import { addMigration, readComposeLog, removeMigration, sandboxRestoreConfig, setActiveCalls, writePostBackupRows, type ComposeOp, type StartResult } from "../../src/sandbox";
+import { addMigration, layout, readEngineOps, removeMigration, sandboxRestoreConfig, setActiveCalls, writePostBackupRows, type EngineOp, type StartResult } from "../../src/sandbox";
+import { compose } from "../../src/sandbox/db-container";
 import { footprint, sql, useTempSandbox } from "./support/sandbox";
 import { CONSUMERS, expectRunbookOrder, lastVerbs as lastVerbsIn, opsSince as opsSinceIn } from "./support/runbook-order";
 
@@ -29,7 +30,9 @@ beforeAll(async () => {
 
 
 const restore = (c: RestoreConfig = config) => runByHand(c, planPgRestore(c), ssh, secrets);
-const opsSince = (ts: string): ComposeOp[] => opsSinceIn(dir, ts);
+const opsSince = (ts: string): EngineOp[] => opsSinceIn(dir, ts);
+/** Container stops the engine recorded (the stop signal sent) after a moment, on any host. */
+const stopsSince = (ts: string): EngineOp[] => readEngineOps(dir).filter((op) => op.ts > ts && op.verb === "stop" && op.event === "start");
 const lastVerbs = (since: string) => lastVerbsIn(dir, since);
 
 describe("a restore (runbook order: quiesce, then restore)", () => {
@@ -86,21 +89,27 @@ describe("a restore (runbook order: quiesce, then restore)", () => {
     expect(Object.keys(verify)).toEqual(["telweb-health", "admin-login", "sql-known-conversation", "sql-known-tool", "sql-known-billing-record", "telemetry", "test-call"]);
   });
 
-  it("leaves no secret in any command's output, any host log or the sandbox's files", () => {
+  it("leaves no secret in any command's output, any host log, any container's log, the engine's record or the sandbox's files", async () => {
     const keyLine = secrets.sshPrivateKey.split("\n")[1] as string;
     const outputs = JSON.stringify(result.timings.map((t) => t.stdout));
     const hostFiles = readdirSync(join(dir, ".sandbox", "hosts"), { recursive: true, encoding: "utf8" })
       .map((f) => join(dir, ".sandbox", "hosts", f))
-      .filter((f) => statSync(f).isFile() && /\.(log|md|json|txt)$|compose\.log$/.test(f));
-    expect(hostFiles.some((f) => f.endsWith("compose.log"))).toBe(true);
+      .filter((f) => statSync(f).isFile() && /\.(log|md|json|txt)$/.test(f));
     expect(hostFiles.some((f) => f.endsWith("sshd.log"))).toBe(true);
-    for (const text of [outputs, ...hostFiles.map((f) => readFileSync(f, "utf8"))]) {
+    // Every service's own log (`docker compose logs` on its host), and the engine's record of every
+    // command exec'd in a container (a secret on a command line would be there).
+    const L = layout(dir);
+    const containerLogs = await Promise.all(info.hosts.map((h) => compose(L, h.name, ["logs", "--no-color"])));
+    expect(containerLogs.join("\n")).toMatch(/voiceai-postgres-1 +\|/);
+    const engineRecord = readFileSync(L.engineEvents.file, "utf8");
+    expect(readEngineOps(dir).some((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean"))).toBe(true);
+    for (const text of [outputs, engineRecord, ...containerLogs, ...hostFiles.map((f) => readFileSync(f, "utf8"))]) {
       expect(text).not.toContain(secrets.adminPassword);
       expect(text).not.toContain(keyLine);
     }
   });
 
-  it("ran in the runbook's order, as the hosts' own compose logs tell it", () => {
+  it("ran in the runbook's order, as the engine's own events tell it", () => {
     expectRunbookOrder(dir, started);
   });
 });
@@ -128,7 +137,7 @@ describe("failures stop the runbook where they happen", () => {
     expect((failure as Error).message).toContain(`dump ${corrupt} cannot be read in full`);
     expect((failure as Error).message).toContain("the restore is refused; nothing was stopped or changed");
     expect((await footprint(dir, info)).backups).toEqual(backupsBefore);
-    expect(readComposeLog(dir).filter((op) => op.ts > since && op.verb === "stop")).toEqual([]);
+    expect(stopsSince(since)).toEqual([]);
     expect(await sql(info, "select count(*) from conversations")).toBe(before);
 
     rmSync(corrupt);
@@ -142,7 +151,7 @@ describe("failures stop the runbook where they happen", () => {
     try {
       const before = await sql(info, "select count(*) from conversations");
       await expect(restore()).rejects.toThrow(/step snapshot failed on voice .*2 active calls; refusing to stop Voice/);
-      expect(readComposeLog(dir).filter((op) => op.ts > since && op.verb === "stop")).toEqual([]);
+      expect(stopsSince(since)).toEqual([]);
       expect(opsSince(since).some((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean"))).toBe(false);
       expect(await sql(info, "select count(*) from conversations")).toBe(before);
       const forced = { ...config, voice: { ...config.voice, forceStop: true } };
@@ -160,7 +169,7 @@ describe("failures stop the runbook where they happen", () => {
     expect(await sql(info, "select count(*) from pg_database where datname = 'delphi_pre_restore'")).toBe("1");
     const second = new Date().toISOString();
     await expect(restore(c)).rejects.toThrow(/step restore failed on db .*delphi_pre_restore \(kept by an earlier restore\) still exists/);
-    expect(readComposeLog(dir).filter((op) => op.ts > second && op.verb === "stop")).toEqual([]);
+    expect(stopsSince(second)).toEqual([]);
     await sql(info, "drop database delphi_pre_restore");
   });
 
