@@ -3,12 +3,16 @@
 // A snapshot that cannot be written stops the restore before anything stops, with no half
 // snapshot left under a snapshot's name; a killed pg_restore fails the restore step, the snapshot
 // taken before it restores, and `up` again restores in full.
-import { existsSync, mkdtempSync, readdirSync, rmSync, statfsSync } from "node:fs";
+// pg_dump and pg_restore run inside voiceai-postgres (`docker compose exec`), which sees the
+// backup folder through its own bind mount: a fault of that folder is made where they see it, in
+// the container's mount namespace (nsenter), and read back there (/proc/<its pid>/root).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { holdAt, readComposeLog, release, waitUntilHeld, type StartResult } from "../../src/sandbox";
+import { holdAt, layout, readEngineOps, release, waitUntilHeld, type StartResult } from "../../src/sandbox";
+import { dbContainerState } from "../../src/sandbox/db-container";
 import { faultKit, until } from "./support/faults";
 import { sql, useTempSandbox } from "./support/sandbox";
 
@@ -16,18 +20,46 @@ let dir: string;
 let info: StartResult;
 const sandbox = useTempSandbox("faults-backup");
 const kit = faultKit(sandbox);
+/** Mounts made in the database container's mount namespace (undone after the tests). */
 const mounts: string[] = [];
 
-const startedAfter = (since: string, verb: string) => readComposeLog(dir).some((op) => op.ts > since && op.event === "start" && op.verb === verb);
-const partials = () => readdirSync(info.backupDir).filter((f) => f.endsWith(".partial"));
+/** A container stopped (its stop signal sent) or started on the engine after `since`. */
+const startedAfter = (since: string, verb: "stop" | "start") => readEngineOps(dir).some((op) => op.ts > since && op.verb === verb && (verb === "start" || op.event === "start"));
 const run = (cmd: string, args: string[]) => execa(cmd, args, { stdin: "ignore" });
+
+/** voiceai-postgres's main process on this machine (pid 1 inside the container). */
+function dbPid(): number {
+  const { running, pid } = dbContainerState(layout(dir));
+  if (!running || !pid) throw new Error("voiceai-postgres is not running");
+  return pid;
+}
+/** A program run in voiceai-postgres's mount namespace (as root, with the container's programs). */
+const inDbMounts = (args: string[]) => run("nsenter", ["-t", String(dbPid()), "-m", "--", ...args]);
+/** A path as voiceai-postgres sees it, from this machine. */
+const asDbSees = (path: string) => `/proc/${dbPid()}/root${path}`;
+const partials = () => readdirSync(asDbSees(info.backupDir)).filter((f) => f.endsWith(".partial"));
+
+/** The pg_restore processes running inside this sandbox's voiceai-postgres (not another sandbox's). */
+function pgRestoresInDb(): number[] {
+  const ns = readlinkSync(`/proc/${dbPid()}/ns/pid`);
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "pg_restore" && readlinkSync(`/proc/${pid}/ns/pid`) === ns;
+      } catch {
+        return false; // Ended while we looked.
+      }
+    });
+}
 
 beforeAll(() => {
   ({ dir, info } = sandbox);
 });
 
 afterAll(async () => {
-  for (const m of mounts.reverse()) await execa("umount", [m], { reject: false });
+  for (const m of mounts.reverse()) await inDbMounts(["umount", m]).catch(() => undefined);
 });
 
 /** A new restore whose snapshot fails: `act` runs while its pg_dump waits to start. */
@@ -39,18 +71,18 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
     const snapshots = readdirSync(info.backupDir).filter((f) => f.startsWith("pre-restore-"));
     const d = info.backupDir;
     const r = await failSnapshotWith(async () => {
-      await run("mount", ["--bind", d, d]);
+      await inDbMounts(["mount", "--bind", d, d]);
       mounts.push(d);
-      await run("mount", ["-o", "remount,bind,ro", d]);
+      await inDbMounts(["mount", "-o", "remount,bind,ro", d]);
     });
-    await run("umount", [d]);
+    await inDbMounts(["umount", d]);
     mounts.pop();
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Pre-restore snapshot", "db"]]);
     expect(r.doc.error).toContain("Read-only file system");
     expect(r.doc.error).toMatch(/pre-restore snapshot \S+\/pre-restore-\d{8}T\d{6}Z\.dump could not be written \(pg_dump failed above\); nothing was stopped or changed/);
     expect(startedAfter(r.since, "stop")).toBe(false);
-    expect(readdirSync(info.backupDir).filter((f) => f.startsWith("pre-restore-"))).toEqual(snapshots);
+    expect(readdirSync(asDbSees(info.backupDir)).filter((f) => f.startsWith("pre-restore-"))).toEqual(snapshots);
     expect(await kit.counts()).toEqual(before);
     await kit.expectResumeFinishes("backup folder unwritable");
   });
@@ -66,7 +98,10 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
       await until(async () => (await sql(info, "select count(*) from pg_stat_activity where query like '%pg_sleep(600)%' and state = 'active' and pid <> pg_backend_pid()")) === "1", "the blocking reader");
       release(dir, "db", "exec.pg_restore.clean");
       await until(async () => Number(await sql(info, "select count(*) from pg_stat_activity where application_name = 'pg_restore' and wait_event_type = 'Lock'")) > 0, "pg_restore waiting on the lock");
-      await execa("pkill", ["-KILL", "-x", "pg_restore"], { reject: false });
+      // SIGKILL to this sandbox's pg_restore alone (others may run beside it on this machine).
+      const pids = pgRestoresInDb();
+      expect(pids.length, "pg_restore running in voiceai-postgres").toBeGreaterThan(0);
+      for (const pid of pids) process.kill(pid, "SIGKILL");
     } finally {
       release(dir, "db", "exec.pg_restore.clean");
       await sql(info, "select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep(600)%' and pid <> pg_backend_pid()");
@@ -76,7 +111,7 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Restore database", "db"]]);
     expect(r.doc.error).toMatch(/restore-pg-restore failed on host db \(\S+\) with exit code 137 \(killed by SIGKILL\)/);
-    expect(startedAfter(r.since, "up")).toBe(false);
+    expect(startedAfter(r.since, "start")).toBe(false);
     await kit.expectSnapshotRestores(before);
     await kit.expectResumeFinishes("pg_restore killed midway", "Restore database");
     expect(await kit.counts()).toEqual(before);
@@ -90,11 +125,11 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
       await run("cp", ["-a", `${d}/.`, saved]);
       const r = await failSnapshotWith(async () => {
         // The backup folder becomes a small disk holding the same files, then filled to the last block.
-        await run("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", d]);
+        await inDbMounts(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", d]);
         mounts.push(d);
-        await run("cp", ["-a", `${saved}/.`, d]);
-        const fs = statfsSync(d);
-        await run("fallocate", ["-l", String(fs.bavail * fs.bsize), join(d, "filler")]);
+        await run("cp", ["-a", `${saved}/.`, asDbSees(d)]);
+        const fs = statfsSync(asDbSees(d));
+        await run("fallocate", ["-l", String(fs.bavail * fs.bsize), join(asDbSees(d), "filler")]);
       });
       expect(r.code).toBe(1);
       expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Pre-restore snapshot", "db"]]);
@@ -102,11 +137,11 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
       expect(partials()).toEqual([]);
       expect(startedAfter(r.since, "stop")).toBe(false);
       expect(await kit.counts()).toEqual(before);
-      rmSync(join(d, "filler"));
+      rmSync(join(asDbSees(d), "filler"));
       await kit.expectResumeFinishes("too little room for the snapshot");
     } finally {
       if (mounts.includes(d)) {
-        await execa("umount", [d], { reject: false });
+        await inDbMounts(["umount", d]).catch(() => undefined);
         mounts.splice(mounts.indexOf(d), 1);
       }
       if (existsSync(saved)) rmSync(saved, { recursive: true, force: true });

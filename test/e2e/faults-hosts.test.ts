@@ -7,7 +7,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { clearFaults, dropConnections, holdAt, hostDown, hostUp, readComposeLog, rebootHost, release, restoreClientKey, revokeClientKey, injectFault, layout, waitUntilHeld } from "../../src/sandbox";
+import { clearFaults, dropConnections, holdAt, hostDown, hostUp, readEngineOps, rebootHost, release, restoreClientKey, revokeClientKey, injectFault, layout, waitUntilHeld } from "../../src/sandbox";
 import { cmdline } from "../../src/sandbox/processes";
 import { faultKit, recovered, until } from "./support/faults";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
@@ -17,9 +17,10 @@ let dir: string;
 const sandbox = useTempSandbox("faults-hosts");
 const kit = faultKit(sandbox);
 
-/** The destructive restore (pg_restore --clean) started after `since`. */
-const restoreRan = (since: string) => readComposeLog(dir).some((op) => op.ts > since && op.event === "start" && op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
-const startedAfter = (since: string, verb: string) => readComposeLog(dir).some((op) => op.ts > since && op.event === "start" && op.verb === verb);
+/** The destructive restore (pg_restore --clean exec'd in voiceai-postgres) started after `since`. */
+const restoreRan = (since: string) => readEngineOps(dir, "db").some((op) => op.ts > since && op.event === "start" && op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
+/** A consumer's container started on the engine after `since`. */
+const containerStartedAfter = (since: string) => readEngineOps(dir).some((op) => op.ts > since && op.verb === "start");
 
 beforeAll(() => {
   ({ dir } = sandbox);
@@ -34,7 +35,7 @@ describe("host faults through the engine", () => {
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Quiesce services", "ops"]]);
     expect(r.doc.error).toMatch(/host ops \(\S+@127\.0\.0\.1:\d+\) cannot be reached over SSH/);
     expect(restoreRan(r.since)).toBe(false);
-    expect(startedAfter(r.since, "up")).toBe(false);
+    expect(containerStartedAfter(r.since)).toBe(false);
     await kit.expectSnapshotRestores(before);
     const again = await kit.expectResumeFinishes("host unreachable during quiesce", "Quiesce services");
     expect(again.doc.resumed?.keptSteps).toContain("Pre-restore snapshot");
@@ -55,7 +56,7 @@ describe("host faults through the engine", () => {
     const before = await kit.counts();
     // web's stop is held, so the update is still in quiesce when api's stop has finished.
     const r = await kit.newRestoreActingAt("web", "stop", async (since) => {
-      await until(() => readComposeLog(dir, "api").some((op) => op.ts > since && op.verb === "stop" && op.event === "ok"), "api's quiesce");
+      await until(() => readEngineOps(dir, "api").some((op) => op.ts > since && op.verb === "stop" && op.event === "ok"), "api's quiesce");
       await rebootHost(dir, "api");
     });
     expect(r.code).toBe(1);
@@ -63,6 +64,8 @@ describe("host faults through the engine", () => {
     expect(r.doc.error).toContain("on host api");
     expect(r.doc.error).toContain("running again since quiesce: voiceai-api (the host rebooted, or someone started it). Stopped it again; the restore did not start.");
     expect(restoreRan(r.since)).toBe(false);
+    // On the engine: quiesce stopped api's container, the reboot started it, confirm stopped it again.
+    expect(readEngineOps(dir, "api").filter((op) => op.ts > r.since && (op.verb === "start" || (op.verb === "stop" && op.event === "ok"))).map((op) => op.verb)).toEqual(["stop", "start", "stop"]);
     expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "stop"));
     await kit.expectSnapshotRestores(before);
     await kit.expectResumeFinishes("host rebooted between steps", "Confirm services still stopped");
@@ -76,6 +79,9 @@ describe("host faults through the engine", () => {
     );
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Restore database", "db"]]);
+    // The injected fault stopped pg_restore before it reached the engine: no restore was exec'd.
+    expect(r.doc.error).toContain("injected: pg_restore lost its database connection");
+    expect(restoreRan(r.since)).toBe(false);
     await rebootHost(dir, "api");
     const refused = await kit.resume();
     expect(refused.code).toBe(1);
@@ -103,7 +109,7 @@ describe("host faults through the engine", () => {
       expect(r.code).toBe(1);
       expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Restore database", "db"]]);
       expect(r.doc.error).toMatch(/host db \(\S+\) dropped the SSH connection while the command ran \(Connection to 127\.0\.0\.1 closed by remote host\.\); the command may still be running there/);
-      expect(startedAfter(r.since, "up")).toBe(false);
+      expect(containerStartedAfter(r.since)).toBe(false);
       await kit.expectSnapshotRestores(before);
       // The restore goes on on the host (as it would after a real drop). The re-run's restore
       // waits for it instead of running a second pg_restore --clean beside it.
@@ -117,7 +123,7 @@ describe("host faults through the engine", () => {
       expect(again.doc.resumed?.from).toBe("Restore database");
       // Two pg_restore --clean ran, one after the other: the first (cut off from its client) had
       // ended before the re-run's started.
-      const restores = readComposeLog(dir, "db").filter((op) => op.ts > r.since && op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
+      const restores = readEngineOps(dir, "db").filter((op) => op.ts > r.since && op.verb === "exec" && op.detail.startsWith("pg_restore --clean"));
       expect(restores.map((op) => op.event)).toEqual(["start", "ok", "start", "ok"]);
       expect(lastVerbs(dir, again.since)).toEqual(CONSUMERS.map(() => "start"));
       recovered("SSH connection dropped during pg_restore", again);

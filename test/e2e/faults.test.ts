@@ -3,7 +3,7 @@
 // database and holds what the database held before the run, nothing after the failed step ran;
 // then the cause is removed and `up` finishes the restore.
 import { beforeAll, describe, expect, it } from "vitest";
-import { addMigration, clearFaults, injectFault, readComposeLog, removeMigration } from "../../src/sandbox";
+import { addMigration, clearFaults, injectFault, readEngineOps, removeMigration, type EngineOp } from "../../src/sandbox";
 import { faultKit, recovered } from "./support/faults";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
 import { useTempSandbox } from "./support/sandbox";
@@ -12,6 +12,9 @@ let dir: string;
 const sandbox = useTempSandbox("faults");
 const kit = faultKit(sandbox);
 const { counts, newRestore, newRestoreWith, resume, configSet, expectSnapshotRestores, expectResumeFinishes } = kit;
+
+/** What the engine recorded since a moment (container stops and starts, commands exec'd in them). */
+const engineSince = (since: string, pred: (op: EngineOp) => boolean, host?: string) => readEngineOps(dir, host).filter((op) => op.ts > since && pred(op));
 
 beforeAll(() => {
   ({ dir } = sandbox);
@@ -27,8 +30,16 @@ describe("faults through the engine", () => {
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Reconcile schema (TelWeb migrate deploy)", "web"]]);
     expect(r.doc.error).toContain("migrate deploy failed: migration `20991231000000_broken`");
+    // On web: TelWeb ended cleanly at quiesce's stop, reconcile started it alone, and it exited
+    // with an error (its migrate deploy failed). Every other consumer stayed stopped: resume
+    // started no container.
+    expect(engineSince(r.since, (op) => op.verb === "start" || op.verb === "die", "web").map((op) => [op.service, op.verb, op.event])).toEqual([
+      ["voiceai-telweb", "die", "ok"],
+      ["voiceai-telweb", "start", "ok"],
+      ["voiceai-telweb", "die", "failed"],
+    ]);
     expect(lastVerbs(dir, r.since).slice(1)).toEqual(["stop", "stop", "stop", "stop"]);
-    expect(readComposeLog(dir).some((op) => op.ts > r.since && op.verb === "up" && op.detail === "up -d")).toBe(false);
+    expect(engineSince(r.since, (op) => op.verb === "start" && op.host !== "web")).toEqual([]);
     await expectSnapshotRestores(before);
     await expectResumeFinishes("TelWeb's migration fails");
   });
@@ -42,13 +53,15 @@ describe("faults through the engine", () => {
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Resume services", "api"]]);
     expect(r.doc.error).toContain("port is already allocated");
-    expect(readComposeLog(dir).some((op) => op.ts > r.since && op.verb === "exec" && op.detail.includes("conv_known_0001"))).toBe(false);
+    // The injected fault failed api's `up` before it reached the engine: api's container never
+    // started, and verify did not run.
+    expect(engineSince(r.since, (op) => op.verb === "start", "api")).toEqual([]);
+    expect(engineSince(r.since, (op) => op.verb === "exec" && op.detail.includes("conv_known_0001"))).toEqual([]);
     await expectSnapshotRestores(before);
     const again = await resume();
     expect(again.code, again.doc.error).toBe(0);
     // The re-run repeats no destructive step: no snapshot, stop or restore, only what was left.
-    const ops = readComposeLog(dir).filter((op) => op.ts > again.since && op.event === "start");
-    expect(ops.filter((op) => op.verb === "stop" || (op.verb === "exec" && /^pg_(dump|restore --clean)/.test(op.detail)))).toEqual([]);
+    expect(engineSince(again.since, (op) => op.event === "start" && (op.verb === "stop" || (op.verb === "exec" && /^pg_(dump|restore --clean)/.test(op.detail))))).toEqual([]);
     expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "start"));
     recovered("a service fails to start at resume", again);
   });

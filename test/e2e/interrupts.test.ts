@@ -3,7 +3,7 @@
 // stop, a pg_restore or a start is never cut in half), nothing after it starts, `up` exits 130
 // naming the step and hosts in flight, and `up` again finishes from where it stopped.
 import { beforeAll, describe, expect, it } from "vitest";
-import { holdAt, readComposeLog, release, waitUntilHeld } from "../../src/sandbox";
+import { holdAt, readEngineOps, release, waitUntilHeld, type EngineOp } from "../../src/sandbox";
 import { ctrlC, faultKit, recovered } from "./support/faults";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
 import { useTempSandbox } from "./support/sandbox";
@@ -12,7 +12,10 @@ let dir: string;
 const sandbox = useTempSandbox("interrupts");
 const kit = faultKit(sandbox);
 
-const started = (since: string, pred: (op: { verb: string; detail: string }) => boolean) => readComposeLog(dir).filter((op) => op.ts > since && op.event === "start" && pred(op));
+/** What began on the engine after `since` (a stop signal sent, a container started, an exec) and matches. */
+const started = (since: string, pred: (op: EngineOp) => boolean) => readEngineOps(dir).filter((op) => op.ts > since && op.event === "start" && pred(op));
+/** Container starts on the engine after `since` (the engine records them as done: event ok). */
+const containerStarts = (since: string) => readEngineOps(dir).filter((op) => op.ts > since && op.verb === "start");
 const restoreStarts = (since: string) => started(since, (op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean")).length;
 const verifyStarts = (since: string) => started(since, (op) => op.verb === "exec" && op.detail.includes("conv_known_0001")).length;
 
@@ -48,7 +51,7 @@ describe("Ctrl-C through the engine", () => {
     expect(r.doc.interrupted).toBe(true);
     expect(r.doc.error).toContain('Interrupted during "Quiesce services"');
     expect(r.doc.inFlight?.map((i) => [i.resource, i.host, i.state])).toContainEqual(["quiesce-ops-ops", "ops", "done"]);
-    expect(readComposeLog(dir, "ops").filter((op) => op.ts > r.since && op.verb === "stop").map((op) => op.event)).toEqual(["start", "ok"]);
+    expect(readEngineOps(dir, "ops").filter((op) => op.ts > r.since && op.verb === "stop").map((op) => op.event)).toEqual(["start", "ok"]);
     expect(restoreStarts(r.since)).toBe(0);
     await kit.expectSnapshotRestores(before);
     const again = await kit.resume();
@@ -63,8 +66,8 @@ describe("Ctrl-C through the engine", () => {
     expect(r.code).toBe(130);
     expect(r.doc.error).toContain('Interrupted during "Restore database"');
     expect(r.doc.inFlight?.map((i) => [i.resource, i.state])).toEqual([["restore-pg-restore", "done"]]);
-    expect(readComposeLog(dir, "db").filter((op) => op.ts > r.since && op.verb === "exec" && op.detail.startsWith("pg_restore --clean")).map((op) => op.event)).toEqual(["start", "ok"]);
-    expect(started(r.since, (op) => op.verb === "up")).toEqual([]);
+    expect(readEngineOps(dir, "db").filter((op) => op.ts > r.since && op.verb === "exec" && op.detail.startsWith("pg_restore --clean")).map((op) => op.event)).toEqual(["start", "ok"]);
+    expect(containerStarts(r.since)).toEqual([]);
     await kit.expectSnapshotRestores(before);
     const again = await kit.resume();
     expect(again.code, again.doc.error).toBe(0);
@@ -79,6 +82,8 @@ describe("Ctrl-C through the engine", () => {
     expect(r.code).toBe(130);
     expect(r.doc.error).toContain('Interrupted during "Resume services"');
     expect(r.doc.inFlight?.map((i) => [i.resource, i.state])).toContainEqual(["resume-media-media", "done"]);
+    // The start held in flight did happen on the engine: media's container started.
+    expect(containerStarts(r.since).filter((op) => op.host === "media")).toHaveLength(1);
     expect(verifyStarts(r.since)).toBe(0);
     await kit.expectSnapshotRestores(before);
     const again = await kit.resume();

@@ -22,7 +22,7 @@ export interface UpDoc {
 export interface Run {
   code: number | undefined;
   doc: UpDoc;
-  /** When the run started (ISO), to read the hosts' compose logs from. */
+  /** When the run started (ISO), to read the engine's events (readEngineOps) from. */
   since: string;
   seconds: number;
 }
@@ -158,13 +158,13 @@ export function faultKit(sandbox: { dir: string; info: StartResult }) {
 
     /**
      * `up` again once the cause is gone: it finishes (going on from step `from`, when given), every
-     * consumer runs; the time it took is printed for the closing note.
+     * consumer's container was last started; the time it took is printed for the closing note.
      */
     async expectResumeFinishes(fault: string, from?: string): Promise<Run> {
       const again = await start().done();
       expect(again.code, again.doc.error).toBe(0);
       if (from) expect(again.doc.resumed?.from).toBe(from);
-      expect(lastVerbs(dir(), again.since)).toEqual(CONSUMERS.map(() => "up"));
+      expect(lastVerbs(dir(), again.since)).toEqual(CONSUMERS.map(() => "start"));
       recovered(fault, again);
       return again;
     },
