@@ -1,15 +1,15 @@
 // The sandbox's programmatic API: startSandbox / stopSandbox / sandboxStatus, used by the CLI
 // (`delphi-restore sandbox up|down`) and the e2e tests, plus the tests' hooks re-exported.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { findBinaries, findVolumeBinaries, type Binaries, type VolumeBinaries } from "./binaries";
-import { compose, dbContainerState, startDatabase } from "./db-container";
+import { dbContainerState, startDatabase } from "./db-container";
 import { startEventRecorder } from "./engine-events";
 import { ensureEngine, engineLayout, engineRunning } from "./engine";
 import { sandboxId } from "./compose-files";
 import { prepareHosts, writeComposeFiles } from "./host-docker/install";
-import { ensureImages, type SandboxImages } from "./images";
+import { composeInputs, startHttp, startServices, waitForTelweb } from "./services";
+import { ensureImages } from "./images";
 import { ADMIN_EMAIL, DB_NAME, DB_USER, layout, sandboxHostNames, sandboxHostSpecs, STACK_NAME, type Layout, type SandboxHostSpec } from "./layout";
 import { randomPassword } from "./password";
 import { freePorts, LOOPBACK } from "./ports";
@@ -23,7 +23,6 @@ import { stopSandbox } from "./stop";
 export { stopSandbox, type StopResult } from "./stop";
 import { readState, writeState, type SandboxHost, type SandboxInfo, type SandboxVolume, type SandboxWal } from "./state";
 import { createVolume, listSnapshots, mountedAt, releaseVolumes, requireRootForVolume, snapshotData, type VolumeKind, type VolumeSnapshot, type VolumeSnapshotEntry } from "./volume";
-import type { HttpConfig, HttpPorts } from "./http-endpoints";
 import { baseBackup, prepareWalDirs, walArchiveConf } from "./wal";
 
 export { ADMIN_EMAIL, SANDBOX_HOSTS, MAX_SANDBOX_HOSTS, layout } from "./layout";
@@ -39,8 +38,6 @@ export { setActiveCalls } from "./active-calls";
 export { writePostBackupRows, TENANTS, type PostBackupRows, type PostBackupRow } from "./post-backup";
 export { MissingProgramError } from "./binaries";
 
-/** The checkout this code runs from: where node_modules (tsx) and bin/ are. */
-const CODE_ROOT = resolve(__dirname, "..", "..");
 
 export interface StartOptions {
   /** The project folder; the sandbox goes into <projectDir>/.sandbox. */
@@ -90,75 +87,12 @@ export function sandboxStatus(projectDir: string): SandboxStatus {
   return { up: problems.length === 0, info, problems };
 }
 
-async function startHttp(L: Layout): Promise<{ pid: number; ports: HttpPorts }> {
-  mkdirSync(L.http.dir, { recursive: true });
-  const cfgFile = join(L.http.dir, "config.json");
-  const cfg: HttpConfig = { projectDir: L.projectDir };
-  writeFileSync(cfgFile, JSON.stringify(cfg));
-  const out = openSync(L.http.log, "a");
-  // Detached, with its own log: it must outlive this command (`sandbox up` returns at once).
-  // node:child_process here, not execa: a daemon has no result to await, and execa's promise
-  // would reject when `sandbox down` later ends it.
-  const child = spawn(process.execPath, ["--require", join(CODE_ROOT, "bin", "esm-preload.cjs"), "--import", "tsx", join(__dirname, "http-server.ts"), cfgFile], {
-    cwd: CODE_ROOT,
-    detached: true,
-    stdio: ["ignore", out, out],
-    env: { ...process.env, NODE_OPTIONS: "" },
-  });
-  closeSync(out);
-  child.unref();
-  const pid = child.pid;
-  if (pid === undefined) throw new Error("could not start the sandbox's HTTP endpoints");
-  writeFileSync(L.http.pid, `${pid}\n`);
-  const end = Date.now() + 20_000;
-  while (!existsSync(L.http.ports)) {
-    if (!running(pid) || Date.now() > end) {
-      const tail = existsSync(L.http.log) ? readFileSync(L.http.log, "utf8").trim().split("\n").slice(-5).join("\n") : "";
-      throw new Error(`the sandbox's HTTP endpoints did not start: ${tail || "no output"}`);
-    }
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  return { pid, ports: JSON.parse(readFileSync(L.http.ports, "utf8")) as HttpPorts };
-}
-
 async function startSshHosts(L: Layout, bins: Binaries, specs: SandboxHostSpec[], ports: number[], user: string): Promise<void> {
   await keygen(bins, L.clientKey, "delphi-restore-sandbox");
   const pub = readFileSync(`${L.clientKey}.pub`, "utf8");
   const lines = await Promise.all(specs.map((h, i) => startSshHost(L, bins, h, ports[i], user, pub)));
   // Pinned host keys, so clients can check them (StrictHostKeyChecking=yes) instead of trusting blindly.
   writeFileSync(L.knownHosts, `${lines.map((l) => l.line).join("\n")}\n`);
-}
-
-/** Start every host's services the way a booting host would: `docker compose up -d` in its project. */
-async function startServices(L: Layout, specs: SandboxHostSpec[]): Promise<void> {
-  await Promise.all(
-    specs.map(async (h) => {
-      try {
-        await compose(L, h.name, ["up", "-d"]);
-      } catch (e) {
-        throw new Error(`starting the services of host ${h.name} failed: ${(e as Error).message}`);
-      }
-    }),
-  );
-}
-
-function composeInputs(images: SandboxImages, pgPort: number, telwebPort: number, telemetryPort: number) {
-  return { images, pgPort, telwebPort, telemetryUrl: `http://${LOOPBACK}:${telemetryPort}/api/v1/heartbeats` };
-}
-
-/** TelWeb answers its health check once its migrations and seed ran (its container's own HTTP server). */
-async function waitForTelweb(port: number, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const r = await fetch(`http://${LOOPBACK}:${port}/health`);
-      if (r.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > end) throw new Error(`voiceai-telweb did not answer on ${LOOPBACK}:${port}/health within ${timeoutMs / 1000}s (docker compose logs voiceai-telweb on the web host says why)`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export async function startSandbox(opts: StartOptions): Promise<StartResult> {

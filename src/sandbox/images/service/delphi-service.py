@@ -4,7 +4,7 @@
 postgresql-client-15, nothing from pip.
 
 Its stdout is what `docker compose logs` shows, and the restore greps those lines, so their
-wording is an interface: it is the compose stand-in's (compose-standin/compose.sh, telweb_start).
+wording is an interface (the restore waits for the `migrate deploy` and `baseline-seed` lines).
 
 voiceai-telweb does what TelWeb's entrypoint does: `prisma migrate deploy` (each pending migration
 and its history row in one transaction), the baseline seed, then it serves /health and the admin
@@ -86,7 +86,7 @@ class Psql:
         self.env.update(PGAPPNAME=TELWEB, PGCONNECT_TIMEOUT="5")
 
     def run(self, args, stdin="", timeout=None):
-        """-> (ok, output): stdout and stderr merged in order, as the stand-in's $(... 2>&1) has them."""
+        """-> (ok, output): stdout and stderr merged in order, as a shell's $(... 2>&1) has them."""
         cmd = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", *args]
         main = threading.current_thread() is threading.main_thread()
         try:
