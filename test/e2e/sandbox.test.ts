@@ -162,12 +162,26 @@ async function expectDownLeftNothing(projectDir: string, fp: { ids: string[]; ro
   const mounts = mountsUnder([E.dataRoot, E.execRoot]);
   const othersAfter = engineUsers();
   expect(othersBefore).not.toContain(sandboxId(layout(projectDir)));
+  expect(await networkChanges(), "no bridge, veth or DOCKER chain").toEqual([]);
   if (othersBefore.length === 0 && othersAfter.length === 0) {
     expect(procs, "no engine process once the last sandbox is down").toEqual([]);
     expect(mounts, "nothing mounted under the engine's roots once the last sandbox is down").toEqual([]);
   } else {
     console.log(`engine left running for ${new Set([...othersBefore, ...othersAfter]).size} other sandbox(es); its stop is not asserted`);
   }
+}
+
+/**
+ * What an engine with a bridge would add to the machine's network: a docker0 or br-* bridge, veth
+ * pairs, DOCKER chains in iptables. The sandbox's engine runs with --bridge=none and
+ * --iptables=false (every container on the host's network), so none may exist while it runs or after.
+ */
+async function networkChanges(): Promise<string[]> {
+  const links = await execa("ip", ["-o", "link"], { reject: false });
+  const names = String(links.stdout).split("\n").map((l) => l.split(":")[1]?.trim().split("@")[0] ?? "");
+  const rules = await execa("iptables", ["-S"], { reject: false });
+  const chains = rules.exitCode === 0 ? String(rules.stdout).split("\n").filter((l) => /DOCKER/.test(l)) : [];
+  return [...names.filter((n) => /^(docker\d|br-|veth)/.test(n)), ...chains];
 }
 
 /** The operation as `<host> <verb>` (an exec with its program), for order checks. */
@@ -257,6 +271,7 @@ describe("sandbox", () => {
     expect(root.exitCode, root.stderr).toBe(0);
     expect(root.stdout.trim()).toBe(E.dataRoot);
     expect(engineProcesses().some((p) => /dockerd/.test(p.split(" ")[1] ?? ""))).toBe(true);
+    expect(await networkChanges(), "the engine adds no bridge, veth or DOCKER chain").toEqual([]);
 
     const ps = await dockerAt(info, ["ps", "--filter", `label=${LABEL_SANDBOX}=${sandboxId(L)}`, "--format", "{{.ID}}"]);
     expect(ps.exitCode, ps.stderr).toBe(0);
