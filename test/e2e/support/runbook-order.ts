@@ -32,12 +32,22 @@ export function expectRunbookOrder(dir: string, since: string, order: "beforeRes
   const starts = ops.map((op, i) => (op.verb === "start" && CONSUMERS.includes(op.host) && op.service !== "voiceai-telweb" ? i : -1)).filter((i) => i >= 0);
   const firstSpotCheck = idx((op) => op.verb === "exec" && op.detail.includes("conv_known_0001"));
   expect(snapshot, "pre-restore snapshot (pg_dump inside voiceai-postgres)").toBeGreaterThanOrEqual(0);
-  expect(stops.length, "one stop per consumer host").toBe(CONSUMERS.length);
+  expect(restoreAt, "the restore (pg_restore --clean inside voiceai-postgres)").toBeGreaterThanOrEqual(0);
+  // Each consumer's state when pg_restore began, from the whole record: a container a failed
+  // earlier run left stopped is stopped again by quiesce without an event (it is not running).
+  const stateAtRestore = CONSUMERS.map((h) => readEngineOps(dir, h).filter((op) => op.ts <= ops[restoreAt].ts && ((op.verb === "stop" && op.event === "ok") || op.verb === "start")).at(-1)?.verb);
+  // A consumer running when this run began is stopped by it, each once.
+  const runningAtStart = CONSUMERS.filter((h) => readEngineOps(dir, h).filter((op) => op.ts <= since && ((op.verb === "stop" && op.event === "ok") || op.verb === "start")).at(-1)?.verb === "start");
+  const stoppedHosts = stops.map((i) => ops[i].host);
   if (order === "beforeRestore") {
-    expect(Math.min(...stops), "stops after the snapshot").toBeGreaterThan(snapshot);
-    expect(restoreAt, "restore after every stop").toBeGreaterThan(Math.max(...stops));
+    expect(stoppedHosts.sort(), "one stop per consumer that was running").toEqual([...runningAtStart].sort());
+    expect(stateAtRestore, "every consumer stopped when the restore ran").toEqual(CONSUMERS.map(() => "stop"));
+    if (stops.length) expect(Math.min(...stops), "stops after the snapshot").toBeGreaterThan(snapshot);
+    if (stops.length) expect(restoreAt, "restore after every stop").toBeGreaterThan(Math.max(...stops));
   } else {
+    expect(stateAtRestore, "every consumer running while the restore ran").toEqual(CONSUMERS.map(() => "start"));
     expect(restoreAt, "restore after the snapshot").toBeGreaterThan(snapshot);
+    expect(stops.length, "one stop per consumer host, for the switch").toBe(CONSUMERS.length);
     expect(Math.min(...stops), "stops after the restore").toBeGreaterThan(restoreAt);
   }
   expect(telweb, "TelWeb alone after the restore and the stops").toBeGreaterThan(Math.max(restoreAt, ...stops));
