@@ -46,7 +46,7 @@ export function engineLayout(): Engine {
     socket,
     host: `unix://${socket}`,
     config: join(dir, "config"),
-    cli: existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker",
+    cli: "/usr/bin/docker",
     dataRoot: join(dir, "data"),
     execRoot: join(dir, "exec"),
     pidFile: join(dir, "dockerd.pid"),
@@ -97,7 +97,7 @@ function requireEngineParts(E: Engine): { dockerd: string; plugin: string } {
   if (process.getuid?.() !== 0) throw new Error("the sandbox runs its services on a Docker engine of its own, which needs root: run `sandbox up` as root");
   const dockerd = ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((p) => existsSync(p));
   if (!dockerd) throw new MissingProgramError("dockerd", "docker.io", "the sandbox runs every host's services as real compose projects on a Docker engine");
-  if (!existsSync(E.cli) && E.cli !== "docker") throw new MissingProgramError("docker", "docker.io", "the sandbox's hosts run the docker CLI");
+  if (!existsSync(E.cli)) throw new MissingProgramError("docker", "docker.io", "the sandbox's hosts run the docker CLI");
   const plugin = join(cacheDir(), `compose-v${composeVersion()}`, "docker-compose");
   if (!existsSync(plugin)) throw new Error(`the docker compose plugin v${composeVersion()} is not built (${plugin}); run scripts/setup.sh, which builds it from the Go module proxy`);
   return { dockerd, plugin };

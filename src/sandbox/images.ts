@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameS
 import { join } from "node:path";
 import { execa } from "execa";
 import { MissingProgramError } from "./binaries";
-import { cacheDir, docker, dockerEnv, engineLayout } from "./engine";
+import { cacheDir, docker } from "./engine";
 import { serverUserIds } from "./postgres";
 
 const IMAGES_DIR = join(__dirname, "images");
@@ -46,10 +46,11 @@ export function debianSuite(osRelease = readFileSync("/etc/os-release", "utf8"))
   return m[2];
 }
 
-async function imageExists(tag: string): Promise<boolean> {
-  const E = engineLayout();
-  const r = await execa(E.cli, ["image", "inspect", "--format", "{{.Id}}", tag], { env: dockerEnv(E), reject: false, stdin: "ignore" });
-  return r.exitCode === 0;
+function imageExists(tag: string): Promise<boolean> {
+  return docker(["image", "inspect", "--format", "{{.Id}}", tag]).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The minbase root filesystem as a tarball in the cache, made once by debootstrap. */

@@ -134,7 +134,7 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
   let volume: SandboxVolume | undefined;
   let wal: SandboxWal | undefined;
   try {
-    if (await ensureEngine({ id: sandboxId(L), dir: L.dir }, log)) log("sandbox: the engine is this sandbox's (stopped again by `sandbox down`)");
+    await ensureEngine({ id: sandboxId(L), dir: L.dir }, log);
     // The engine's record of this sandbox's containers, from before the first one starts.
     startEventRecorder(L);
     await prepareHosts(L, bins, specs);
@@ -197,6 +197,7 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       services: [h.project],
       containers: [...h.services],
     }));
+    const E = engineLayout();
     const sshd: Record<string, number> = {};
     for (const h of specs) sshd[h.name] = readPid(L.host(h.name).sshdPid) ?? 0;
     // Key order is the reading order of `sandbox up --json`: what to run against first.
@@ -221,8 +222,9 @@ export async function startSandbox(opts: StartOptions): Promise<StartResult> {
       stateDir: L.dir,
       ...(volume ? { volume } : {}),
       ...(wal ? { wal } : {}),
-      engine: { dockerHost: engineLayout().host, dockerConfig: engineLayout().config, dataRoot: engineLayout().dataRoot },
-      images: { ...(imagesDone.status === "fulfilled" ? imagesDone.value : { postgres: "", service: "" }) },
+      engine: { dockerHost: E.host, dockerConfig: E.config, dataRoot: E.dataRoot },
+      // Settled above without a rejection: this await only reads its value.
+      images: await imagesTask,
       pids: { postgres: dbContainerState(L).pid, http: http.pid, sshd },
       startedAt: new Date(t0).toISOString(),
       upSeconds: Math.round((Date.now() - t0) / 100) / 10,

@@ -112,7 +112,6 @@ export function layout(projectDir: string) {
       dir: join(dir, "pg"),
       data: join(volumeMount, "data"),
       socketDir: join(dir, "pg", "run"),
-      log: join(dir, "pg", "postgres.log"),
       passFile: join(dir, "pg", "pgpass"),
     },
     volume: {

@@ -73,7 +73,7 @@ export async function waitArchived(L: Layout, bins: Binaries, port: number, segm
     const st = await archiverState(L, bins, port);
     if (archivedThrough(st.lastArchived, segment) || existsSync(join(L.wal.archive, segment))) return;
     if (Date.now() > end) {
-      const failed = st.lastFailed ? `; last failure: ${st.lastFailed} at ${st.lastFailedAt} (see ${L.pg.log})` : "";
+      const failed = st.lastFailed ? `; last failure: ${st.lastFailed} at ${st.lastFailedAt} (the server's log says why: docker compose logs voiceai-postgres, on the db host)` : "";
       throw new Error(`WAL segment ${segment} was not archived into ${L.wal.archive} within ${Math.round(timeoutMs / 1000)}s (last archived: ${st.lastArchived ?? "none"}${failed})`);
     }
     await sleep(50);
