@@ -42,6 +42,23 @@ function hostCount(v: string): number {
   return n;
 }
 
+/**
+ * A sandbox command that makes one thing (a snapshot, a base backup) and reports it: the object as
+ * JSON with --json, else one line; a failure as {ok:false,error} or a progress line, exit 1.
+ */
+async function take<T>(what: string, json: boolean | undefined, make: () => Promise<T>, line: (made: T) => string): Promise<void> {
+  try {
+    const made = await make();
+    process.stdout.write(json ? `${JSON.stringify(made, null, 2)}\n` : `${line(made)}\n`);
+    process.exitCode = EXIT.OK;
+  } catch (e) {
+    const message = (e as Error).message ?? String(e);
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
+    else progress(`sandbox ${what} failed: ${message}`);
+    process.exitCode = EXIT.FAILED;
+  }
+}
+
 export function registerSandboxCommands(program: Command): void {
   const sandbox = program.command("sandbox").description("a small, real Delphi deployment on this machine (127.0.0.1 only), for the demo and the tests; it lives in <project>/.sandbox (DELPHI_RESTORE_PROJECT_DIR overrides the project folder)");
 
@@ -91,37 +108,17 @@ export function registerSandboxCommands(program: Command): void {
     .description("take a read-only snapshot of the database's data subvolume now (a sandbox started with --volume btrfs); named manual-<yyyymmddThhmmssZ> unless --name is given")
     .option("--name <name>", "the snapshot's name: A-Z a-z 0-9 _ . -, starting with a letter or digit, at most 101 characters; an existing name is refused")
     .option("--json", "print one JSON object (name, path, createdAt) on stdout")
-    .action(async (o: { name?: string; json?: boolean }) => {
-      try {
-        const snap = await takeVolumeSnapshot(projectDir(), o.name);
-        if (o.json) process.stdout.write(`${JSON.stringify(snap, null, 2)}\n`);
-        else process.stdout.write(`Snapshot ${snap.name} taken at ${snap.createdAt}: ${snap.path} (read-only)\n`);
-        process.exitCode = EXIT.OK;
-      } catch (e) {
-        const message = (e as Error).message ?? String(e);
-        if (o.json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
-        else progress(`sandbox snapshot failed: ${message}`);
-        process.exitCode = EXIT.FAILED;
-      }
-    });
+    .action((o: { name?: string; json?: boolean }) =>
+      take("snapshot", o.json, () => takeVolumeSnapshot(projectDir(), o.name), (snap) => `Snapshot ${snap.name} taken at ${snap.createdAt}: ${snap.path} (read-only)`),
+    );
 
   sandbox
     .command("basebackup")
     .description("take a base backup of the database now (a sandbox started with --wal-archive): pg_basebackup -Fp -X none into the db host's backup/base/base-<yyyymmddThhmmssZ>, usable once it returns (its WAL is archived)")
     .option("--json", "print one JSON object (name, path, startedAt, endedAt) on stdout")
-    .action(async (o: { json?: boolean }) => {
-      try {
-        const b = await takeBaseBackup(projectDir());
-        if (o.json) process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
-        else process.stdout.write(`Base backup ${b.name} taken (${b.startedAt} to ${b.endedAt}): ${b.path}\n`);
-        process.exitCode = EXIT.OK;
-      } catch (e) {
-        const message = (e as Error).message ?? String(e);
-        if (o.json) process.stdout.write(`${JSON.stringify({ ok: false, error: message }, null, 2)}\n`);
-        else progress(`sandbox basebackup failed: ${message}`);
-        process.exitCode = EXIT.FAILED;
-      }
-    });
+    .action((o: { json?: boolean }) =>
+      take("basebackup", o.json, () => takeBaseBackup(projectDir()), (b) => `Base backup ${b.name} taken (${b.startedAt} to ${b.endedAt}): ${b.path}`),
+    );
 
   sandbox
     .command("events")
