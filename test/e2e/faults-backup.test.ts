@@ -13,7 +13,8 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { holdAt, layout, readEngineOps, release, waitUntilHeld, type StartResult } from "../../src/sandbox";
 import { dbContainerState } from "../../src/sandbox/db-container";
-import { faultKit, until } from "./support/faults";
+import { faultKit } from "./support/faults";
+import { until } from "./support/wait";
 import { sql, useTempSandbox } from "./support/sandbox";
 
 let dir: string;

@@ -9,7 +9,8 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { clearFaults, dropConnections, holdAt, hostDown, hostUp, readEngineOps, rebootHost, release, restoreClientKey, revokeClientKey, injectFault, layout, waitUntilHeld } from "../../src/sandbox";
 import { cmdline } from "../../src/sandbox/processes";
-import { faultKit, recovered, until } from "./support/faults";
+import { faultKit, recovered } from "./support/faults";
+import { until } from "./support/wait";
 import { CONSUMERS, lastVerbs } from "./support/runbook-order";
 import { useTempSandbox } from "./support/sandbox";
 

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import type { StartResult } from "../../src/sandbox";
 import { BIN, cliIn, TOOLS_PATH } from "./support/cli";
-import { until } from "./support/faults";
+import { until } from "./support/wait";
 import { footprint, useTempSandbox } from "./support/sandbox";
 
 let dir: string;

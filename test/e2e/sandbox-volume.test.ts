@@ -17,6 +17,7 @@ import { loopDevicesUnder, mountsUnder, parseLosetupJson, parseMountinfo, parseS
 import { waitGone } from "../../src/sandbox/processes";
 import { sql, tempProject } from "./support/sandbox";
 import { sshHost } from "./support/ssh";
+import { recorded, until } from "./support/wait";
 
 const ROOT = resolve(__dirname, "..", "..");
 const isRoot = process.getuid?.() === 0;
@@ -30,20 +31,10 @@ async function loopsIn(dir: string) {
 const canConnect = (info: StartResult) =>
   execa(join(info.database.pgBin, "psql"), ["-X", "-At", info.databaseUrl, "-c", "select 1"], { reject: false, env: { PGCONNECT_TIMEOUT: "3" } }).then((r) => r.exitCode === 0);
 
-/** Resolves when `cond` holds (polled every 100 ms): `up -d` returns once the container started, before the server accepts connections. */
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The db host's engine operations since a moment, once `n` are recorded (the events recorder writes a moment after the engine sent them). */
 async function dbOpsSince(project: string, since: string, n: number): Promise<EngineOp[]> {
   const pick = () => readEngineOps(project, "db").filter((op) => op.ts >= since);
-  await waitFor(() => pick().length >= n, `${n} engine events of the db host`, 10_000);
-  return pick();
+  return recorded(pick, n, "the db host's");
 }
 
 describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
@@ -120,7 +111,7 @@ describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
     const up = await ssh(info, "db", `cd ${dbDir} && docker compose up -d voiceai-postgres && docker compose ps --format json`);
     expect(up.exitCode, up.stderr).toBe(0);
     expect(JSON.parse(up.stdout.trim())).toMatchObject({ Service: "voiceai-postgres", State: "running" });
-    await waitFor(() => canConnect(info), "the database to accept connections after `up -d`");
+    await until(() => canConnect(info), "the database to accept connections after `up -d`");
     expect(await sql(info, "select count(*) from conversations")).toBe(before);
     expect(sandboxStatus(project)).toMatchObject({ up: true, problems: [] });
     // The engine's record: one stop (the fast-shutdown signal, a clean exit), nothing for the
@@ -175,7 +166,7 @@ describe.skipIf(!isRoot)("sandbox with a btrfs data volume", () => {
       ].join(" && "),
     );
     expect(swap.exitCode, swap.stderr).toBe(0);
-    await waitFor(() => canConnect(info), "the database to accept connections on the snapshot's data");
+    await until(() => canConnect(info), "the database to accept connections on the snapshot's data");
     expect(await sql(info, "select string_agg(id || ':' || note, ',' order by id) from volume_probe")).toBe("1:before the snapshot");
     expect(await sql(info, "select count(*) from conversations where id = 'conv_known_0001'")).toBe("1");
     expect(parseSubvolumeShow((await execa("btrfs", ["subvolume", "show", L.pg.data])).stdout).readOnly).toBe(false);

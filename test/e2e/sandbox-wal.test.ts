@@ -16,6 +16,7 @@ import { cmdline } from "../../src/sandbox/processes";
 import { confString, manifestWalEnd, restoreCommand, segmentEndingAt, shellWord } from "../../src/sandbox/wal-parse";
 import { sql, useTempSandbox } from "./support/sandbox";
 import { sshHost } from "./support/ssh";
+import { until } from "./support/wait";
 
 const ROOT = resolve(__dirname, "..", "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,14 +42,6 @@ function pitrCommand(info: StartResult, base: string, target: string, aside: str
   ].join(" && ");
 }
 
-/** Resolves when `cond` holds (polled every 100 ms). */
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 async function waitPromoted(info: StartResult, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -154,7 +147,7 @@ describe("sandbox with WAL archiving", () => {
     const r = await ssh(info, "db", pitrCommand(info, base.name, future, "pre-restore-test2"));
     expect(r.exitCode, r.stderr).toBe(0);
     const died = () => readEngineOps(dir, "db").find((op) => op.ts >= since && op.verb === "die" && op.event === "failed");
-    await waitFor(() => died() !== undefined, "voiceai-postgres to exit");
+    await until(() => died() !== undefined, "voiceai-postgres to exit");
     expect(died()).toMatchObject({ service: "voiceai-postgres", detail: "exit 1" });
     const dbDir = `${info.hosts.find((h) => h.name === "db")?.servicesRoot}/postgres`;
     const after = await ssh(info, "db", `cd ${shellWord(dbDir)} && docker compose ps -a --format json && docker compose logs --no-color --tail 40 voiceai-postgres`);

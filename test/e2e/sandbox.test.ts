@@ -30,6 +30,7 @@ import { compose } from "../../src/sandbox/db-container";
 import { cacheDir, engineLayout, engineUsers, mountsUnder, ping } from "../../src/sandbox/engine";
 import { cmdline, running } from "../../src/sandbox/processes";
 import { tempProject } from "./support/sandbox";
+import { recorded, until } from "./support/wait";
 import { sshHost } from "./support/ssh";
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -54,14 +55,6 @@ async function status(url: string, init?: RequestInit): Promise<number | "refuse
   );
 }
 
-/** Resolves when `cond` holds (polled every 100 ms); the services start asynchronously after `up -d` returns. */
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const login = (info: StartResult, email: string, password: string) =>
   status(info.loginUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }) });
@@ -187,14 +180,6 @@ async function networkChanges(): Promise<string[]> {
 /** The operation as `<host> <verb>` (an exec with its program), for order checks. */
 const opName = (op: EngineOp) => `${op.host} ${op.verb}${op.verb === "exec" ? ` ${op.detail.split(" ")[0]}` : ""}`;
 
-/**
- * The engine's operations once `n` of them are recorded: `docker events` writes an event to the
- * sandbox's file a moment after the engine sent it, which may be after the CLI call returned.
- */
-async function recorded(pick: () => EngineOp[], n: number, what: string): Promise<EngineOp[]> {
-  await waitFor(() => pick().length >= n, `${n} engine events: ${what}`, 10_000);
-  return pick();
-}
 
 /** What began on the engine for this sandbox after a moment: stop signals, container starts, execs. */
 const beganSince = (project: string, since: string, host?: string) =>
@@ -369,7 +354,7 @@ describe("sandbox", () => {
     const up = await ssh(info, "web", `cd ${web} && docker compose up -d voiceai-telweb`);
     expect(up.exitCode, up.stderr).toBe(0);
     // `up -d` returns once the container started; TelWeb migrates and seeds, then listens.
-    await waitFor(async () => (await status(info.telwebUrl)) === 200, "TelWeb to answer after its start");
+    await until(async () => (await status(info.telwebUrl)) === 200, "TelWeb to answer after its start");
     const logs = await ssh(info, "web", `cd ${web} && docker compose logs --no-color --since ${since} voiceai-telweb`);
     expect(logs.exitCode, logs.stderr).toBe(0);
     expect(logs.stdout).toContain("prisma migrate deploy");
@@ -395,7 +380,7 @@ describe("sandbox", () => {
       const r = await ssh(info, "web", `cd ${web} && docker compose stop && docker compose up -d voiceai-telweb`);
       expect(r.exitCode, r.stderr).toBe(0);
       const died = () => readEngineOps(project, "web").find((op) => op.ts > since && op.verb === "die" && op.service === "voiceai-telweb" && op.event === "failed");
-      await waitFor(() => died() !== undefined, "voiceai-telweb to exit");
+      await until(() => died() !== undefined, "voiceai-telweb to exit");
       expect(died()?.detail).toBe("exit 1");
       const logs = await ssh(info, "web", `cd ${web} && docker compose logs --no-color --tail 5 && docker compose ps -a --format '{{.Service}} {{.State}} {{.ExitCode}}'`);
       expect(logs.exitCode, logs.stderr).toBe(0);
@@ -408,7 +393,7 @@ describe("sandbox", () => {
     }
     const again = await ssh(info, "web", `cd ${web} && docker compose up -d`);
     expect(again.exitCode, again.stderr).toBe(0);
-    await waitFor(async () => (await status(info.telwebUrl)) === 200, "TelWeb to answer after the broken migration is gone");
+    await until(async () => (await status(info.telwebUrl)) === 200, "TelWeb to answer after the broken migration is gone");
   });
 
   it("login checks the admin's scrypt hash in the real database", async () => {
@@ -434,12 +419,12 @@ describe("sandbox", () => {
     const stopped = new Date().toISOString();
     // The others keep reporting (a heartbeat every 2 s); the stopped API does not.
     const others = consumers.filter((s) => s !== "voiceai-api");
-    await waitFor(async () => (await listed(stopped)).length >= others.length, "the running services' next heartbeats");
+    await until(async () => (await listed(stopped)).length >= others.length, "the running services' next heartbeats");
     expect((await listed(stopped)).map((s) => s.serviceName)).toEqual(others);
 
     const up = await ssh(info, "api", `cd ${api} && docker compose up -d`);
     expect(up.exitCode, up.stderr).toBe(0);
-    await waitFor(async () => (await listed(stopped)).some((s) => s.serviceName === "voiceai-api"), "the API's heartbeat after its start");
+    await until(async () => (await listed(stopped)).some((s) => s.serviceName === "voiceai-api"), "the API's heartbeat after its start");
     expect((await listed(stopped)).find((s) => s.serviceName === "voiceai-api")?.host).toBe("api");
     expect(await status(`${info.telemetryUrl}?since=yesterday-ish`)).toBe(400);
   });
@@ -475,7 +460,7 @@ describe("sandbox", () => {
     clearFaults(project);
     expect((await ssh(info, "web", `cd ${web} && docker compose stop && docker compose up -d`)).exitCode).toBe(0);
     expect((await recorded(() => beganSince(project, since, "web"), 2, "web's stop and start")).map(opName)).toEqual(["web stop", "web start"]);
-    await waitFor(async () => (await status(info.telwebUrl)) === 200, "TelWeb to answer again");
+    await until(async () => (await status(info.telwebUrl)) === 200, "TelWeb to answer again");
   });
 
   it("voiceai-postgres is the real server: stop stops it (unless a fault says no), up -d starts it with its data", async () => {
@@ -500,7 +485,7 @@ describe("sandbox", () => {
     const restart = await ssh(info, "db", `cd ${db} && docker compose up -d && docker compose restart voiceai-postgres && docker compose ps --format '{{.Service}} {{.State}}'`);
     expect(restart.exitCode, restart.stderr).toBe(0);
     expect(restart.stdout.trim()).toBe("voiceai-postgres running");
-    await waitFor(async () => (await canConnect()) !== "refused", "the database to accept connections after its restart");
+    await until(async () => (await canConnect()) !== "refused", "the database to accept connections after its restart");
     expect(await canConnect()).toBe(rows);
     expect(await compose(L, "db", ["logs", "--no-color", "voiceai-postgres"])).toContain("database system is shut down");
   });

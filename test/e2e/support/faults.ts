@@ -194,12 +194,3 @@ export function ctrlC(run: Background): void {
 export function recovered(fault: string, run: Run): void {
   console.log(`recovery: ${fault}: re-run completed in ${run.seconds.toFixed(1)}s`);
 }
-
-/** Resolves when `cond` holds (polled every 100 ms). */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
