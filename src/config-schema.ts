@@ -20,6 +20,15 @@ export const ROLES = ["web", "api", "voice", "ops", "media", "db"] as const;
 export const CONSUMER_ROLES = ["web", "api", "voice", "ops", "media"] as const;
 export const ORDERS = ["beforeRestore", "beforeSwitch"] as const;
 export const PHASES = ["restore", "rollback", "signoff"] as const;
+/**
+ * When the pre-restore snapshot file (runbook step 1) is written: `after` the services are back,
+ * from the kept data (complete, no downtime); `before` the restore, after quiesce (the live
+ * database is then overwritten: for disks that cannot hold two databases); `none` (the kept data
+ * is the copy).
+ */
+export const SNAPSHOTS = ["after", "before", "none"] as const;
+/** The data a restore keeps: `<db>_pre_restore_<UTC>`, `<subvolume>.pre-restore-<UTC>`, `<dir>.pre-restore-<UTC>`. */
+export const KEPT_RE = /^[A-Za-z0-9_.-]{1,200}[._](?:pre[-_]restore|undone)[-_]\d{8}T\d{6}Z$/;
 /** How host commands run: this project's SSH resource (default), or @pulumi/command's resources. */
 export const TRANSPORTS = ["ssh", "pulumi-command"] as const;
 /** Config keys whose values are secrets: read with requireSecret, never printed. */
@@ -124,6 +133,8 @@ export const reportSchema = z.strictObject({
     .default("reports"),
   contact: z.string().regex(/^[^\x00-\x1f\x7f]{1,200}$/, { error: "must be one line of text" }).default("your Delphi operator"),
   tables: z.array(pgIdent("table name")).min(1, { error: "must list at least one table" }).max(50).default(["conversations", "tools", "billing_records"]),
+  /** The column of report.tables that names a row's tenant. */
+  tenantColumn: pgIdent("column name").default("tenant_id"),
 });
 
 const ebsDevice = (what: string) =>
@@ -208,6 +219,9 @@ export const configSchema = z
     deployment: name("deployment name"),
     order: z.enum(ORDERS, { error: `must be one of ${ORDERS.join(", ")}` }).default("beforeRestore"),
     phase: z.enum(PHASES, { error: `must be one of ${PHASES.join(", ")}` }).default("restore"),
+    snapshot: z.enum(SNAPSHOTS, { error: `must be one of ${SNAPSHOTS.join(", ")}` }).default("after"),
+    /** rollback and signoff of a self-managed restore: the kept data (set from the last restore's outputs by `delphi-restore rollback|signoff`). */
+    kept: z.string({ error: "must be the name of the kept data" }).regex(KEPT_RE, { error: "must be the name a restore kept the replaced data under, e.g. delphi_pre_restore_20261207T021500Z" }).optional(),
     transport: z.enum(TRANSPORTS, { error: `must be one of ${TRANSPORTS.join(", ")}` }).default("ssh"),
     dump: z.string().regex(DUMP_FILE_RE, { error: "must be a file name (no folders) ending in .dump, e.g. delphi-20261123T020000Z.dump" }).optional(),
     restorePoint: isoTime("restore point").optional(),
@@ -224,7 +238,7 @@ export const configSchema = z
     reconcile: reconcileSchema.default({ service: "voiceai-telweb", timeoutSeconds: 300 }),
     verify: verifySchema.default({ telemetryServices: [], spotChecks: [], timeoutSeconds: 120 }),
     adminPassword: z.string().min(1, { error: "must not be empty" }).max(1000).optional(),
-    report: reportSchema.default({ dir: "reports", contact: "your Delphi operator", tables: ["conversations", "tools", "billing_records"] }),
+    report: reportSchema.default({ dir: "reports", contact: "your Delphi operator", tables: ["conversations", "tools", "billing_records"], tenantColumn: "tenant_id" }),
     aws: awsSchema.optional(),
     volume: volumeSchema.optional(),
     wal: walSchema.optional(),

@@ -151,12 +151,22 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
     out.push({ key: keyOf(path), value: show(path, value), message, fix });
   const hosts = Object.entries(c.hosts);
   const isAws = (AWS_MECHANISMS as readonly string[]).includes(c.mechanism);
-  // A self-managed rollback is another restore (of the pre-restore snapshot), not a phase: a
-  // phase the pg-restore program ignored would silently run the whole restore again.
-  if (c.mechanism === "volume-snapshot" && c.phase === "signoff")
-    add(["phase"], "has no sign-off for volume-snapshot: the kept data subvolume stays until you delete it (btrfs subvolume delete), which this tool never does", `pulumi config set ${NAMESPACE}:phase restore`, c.phase);
-  else if (!isAws && c.mechanism === "pg-restore" && c.phase !== "restore")
-    add(["phase"], `applies to the AWS mechanisms only; a self-managed restore is rolled back by restoring its pre-restore snapshot`, `run \`delphi-restore rollback\` (it sets dump to the snapshot and runs up), or: pulumi config set ${NAMESPACE}:dump pre-restore-<UTC>.dump && pulumi config set ${NAMESPACE}:phase restore`, c.phase);
+  // Self-managed phases act on the kept data: rollback puts it back, signoff archives and removes it.
+  if (!isAws && c.phase !== "restore") {
+    const rollbackKey = c.mechanism === "volume-snapshot" ? "volume.rollbackTo" : c.mechanism === "wal-pitr" ? "wal.rollbackTo" : "kept";
+    if ((c.phase === "signoff" || c.mechanism === "pg-restore") && !c.kept)
+      add(["kept"], `is required for phase ${c.phase}: the kept data the last restore left (its outputs name it)`, `run \`delphi-restore ${c.phase}\` (it sets it from the last restore's outputs), or: pulumi config set ${NAMESPACE}:kept <name>`);
+    if (c.phase === "rollback" && c.mechanism !== "pg-restore" && c.kept)
+      add(["kept"], `is read in phase signoff; a ${c.mechanism} rollback reads ${rollbackKey}`, `pulumi config rm ${NAMESPACE}:kept`, c.kept);
+  }
+  if (c.mechanism === "pg-restore" && c.phase !== "restore" && c.snapshot === "before")
+    add(["snapshot"], `is before, so the restore overwrote the live database and kept none: there is nothing to ${c.phase === "signoff" ? "sign off" : "rename back"} (the pre-restore snapshot file is the copy)`, `restore the pre-restore snapshot as a new restore: pulumi config set ${NAMESPACE}:dump pre-restore-<UTC>.dump && pulumi config set ${NAMESPACE}:phase restore`, c.snapshot);
+  if (!isAws && c.phase === "restore" && c.kept)
+    add(["kept"], "is only read in phases rollback and signoff; a restore with it set would not say which data it acts on", `remove it: pulumi config rm ${NAMESPACE}:kept`, c.kept);
+  if (c.order === "beforeSwitch" && c.snapshot === "before")
+    add(["snapshot"], "cannot be before with order beforeSwitch: beforeSwitch keeps the replaced database beside the restored one, so the snapshot is taken from it after the services are back", `pulumi config set ${NAMESPACE}:snapshot after (or order beforeRestore with snapshot before, for a disk that cannot hold two databases)`, c.snapshot);
+  if (c.mechanism === "pg-restore" && c.database && c.database.name.length > 34)
+    add(["database", "name"], `is ${c.database.name.length} characters; the restore keeps the replaced database as <name>_pre_restore_<UTC> (29 more), and Postgres names stop at 63`, "use a database name of at most 34 characters", c.database.name);
 
   for (const [name, h] of hosts) {
     if (!h.local && !h.hostKey)

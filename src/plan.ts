@@ -4,73 +4,14 @@
 import type { RestoreConfig } from "./config";
 import * as sh from "./shell";
 import { dbTarget, fixed, confirmStoppedCommands, quiesceCommands, reconcileCommand, resumeCommands, serviceStops, verifyCommands, voiceCallsCheck } from "./plan-commands";
+import { afterSnapshotCommand, noticeCommand, runbookSteps, stampCommand, withCapture } from "./plan-runbook";
+import { type KeptSide, keptDatabaseSide, keptDumpSide, keptNames, renameBack, restoreIntoFresh, switchKeeping } from "./shell-kept";
 
 export { confirmStoppedCommands, quiesceCommands, reconcileCommand, resumeCommands, serviceStops, verifyCommands, voiceCallsCheck } from "./plan-commands";
 
-export const STEP_ORDER = ["snapshot", "quiesce", "confirm", "restore", "repoint", "reconcile", "resume", "verify", "report"] as const;
-export type StepName = (typeof STEP_ORDER)[number];
-
-export const STEP_TITLES: Record<StepName, string> = {
-  snapshot: "Pre-restore snapshot",
-  quiesce: "Quiesce services",
-  confirm: "Confirm services still stopped",
-  restore: "Restore database",
-  repoint: "Repoint services",
-  reconcile: "Reconcile schema (TelWeb migrate deploy)",
-  resume: "Resume services",
-  verify: "Verify",
-  report: "Tenant-admin report",
-};
-
-/** Values known only while `up` runs; commands that need them are rendered from these. */
-export interface RuntimeValues {
-  snapshotPath: string;
-  restorePoint: string;
-  resumedAt: string;
-}
-
-/** Placeholders shown in previews and summaries for values known only at run time. */
-export const PREVIEW_VALUES: RuntimeValues = {
-  snapshotPath: "<pre-restore snapshot path>",
-  restorePoint: "<restore point>",
-  resumedAt: "<resume time>",
-};
-
-export interface HostCommand {
-  /** Resource name suffix, unique within the step. */
-  name: string;
-  host: string;
-  description: string;
-  render: (rt: RuntimeValues) => string;
-  /** Which runtime values the command needs (so components wait only for those). */
-  needs: (keyof RuntimeValues)[];
-  /** A secret config value fed on stdin (never on the command line). */
-  stdinSecret?: "adminPassword";
-}
-
-export interface StepPlan {
-  step: StepName;
-  title: string;
-  commands: HostCommand[];
-}
-
-export interface RestorePlan {
-  deployment: string;
-  mechanism: RestoreConfig["mechanism"];
-  order: RestoreConfig["order"];
-  steps: StepPlan[];
-  /** The restore point when known before the run (config, or the dump's file name). */
-  restorePoint?: string;
-  dump: { file?: string; description: string };
-  /** The database the restore writes into (a new one in beforeSwitch mode). */
-  restoreTarget: string;
-  /** beforeSwitch: the name the replaced database is kept under (volume-snapshot: the kept data subvolume). */
-  keptOldDatabase?: string;
-  /** What the restore restores from, for the summary's label: a dump, or a volume snapshot. */
-  source?: "dump" | "volume snapshot" | "kept data" | "base backup + WAL";
-  downtime: string;
-  stops: { host: string; service: string }[];
-}
+export * from "./plan-types";
+import type { HostCommand, RestorePlan, RuntimeValues, StepPlan } from "./plan-types";
+import { STEP_TITLES } from "./plan-types";
 
 const STAMP_RE = /(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/;
 
@@ -82,83 +23,71 @@ export function restorePointFromName(file: string): string | undefined {
   return Number.isNaN(Date.parse(iso)) ? undefined : iso;
 }
 
-/** The tenant notice's step: lost rows counted from the pre-restore pg_dump (self-managed mechanisms). */
-export function lostRowsReport(c: RestoreConfig): StepPlan {
-  const d = c.database;
-  if (!d) throw new Error(`${c.mechanism} needs \`database\``);
-  const db = dbTarget(c);
-  const tables = c.report.tables;
-  return {
-    step: "report",
-    title: STEP_TITLES.report,
-    commands: [{
-      name: "count-lost-rows",
-      host: d.host,
-      description: `count rows newer than the restore point per tenant in ${tables.join(", ")}, from the pre-restore snapshot (loaded into a scratch database, then dropped)`,
-      render: (rt) => sh.countLostRows(db, sh.quote(rt.snapshotPath), rt.restorePoint, tables, `${d.name}_lost_rows`),
-      needs: ["snapshotPath", "restorePoint"],
-    }],
-  };
-}
-
-/** The plan of a self-managed (pg_dump archive) restore. */
+/** The plan of a self-managed (pg_dump archive) restore: see ./plan-runbook.ts for the order. */
 export function planPgRestore(c: RestoreConfig): RestorePlan {
   const d = c.database;
   if (!d) throw new Error("pg-restore needs `database`");
+  if (c.phase === "rollback") return planPgRollback(c);
   const db = dbTarget(c);
   const beforeSwitch = c.order === "beforeSwitch";
-  const restoreTarget = beforeSwitch ? `${d.name}_restored` : d.name;
-  const keptOld = beforeSwitch ? `${d.name}_pre_restore` : undefined;
+  const overwrite = c.snapshot === "before";
+  const names = (stamp: string) => keptNames(d.name, stamp);
+  const restoreTarget = overwrite ? d.name : `${d.name}_restored`;
+  const kept = `${d.name}_pre_restore_<UTC>`;
   const dumpExpr = c.dump ? sh.quote(`${d.backupDir.replace(/\/+$/, "")}/${c.dump}`) : sh.newestDumpExpr(db, d.backupDir);
+  const dumpWords = c.dump ?? "the newest *.dump (not a pre-restore snapshot)";
   const restorePoint = c.restorePoint ?? (c.dump ? restorePointFromName(c.dump) : undefined);
+  const jobs = d.jobs > 1 ? ` --jobs=${d.jobs}` : "";
 
-  const snapshot: StepPlan = {
-    step: "snapshot",
-    title: STEP_TITLES.snapshot,
-    commands: [{
-      name: "pg-dump",
-      host: d.host,
-      description: `read ${c.dump ?? "the newest *.dump"} through completely (refused before anything stops if it cannot be), then pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container} and pg_restore --list it`,
-      render: fixed(sh.preRestoreSnapshot(db, d.backupDir, dumpExpr)),
-      needs: [],
-    }, ...voiceCallsCheck(c)],
+  const check: HostCommand = {
+    name: "dump-reads-in-full",
+    host: d.host,
+    description: `read ${c.dump ?? "the newest *.dump"} through completely (refused before anything stops if it cannot be)`,
+    render: fixed(sh.script([`cd ${sh.quote(db.dir)}`, ...sh.dumpReadsInFull(db, dumpExpr, "the restore is refused; nothing was stopped or changed")])),
+    needs: [],
   };
-  const restore: StepPlan = {
-    step: "restore",
-    title: STEP_TITLES.restore,
-    commands: [{
-      name: "pg-restore",
-      host: d.host,
-      description: `pg_restore --clean --if-exists --no-owner --exit-on-error${d.jobs > 1 ? ` --jobs=${d.jobs}` : ""} of ${c.dump ?? "the newest *.dump (not a pre-restore snapshot)"} into ${restoreTarget}${beforeSwitch ? " (a new database; the live one keeps serving)" : ""}`,
-      render: fixed(sh.pgRestore(db, dumpExpr, { jobs: d.jobs, intoDatabase: beforeSwitch ? restoreTarget : undefined, keepOldAs: keptOld })),
-      needs: [],
-    }],
-  };
-  const quiesce: StepPlan = { step: "quiesce", title: STEP_TITLES.quiesce, commands: quiesceCommands(c) };
-  const confirm: StepPlan = { step: "confirm", title: STEP_TITLES.confirm, commands: confirmStoppedCommands(c) };
-  const repoint: StepPlan | undefined = beforeSwitch && keptOld
+  const restore: HostCommand = overwrite
     ? {
-        step: "repoint",
-        title: STEP_TITLES.repoint,
-        commands: [{
-          name: "switch-database",
-          host: d.host,
-          description: `rename ${d.name} to ${keptOld} (kept) and ${restoreTarget} to ${d.name}`,
-          render: fixed(sh.switchDatabases(db, restoreTarget, keptOld)),
-          needs: [],
-        }],
+        name: "pg-restore",
+        host: d.host,
+        description: `pg_restore --clean --if-exists --no-owner --exit-on-error${jobs} of ${dumpWords} over ${d.name} (snapshot: before: the live database is overwritten; the pre-restore snapshot file is its copy), then capture the restored rows of ${c.report.tables.join(", ")} for the notice`,
+        render: () => withCapture(c, db, sh.pgRestore(db, dumpExpr, { jobs: d.jobs }), d.name),
+        needs: [],
+      }
+    : {
+        name: "pg-restore",
+        host: d.host,
+        description: `pg_restore --no-owner --exit-on-error${jobs} of ${dumpWords} into a fresh ${restoreTarget} (same owner, encoding and locale as ${d.name}; nothing is dropped or overwritten), capture its rows of ${c.report.tables.join(", ")} for the notice${beforeSwitch ? " (the live database keeps serving)" : `, then rename ${d.name} to ${kept} (kept) and ${restoreTarget} to ${d.name}`}`,
+        render: (rt) => {
+          const n = names(rt.stamp);
+          const restored = withCapture(c, db, restoreIntoFresh(db, dumpExpr, n, d.jobs), n.restored);
+          return beforeSwitch ? restored : sh.andThen(restored, switchKeeping(db, n));
+        },
+        needs: ["stamp"],
+      };
+  const repoint: HostCommand | undefined = beforeSwitch
+    ? { name: "switch-database", host: d.host, description: `rename ${d.name} to ${kept} (kept) and ${restoreTarget} to ${d.name}`, render: (rt) => switchKeeping(db, names(rt.stamp)), needs: ["stamp"] }
+    : undefined;
+  const beforeSnapshot: HostCommand | undefined = overwrite
+    ? {
+        name: "pg-dump",
+        host: d.host,
+        description: `pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container} (the services are stopped, so it is complete) and pg_restore --list it; this lengthens the downtime by the dump's time`,
+        render: (rt) => sh.script(sh.preRestoreDumpLines(db, d.backupDir, sh.quote(rt.stamp))),
+        needs: ["stamp"],
       }
     : undefined;
-  const report = lostRowsReport(c);
-  const steps: StepPlan[] = [
-    snapshot,
-    ...(beforeSwitch ? [restore, quiesce, confirm] : [quiesce, confirm, restore]),
-    ...(repoint ? [repoint] : []),
-    { step: "reconcile", title: STEP_TITLES.reconcile, commands: [reconcileCommand(c)] },
-    { step: "resume", title: STEP_TITLES.resume, commands: resumeCommands(c) },
-    { step: "verify", title: STEP_TITLES.verify, commands: verifyCommands(c) },
-    report,
-  ];
+  const keptSide = (rt: RuntimeValues): KeptSide =>
+    overwrite ? keptDumpSide(db, sh.quote(rt.snapshotPath), `${d.name}_restore_src`, c.report.tables) : keptDatabaseSide(names(rt.stamp).kept);
+  const keptWords = overwrite ? "the pre-restore snapshot" : `the kept database ${kept}`;
+  const steps: StepPlan[] = runbookSteps(c, {
+    checks: [check],
+    restore,
+    repoint,
+    beforeSnapshot,
+    afterSnapshot: c.snapshot === "after" ? afterSnapshotCommand(c, keptSide, keptWords) : undefined,
+    notice: noticeCommand(c, keptSide, overwrite ? ["snapshotPath"] : ["stamp"], keptWords),
+  });
   return {
     deployment: c.deployment,
     mechanism: c.mechanism,
@@ -167,8 +96,51 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
     restorePoint,
     dump: { file: c.dump, description: c.dump ? `${d.backupDir}/${c.dump}` : `newest *.dump in ${d.backupDir} (resolved on ${d.host} when the restore runs)` },
     restoreTarget,
-    keptOldDatabase: keptOld,
-    downtime: beforeSwitch ? "switch time: services stop only for the database swap" : "restore time: services stay stopped while pg_restore runs",
+    keptOldDatabase: overwrite ? undefined : kept,
+    downtime: beforeSwitch
+      ? "switch time: services stop only for the database switch (two renames)"
+      : overwrite
+        ? "restore time plus the pre-restore pg_dump (snapshot: before): services stay stopped while both run"
+        : "restore time: services stay stopped while pg_restore runs into a fresh database (the live one is kept, renamed)",
+    stops: serviceStops(c).map(({ host, service }) => ({ host, service })),
+  };
+}
+
+/** The stamp of a kept name (`..._pre_restore_<stamp>` or `....pre-restore-<stamp>`). */
+export function stampOfKept(kept: string): string {
+  return /(\d{8}T\d{6}Z)$/.exec(kept)?.[1] ?? "<UTC>";
+}
+
+/** Rollback before sign-off: rename the kept database back (O(1)); what the restore put there is kept as `<db>_undone_<stamp>`. */
+function planPgRollback(c: RestoreConfig): RestorePlan {
+  const d = c.database;
+  if (!d) throw new Error("pg-restore needs `database`");
+  const db = dbTarget(c);
+  const n = keptNames(d.name, stampOfKept(c.kept ?? ""));
+  const putBack: HostCommand = {
+    name: "rename-kept-back",
+    host: d.host,
+    description: `rename ${d.name} (what the restore put there) to ${d.name}_undone_${n.stamp} (kept) and ${n.kept} back to ${d.name}`,
+    render: fixed(renameBack(db, n)),
+    needs: [],
+  };
+  return {
+    deployment: c.deployment,
+    mechanism: c.mechanism,
+    order: c.order,
+    steps: [
+      { step: "precheck", title: STEP_TITLES.precheck, commands: [stampCommand(c), ...voiceCallsCheck(c)] },
+      { step: "quiesce", title: STEP_TITLES.quiesce, commands: quiesceCommands(c) },
+      { step: "confirm", title: STEP_TITLES.confirm, commands: confirmStoppedCommands(c) },
+      { step: "restore", title: "Put the kept database back", commands: [putBack] },
+      { step: "reconcile", title: STEP_TITLES.reconcile, commands: [reconcileCommand(c)] },
+      { step: "resume", title: STEP_TITLES.resume, commands: resumeCommands(c) },
+      { step: "verify", title: STEP_TITLES.verify, commands: verifyCommands(c) },
+    ],
+    dump: { description: `${n.kept}, the database the restore kept` },
+    restoreTarget: `${d.name} (what the restore put there is kept as ${d.name}_undone_${n.stamp})`,
+    source: "kept data",
+    downtime: "switch time: services stop only for two renames",
     stops: serviceStops(c).map(({ host, service }) => ({ host, service })),
   };
 }
@@ -185,6 +157,8 @@ export function restoreKey(c: RestoreConfig): string {
     order: c.order,
     phase: c.phase,
     dump: c.dump ?? "newest",
+    snapshot: c.snapshot,
+    kept: c.kept ?? null,
     restorePoint: c.restorePoint ?? null,
     ...(c.volume ? { volume: c.volume.rollbackTo ?? c.volume.snapshot ?? `before ${c.volume.before}` } : {}),
     ...(c.wal ? { pitr: c.phase === "rollback" ? c.wal.rollbackTo : c.target ?? null } : {}),
@@ -198,18 +172,31 @@ export function markers(stdout: string, key: string): string[] {
   return stdout.split("\n").filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length).trim());
 }
 
-export interface LostRows {
+/** One kind of change of one tenant in one table, after the restore point: exact count, and keys (capped). */
+export interface LostWrites {
   table: string;
   tenant: string;
+  change: "inserted" | "updated" | "deleted";
   count: number;
+  keys: string[];
 }
 
-export function parseLostRows(stdout: string): LostRows[] {
-  return stdout
-    .split("\n")
-    .map((l) => l.split("\t"))
-    .filter((p) => p.length === 3 && /^\d+$/.test(p[2]))
-    .map(([table, tenant, count]) => ({ table, tenant, count: Number(count) }));
+/** The notice's comparison output (`count\t...` and `key\t...` lines, see shell-kept.ts compareWithKept). */
+export function parseLostWrites(stdout: string): LostWrites[] {
+  const out = new Map<string, LostWrites>();
+  const at = (table: string, tenant: string, change: string) => {
+    const k = `${table}\t${tenant}\t${change}`;
+    let w = out.get(k);
+    if (!w) out.set(k, (w = { table, tenant, change: change as LostWrites["change"], count: 0, keys: [] }));
+    return w;
+  };
+  for (const line of stdout.split("\n")) {
+    const p = line.split("\t");
+    if (p.length !== 5 || !["inserted", "updated", "deleted"].includes(p[3])) continue;
+    if (p[0] === "count" && /^\d+$/.test(p[4])) at(p[1], p[2], p[3]).count = Number(p[4]);
+    else if (p[0] === "key") at(p[1], p[2], p[3]).keys.push(p[4]);
+  }
+  return [...out.values()].sort((a, b) => a.tenant.localeCompare(b.tenant) || a.table.localeCompare(b.table) || a.change.localeCompare(b.change));
 }
 
 /** The data-loss window: writes after the restore point up to the moment writes stopped. */
@@ -222,6 +209,13 @@ export function dataLossWindow(restorePoint: string, writesStoppedAt: string[]):
 // Output.apply) and anything else that runs the plan, so both read the markers the same way.
 export function snapshotPathFrom(snapshotStdout: string): string {
   return markers(snapshotStdout, "snapshot")[0] ?? "";
+}
+
+/** The restore's UTC stamp, from the first step's output (validated: it becomes part of names). */
+export function stampFrom(precheckStdout: string): string {
+  const s = markers(precheckStdout, "stamp")[0] ?? "";
+  if (!/^\d{8}T\d{6}Z$/.test(s)) throw new Error(`the restore's first step printed no UTC stamp (got ${JSON.stringify(s)})`);
+  return s;
 }
 
 export function restorePointFrom(plan: RestorePlan, restoreStdout: string): string {

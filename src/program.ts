@@ -7,8 +7,8 @@ import { planWalPitr } from "./mechanisms/wal-plan";
 import { type PitrChoice, checkTarget, targetOf } from "./mechanisms/wal-window";
 import { explainSshFailure, runOnHost } from "./resources/ssh-exec";
 import { hostConnections } from "./steps/common-args";
-import { type KeptData, keptDataOf, stampOf } from "./mechanisms/kept-data";
-import { markers, restorePointFrom, resumedAtFrom, snapshotPathFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./plan";
+import { type KeptData, keptDataOf } from "./mechanisms/kept-data";
+import { markers, restorePointFrom, resumedAtFrom, snapshotPathFrom, stampFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./plan";
 import { Report } from "./steps/report";
 import { commonStepArgs, reportDir, type ProgramContext, type Secrets } from "./steps/common-args";
 import type { RunbookStep } from "./steps/runbook-step";
@@ -46,6 +46,8 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
   const runtime: Partial<Record<keyof RuntimeValues, pulumi.Input<string>>> = {};
   let previous: pulumi.Resource[] = [];
   let report: Report | undefined;
+  const kept = keptDataOf(config);
+  let keptName: pulumi.Output<string> | undefined;
   for (const step of plan.steps) {
     const base = { ...common, plan: step, runtime: { ...runtime }, after: previous };
     let component: RunbookStep;
@@ -59,6 +61,7 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
         restorePoint: runtime.restorePoint ?? "",
         writesStoppedAt: pulumi.all(Object.values(done.quiesce?.stdout ?? {})).apply(writesStoppedFrom),
         resumedAt: runtime.resumedAt ?? "",
+        kept: keptName,
       });
       component = report;
     } else {
@@ -66,15 +69,20 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
     }
     done[step.step] = component;
     const stdouts = pulumi.all(Object.values(component.stdout));
+    if (step.step === "precheck") {
+      runtime.stamp = stdouts.apply((o) => stampFrom(o.join("\n")));
+      if (kept && config.phase === "restore") keptName = pulumi.output(runtime.stamp).apply((s) => kept.keptName(s));
+    }
     if (step.step === "snapshot") runtime.snapshotPath = stdouts.apply((o) => snapshotPathFrom(o.join("\n")));
     if (step.step === "restore") runtime.restorePoint = plan.restorePoint ?? stdouts.apply((o) => restorePointFrom(plan, o[0] ?? ""));
     if (step.step === "resume") runtime.resumedAt = stdouts.apply(resumedAtFrom);
     previous = [component];
   }
   const verify = done.verify;
-  const kept = keptDataOf(config);
+  const signoff = done.signoff;
   return {
-    ...(kept ? keptOutputs(config.phase, kept, runtime.snapshotPath, done.restore) : {}),
+    ...(kept ? keptOutputs(config.phase, kept, keptName, done.restore) : {}),
+    ...(signoff ? { archivedKept: config.kept, archive: pulumi.all(Object.values(signoff.stdout)).apply((o) => markers(o.join("\n"), "archive")[0] ?? ""), signedOff: true } : {}),
     mechanism: config.mechanism,
     order: config.order,
     downtime: plan.downtime,
@@ -89,16 +97,14 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
 }
 
 /**
- * volume-snapshot and wal-pitr: what the restore came from, and the data it kept (what `rollback`
- * puts back); after a rollback, what it put back and what it kept of the restore.
+ * What the restore came from, and the data it kept (what `rollback` puts back and `signoff`
+ * archives and removes); after a rollback, what it put back and what it kept of the restore.
  */
-function keptOutputs(phase: RestoreConfig["phase"], k: KeptData, snapshotPath: pulumi.Input<string> | undefined, restore: RunbookStep | undefined) {
+function keptOutputs(phase: RestoreConfig["phase"], k: KeptData, keptName: pulumi.Output<string> | undefined, restore: RunbookStep | undefined) {
   const marker = (key: string) => (restore ? pulumi.all(Object.values(restore.stdout)).apply((o) => markers(o.join("\n"), key)[0] ?? "") : undefined);
   if (phase === "rollback") return { rolledBackTo: k.rollbackTo, [k.outputs.undone]: marker("undone") };
-  return {
-    [k.outputs.source]: marker(k.outputs.sourceMarker),
-    [k.outputs.kept]: snapshotPath ? pulumi.output(snapshotPath).apply((p) => k.keptName(stampOf(p))) : undefined,
-  };
+  if (phase === "signoff") return {};
+  return { [k.outputs.source]: marker(k.outputs.sourceMarker), [k.outputs.kept]: keptName, keptKind: k.kind };
 }
 
 /** Read the archive on the db host (read-only) and check the target; refuse before declaring anything. */

@@ -63,10 +63,10 @@ export function volumeTargetLines(v: VolumeConfig, refusal: string): string[] {
  * kept), then the pg_dump the tenant notice counts lost rows from (`pgDumpLines`, which prints
  * `snapshot=<path>`). One stamp names both.
  */
-export function volumePreRestoreSnapshot(v: VolumeConfig, pgDumpLines: (stampExpr: string) => string[]): string {
+export function volumePreRestoreSnapshot(v: VolumeConfig, pgDumpLines: (stampExpr: string) => string[], stampExpr = UTC_STAMP): string {
   return script([
     ...volumeTargetLines(v, "the restore is refused; nothing was stopped or changed"),
-    `stamp=${UTC_STAMP}`,
+    `stamp=${stampExpr}`,
     `btrfs subvolume snapshot -r "$data" "$snaps/pre-restore-$stamp" >/dev/null || { echo "could not take the read-only snapshot $snaps/pre-restore-$stamp of $data; nothing was stopped or changed" >&2; exit 1; }`,
     `echo "volume-snapshot=pre-restore-$stamp"`,
     ...pgDumpLines(`"$stamp"`),

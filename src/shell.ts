@@ -48,12 +48,12 @@ export interface DbTarget {
 export const UTC_STAMP = `$(date -u +%Y%m%dT%H%M%SZ)`;
 
 /** `docker compose exec -T <database container> ...`, run in the database's project folder. */
-function inDb(db: DbTarget, command: readonly string[]): string {
+export function inDb(db: DbTarget, command: readonly string[]): string {
   return argv(["docker", "compose", "exec", "-T", db.container, ...command]);
 }
 
 /** `$d` set to the dump (a quoted path, or newestDumpExpr(...) resolved on the host); none is an error. */
-function dumpVariable(dumpExpr: string): string[] {
+export function dumpVariable(dumpExpr: string): string[] {
   return [`d=${dumpExpr}`, `[ -n "$d" ] || { echo 'no dump to restore: the backup folder has no *.dump besides pre-restore snapshots' >&2; exit 1; }`];
 }
 

@@ -253,33 +253,75 @@ export async function report(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   return EXIT.OK;
 }
 
-/** volume-snapshot and wal-pitr rollback: put back the data the last restore kept (from its outputs). */
-async function keptRollback(o: Opts, out: Out, stack: Stack, k: KeptData): Promise<ExitCode> {
-  const kept = (await stack.outputs())[k.outputs.kept]?.value as string | undefined;
-  if (!kept || kept.includes("<"))
-    return refuse(o, out, EXIT.FAILED, `No kept ${k.what} is recorded for stack '${o.stack}': no ${k.restoreWord} has passed its pre-restore snapshot, so there is nothing to roll back to.`);
-  await stack.setConfig(k.rollbackKey, { value: kept }, true);
+/** What the last up on this stack left kept aside: the kept data of a restore, or what a rollback put aside. */
+async function lastKept(stack: Stack, k: KeptData): Promise<{ kept?: string; undone?: string; signedOff?: string; archive?: string }> {
+  const outs = await stack.outputs();
+  const text = (key: string) => {
+    const v = outs[key]?.value;
+    return typeof v === "string" && v && !v.includes("<") ? v : undefined;
+  };
+  return { kept: text(k.outputs.kept), undone: text(k.outputs.undone), signedOff: outs.signedOff?.value === true ? text("archivedKept") : undefined, archive: text("archive") };
+}
+
+/**
+ * Self-managed rollback before sign-off: put back the data the last restore kept (a rename for
+ * pg-restore, a subvolume or directory rename for the others). After sign-off the kept data is
+ * gone: refused, unless `--from-archive` (pg-restore), which restores the archive as a new restore.
+ */
+async function keptRollback(o: Opts & { fromArchive?: boolean }, out: Out, stack: Stack, config: RestoreConfig, k: KeptData): Promise<ExitCode> {
+  const last = await lastKept(stack, k);
+  if (last.signedOff) {
+    const archive = last.archive ?? "";
+    if (!o.fromArchive || config.mechanism !== "pg-restore")
+      return refuse(o, out, EXIT.FAILED,
+        `Stack '${o.stack}' was signed off: the kept ${k.what} ${last.signedOff} was archived to ${archive} and removed, so it cannot be renamed back. ` +
+          (config.mechanism === "pg-restore"
+            ? `To restore the archive (a new restore: services stop, the current database is kept): delphi-restore rollback --stack ${o.stack} --from-archive`
+            : `Restore the archive with mechanism pg-restore (a stack with database.* of this one, dump: ${basename(archive)}).`));
+    await stack.removeConfig("delphi-restore:kept");
+    await stack.setConfig("delphi-restore:phase", { value: "restore" });
+    await stack.setConfig("delphi-restore:dump", { value: basename(archive) });
+    say(o, out, `Rolling back from the archive: restoring ${archive} (the data as it was when the services stopped, archived at sign-off) as a new restore.`);
+    return up(o, out);
+  }
+  if (!last.kept)
+    return refuse(o, out, EXIT.FAILED, `No kept ${k.what} is recorded for stack '${o.stack}': no ${k.restoreWord} has kept one (or it was already rolled back), so there is nothing to roll back to.`);
+  await stack.setConfig(k.rollbackKey, { value: last.kept }, k.rollbackKey.includes("."));
   await stack.setConfig("delphi-restore:phase", { value: "rollback" });
-  say(o, out, `Rolling back: putting ${kept} (the ${k.what} the last restore kept) back as the database's data.`);
+  say(o, out, `Rolling back: putting ${last.kept} (the ${k.what} the last restore kept) back as the database's ${k.kind === "database" ? "live database" : "data"}.`);
   return up(o, out);
 }
 
-/** rollback / signoff: set the phase and run the same program (see docs/aws.md). */
-export async function phase(o: Opts, which: "rollback" | "signoff", out: Out = stdoutOut): Promise<ExitCode> {
+/**
+ * Self-managed sign-off: archive the kept data (or what a rollback put aside), prove the archive
+ * reads in full, then remove it; refused with the data left if the archive does not read.
+ */
+async function keptSignoff(o: Opts, out: Out, stack: Stack, k: KeptData): Promise<ExitCode> {
+  const last = await lastKept(stack, k);
+  const target = last.kept ?? last.undone;
+  if (!target)
+    return refuse(o, out, last.signedOff ? EXIT.OK : EXIT.FAILED, last.signedOff ? `Stack '${o.stack}' is already signed off: ${last.signedOff} was archived to ${last.archive} and removed.` : `No kept ${k.what} is recorded for stack '${o.stack}': nothing to sign off.`);
+  if (k.rollbackKey !== "delphi-restore:kept") await stack.removeConfig(k.rollbackKey, true).catch(() => undefined);
+  await stack.setConfig("delphi-restore:kept", { value: target });
+  await stack.setConfig("delphi-restore:phase", { value: "signoff" });
+  say(o, out, `Signing off: archiving ${target} (${last.kept ? `the ${k.what} the last restore kept` : `what the rollback put aside`}), verifying the archive, then removing it. No service stops.`);
+  return up(o, out);
+}
+
+/** rollback / signoff: set the phase and run the same program (see docs/aws.md and docs/safety.md). */
+export async function phase(o: Opts & { fromArchive?: boolean }, which: "rollback" | "signoff", out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
-  const kept = keptDataOf(loaded.config);
-  if (kept) {
-    if (which === "signoff") return refuse(o, out, EXIT.USAGE, `Nothing to sign off for a ${kept.restoreWord}: the kept ${kept.what} stays until you delete it; this tool never deletes it.`);
-    return keptRollback(o, out, loaded.stack, kept);
-  }
+  // Phases are decided from what the last restore kept, so read it as a restore would.
+  const kept = keptDataOf({ ...loaded.config, phase: "restore" });
+  if (kept) return which === "signoff" ? keptSignoff(o, out, loaded.stack, kept) : keptRollback(o, out, loaded.stack, loaded.config, kept);
   if (loaded.config.mechanism !== "pg-restore") {
     await loaded.stack.setConfig("delphi-restore:phase", { value: which });
     return up(o, out);
   }
-  // Self-managed: rolling back is restoring the snapshot the last restore took (after a fresh
-  // snapshot of the current state, like any restore); there is nothing to sign off.
-  if (which === "signoff") return refuse(o, out, EXIT.USAGE, "Nothing to sign off for a self-managed restore: the old data lives on in the pre-restore snapshot file, which this tool never deletes.");
+  // pg-restore with snapshot: before overwrote the live database: rolling back is restoring the
+  // snapshot it took (after a fresh snapshot of the current state, like any restore).
+  if (which === "signoff") return refuse(o, out, EXIT.USAGE, "Nothing to sign off: with snapshot: before the restore kept no database; the old data lives on in the pre-restore snapshot file, which this tool never deletes.");
   const snapshot = (await loaded.stack.outputs()).preRestoreSnapshot?.value as string | undefined;
   if (!snapshot) return refuse(o, out, EXIT.FAILED, `No pre-restore snapshot is recorded for stack '${o.stack}': no restore has passed its snapshot step, so there is nothing to roll back to.`);
   await loaded.stack.setConfig("delphi-restore:dump", { value: basename(snapshot) });

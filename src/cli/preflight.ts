@@ -91,7 +91,7 @@ function hostChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedS
     // ebs-snapshot reads no dump and writes none: what it needs is the data volume where config says.
     if (c.mechanism === "ebs-snapshot") return [...checks, ...dataMountChecks(c, d.host)];
     const kept = keptDataOf(c);
-    if (kept && c.phase === "rollback") checks.push(keptDataCheck(d.host, kept));
+    if (kept && c.phase !== "restore") checks.push(keptDataCheck(d.host, kept, db, c.phase === "signoff" ? c.kept ?? "" : kept.rollbackTo ?? ""));
     else if (c.mechanism === "volume-snapshot") checks.push(volumeCheck(c));
     else if (c.mechanism !== "wal-pitr") checks.push(dumpCheck(c, db, verified));
     if (c.phase === "restore") checks.push(backupRoomCheck(c, db));
@@ -155,28 +155,47 @@ function dumpCheck(c: RestoreConfig, db: sh.DbTarget, verified?: VerifiedDumps):
   };
 }
 
-/** Room in the backup folder for the pre-restore pg_dump. */
+/**
+ * Room for what the restore writes: the pre-restore snapshot in the backup folder (unless
+ * `snapshot: none`) and, for pg-restore keeping the replaced database, the restored database
+ * beside the kept one in the data directory's filesystem (one more database: the cost of keeping).
+ * When both are on one filesystem, it must hold both. Refused before anything stops.
+ */
 function backupRoomCheck(c: RestoreConfig, db: sh.DbTarget): Check {
   const d = c.database;
   if (!d) throw new Error("a self-managed restore needs database (config validation should have said so)");
+  const keeps = c.mechanism === "pg-restore" && c.snapshot !== "before";
+  const df = (pathExpr: string) => `${sh.argv(["docker", "compose", "exec", "-T", d.container, "df", "-Pk"])} ${pathExpr} | awk 'NR==2 {print $4 * 1024, $6}'`;
   return {
     check: "backup room",
     host: d.host,
     command: sh.script([
       `cd ${sh.quote(db.dir)}`,
       `size=$(${sh.psql(db, `select pg_database_size('${d.name}')`)})`,
-      `free=$(${sh.argv(["docker", "compose", "exec", "-T", d.container, "df", "-Pk", d.backupDir])} | awk 'NR==2 {print $4 * 1024}')`,
-      `echo "$size $free"`,
+      // Reading data_directory needs pg_read_all_settings; without it, one filesystem is assumed (both needs counted there).
+      `data=$(${sh.psql(db, "show data_directory")} 2>/dev/null) || data=${sh.quote(d.backupDir)}`,
+      `echo "$size $(${df(sh.quote(d.backupDir))}) $(${df('"$data"')})"`,
     ]),
     judge: (out) => {
-      const [size, free] = out.trim().split(/\s+/).map(Number);
-      const need = Math.ceil(size * d.freeSpaceFactor);
+      const [sizeText, backupFree, backupMount, dataFree, dataMount] = out.trim().split(/\s+/);
+      const size = Number(sizeText);
       const fmt = (b: number) => (b >= GIB ? `${(b / GIB).toFixed(1)} GiB` : `${Math.ceil(b / 1024 ** 2)} MiB`);
-      return Number.isFinite(size) && Number.isFinite(free)
-        ? { ok: free >= need, detail: `${fmt(free)} free, need ${fmt(need)} (${d.freeSpaceFactor} x database ${fmt(size)})` }
-        : { ok: false, detail: `could not read sizes: ${out.trim()}` };
+      if (![size, Number(backupFree), Number(dataFree)].every(Number.isFinite)) return { ok: false, detail: `could not read sizes: ${out.trim()}` };
+      const snap = c.snapshot === "none" ? 0 : Math.ceil(size * d.freeSpaceFactor);
+      const keep = keeps ? size : 0;
+      const same = backupMount === dataMount;
+      const ok = same ? Number(backupFree) >= snap + keep : Number(backupFree) >= snap && Number(dataFree) >= keep;
+      const needs = [
+        ...(keep ? [`${fmt(keep)} for the restored database beside the kept one (keeping the replaced database costs one more database of ${fmt(size)})`] : []),
+        ...(snap ? [`${fmt(snap)} for the pre-restore snapshot (${d.freeSpaceFactor} x database)`] : []),
+      ];
+      const free = same || !keep ? `${fmt(Number(backupFree))} free${keep ? " (backup folder and data directory share a filesystem)" : ` in ${d.backupDir}`}` : `${fmt(Number(backupFree))} free in ${d.backupDir}, ${fmt(Number(dataFree))} for the data directory`;
+      const options = keeps
+        ? "; options: free space, set snapshot: none (the kept database is the copy), or snapshot: before (no second database: the live one is overwritten after a complete dump, with a longer downtime)"
+        : "; options: free space, or set snapshot: none (the kept data is the copy)";
+      return { ok, detail: `${free}; need ${needs.join(" + ") || "nothing"}${ok ? "" : options}` };
     },
-    failHint: `free space in ${d.backupDir} for the pre-restore dump`,
+    failHint: `free space for what the restore writes (${d.backupDir}, and the data directory)`,
   };
 }
 
@@ -247,10 +266,14 @@ async function targetCheck(c: RestoreConfig, ssh: SshRunner, reachable: boolean)
   }
 }
 
-/** Rollback of a swap: the data the restore kept is there to put back. */
-function keptDataCheck(host: string, k: KeptData): Check {
-  const kept = k.keptPath(k.rollbackTo ?? "");
-  return { check: `kept ${k.what}`, host, command: `test -d ${sh.quote(kept)} && echo ${sh.quote(`${kept} is there to put back`)}`, failHint: `the kept ${k.what} ${kept} is not there` };
+/** Rollback and sign-off: the data the restore kept is there (sign-off re-run: or its archive). */
+function keptDataCheck(host: string, k: KeptData, db: sh.DbTarget, name: string): Check {
+  const kept = k.keptPath(name);
+  const there =
+    k.kind === "database"
+      ? `[ -n "$(${sh.psql(db, `select 1 from pg_database where datname = '${name.replace(/'/g, "''")}'`, "postgres")})" ]`
+      : `test -d ${sh.quote(kept)}`;
+  return { check: `kept ${k.what}`, host, command: sh.inDir(db.dir, `${there} && echo ${sh.quote(`${kept} is there`)}`), failHint: `the kept ${k.what} ${kept} is not there` };
 }
 
 export function renderPreflight(results: CheckResult[]): string {

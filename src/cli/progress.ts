@@ -39,7 +39,10 @@ export function labelsFromPlan(steps: { step: string; title: string; commands: {
   const labels: ProgressLabels = new Map(steps.flatMap((s) => s.commands.map((c) => [`${s.step}-${c.name}`, { step: s.title, host: c.host, command: c.name }] as const)));
   // The report step also writes the notice on this machine (src/steps/report.ts).
   const report = steps.find((s) => s.step === "report");
-  if (report) labels.set("report-write-notice", { step: report.title, host: "local", command: "write-notice" });
+  if (report) {
+    labels.set("report-write-notice", { step: report.title, host: "local", command: "write-notice" });
+    labels.set("report-write-keys", { step: report.title, host: "local", command: "write-keys" });
+  }
   return labels;
 }
 

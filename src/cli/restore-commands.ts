@@ -16,6 +16,7 @@ interface CommonOpts {
   since?: string;
   minRows?: string;
   apply?: boolean;
+  fromArchive?: boolean;
 }
 
 const EXIT_NAMES = new Map<number, string>(Object.entries(EXIT).map(([k, v]) => [v, k.toLowerCase()]));
@@ -85,10 +86,11 @@ export function registerRestoreCommands(program: Command): void {
     .action(action("status", (o) => commands.status(o)));
   define("report", "print the tenant-admin notice of the last restore again")
     .action(action("report", (o) => commands.report(o)));
-  define("rollback", "point the deployment back at the old database (AWS) or restore the pre-restore snapshot")
+  define("rollback", "point the deployment back at the old database: AWS repoint, or rename the kept database/data back (O(1)) before sign-off")
     .option("-y, --yes", "do not ask for confirmation (scripts)")
+    .option("--from-archive", "after sign-off (pg-restore): restore the archive of the kept database as a new restore")
     .action(action("rollback", (o) => commands.phase(o, "rollback")));
-  define("signoff", "after verification: snapshot and release the old database (AWS; see docs/aws.md)")
+  define("signoff", "after verification: archive (verified in full) and remove the kept data, or snapshot and release the old AWS database")
     .option("-y, --yes", "do not ask for confirmation (scripts)")
     .action(action("signoff", (o) => commands.phase(o, "signoff")));
   define("recover", "after a killed update: show what was in flight, then clear its stale lock and unfinished operations")

@@ -7,9 +7,9 @@ import type { RestoreConfig, VolumeConfig } from "../config";
 import type { RestorePlan } from "../plan";
 import { dbTarget, fixed } from "../plan-commands";
 import * as sh from "../shell";
-import { swapInSnapshot, volumePreRestoreSnapshot } from "../shell-volume";
-import { keptData, stampOf } from "./kept-data";
-import { rollbackPlan, swapPlan } from "./swap-plan";
+import { swapInSnapshot, volumePreRestoreSnapshot, volumeTargetLines } from "../shell-volume";
+import { keptData } from "./kept-data";
+import { rollbackPlan, signoffPlan, swapPlan } from "./swap-plan";
 
 /** The volume block; config validation guarantees it for volume-snapshot. */
 export function volumeConfig(c: RestoreConfig): VolumeConfig {
@@ -32,20 +32,28 @@ export function planVolumeSnapshot(c: RestoreConfig): RestorePlan {
   const k = keptData(c);
   const data = k.data;
   if (c.phase === "rollback") return rollbackPlan(c, v.recoveryTimeoutSeconds);
+  if (c.phase === "signoff") return signoffPlan(c);
   return swapPlan(c, {
-    snapshot: {
+    checks: [{
+      name: "volume-snapshot-ok",
+      host: d.host,
+      description: `check ${v.snapshot ?? "the snapshot"} (exists, read-only${v.before ? `, older than ${v.before}` : ""}, ${v.minFreeMiB} MiB free on ${v.mount}; refused before anything stops otherwise)`,
+      render: fixed(sh.script(volumeTargetLines(v, "the restore is refused; nothing was stopped or changed"))),
+      needs: [],
+    }],
+    beforeSnapshot: {
       name: "volume-snapshot",
       host: d.host,
-      description: `check ${v.snapshot ?? "the snapshot"} (exists, read-only${v.before ? `, older than ${v.before}` : ""}, ${v.minFreeMiB} MiB free on ${v.mount}; refused before anything stops otherwise), then a read-only snapshot of ${data} as ${v.snapshotsDir}/pre-restore-<UTC> and pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container}`,
-      render: fixed(volumePreRestoreSnapshot(v, (stamp) => sh.preRestoreDumpLines(db, d.backupDir, stamp))),
-      needs: [],
+      description: `a read-only snapshot of ${data} as ${v.snapshotsDir}/pre-restore-<UTC> and pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container} (after quiesce: complete; lengthens the downtime)`,
+      render: (rt) => volumePreRestoreSnapshot(v, (stamp) => sh.preRestoreDumpLines(db, d.backupDir, stamp), sh.quote(rt.stamp)),
+      needs: ["stamp"],
     },
     swap: {
       name: "swap-data-subvolume",
       host: d.host,
       description: `docker compose stop ${d.container}, move ${data} aside as ${v.dataSubvolume}.pre-restore-<UTC> (kept, never deleted), make a writable copy of ${v.snapshot ?? "the snapshot"} the new ${data}, docker compose up -d ${d.container} and wait up to ${v.recoveryTimeoutSeconds}s for crash recovery`,
-      render: (rt) => swapInSnapshot(db, v, k.keptPath(k.keptName(stampOf(rt.snapshotPath))), v.recoveryTimeoutSeconds),
-      needs: ["snapshotPath"],
+      render: (rt) => swapInSnapshot(db, v, k.keptPath(k.keptName(rt.stamp)), v.recoveryTimeoutSeconds),
+      needs: ["stamp"],
     },
     downtime: "restore time: services stop while the database restarts on the snapshot's data (a rename and a copy-on-write snapshot, then crash recovery)",
     rest: {

@@ -4,12 +4,12 @@
 // Rollback (phase rollback) puts the kept data directory back.
 import type { RestoreConfig, WalConfig } from "../config";
 import type { RestorePlan } from "../plan";
-import { dbTarget, fixed } from "../plan-commands";
+import { dbTarget } from "../plan-commands";
 import * as sh from "../shell";
 import { pitrRecover } from "../shell-wal";
 import { type PitrChoice, targetOf, targetText } from "./wal-window";
-import { rollbackPlan, swapPlan } from "./swap-plan";
-import { keptData, stampOf } from "./kept-data";
+import { rollbackPlan, signoffPlan, swapPlan } from "./swap-plan";
+import { keptData } from "./kept-data";
 
 export function walConfig(c: RestoreConfig): WalConfig {
   if (!c.wal) throw new Error("wal-pitr needs `wal` (config validation should have said so)");
@@ -29,16 +29,18 @@ export function planWalPitr(c: RestoreConfig, choice?: PitrChoice): RestorePlan 
   const db = dbTarget(c);
   const data = trim(w.dataDir);
   if (c.phase === "rollback") return rollbackPlan(c, w.recoveryTimeoutSeconds);
+  if (c.phase === "signoff") return signoffPlan(c);
   const k = keptData(c);
   const t = c.target ? targetOf(c.target) : { kind: "latest" as const };
   const inclusive = c.target?.inclusive ?? true;
   return swapPlan(c, {
-    snapshot: {
+    checks: [],
+    beforeSnapshot: {
       name: "pg-dump",
       host: d.host,
-      description: `pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container} and pg_restore --list it (the tenant notice counts lost rows from it)`,
-      render: fixed(sh.preRestoreSnapshot(db, d.backupDir)),
-      needs: [],
+      description: `pg_dump -Fc ${d.name} to ${d.backupDir}/pre-restore-<UTC>.dump in ${d.container} and pg_restore --list it (after quiesce: complete; lengthens the downtime)`,
+      render: (rt) => sh.script(sh.preRestoreDumpLines(db, d.backupDir, sh.quote(rt.stamp))),
+      needs: ["stamp"],
     },
     swap: {
       name: "point-in-time-recovery",
@@ -46,9 +48,9 @@ export function planWalPitr(c: RestoreConfig, choice?: PitrChoice): RestorePlan 
       description: `docker compose stop ${d.container}, move ${data} aside as ${data}.pre-restore-<UTC> (kept, never deleted), lay down base backup ${choice?.backup.name ?? "<newest ending before the target>"}, recover from ${trim(w.archiveDir)} (WAL ${choice ? `${choice.walFrom} to at most ${choice.walTo}` : "<from the base backup on>"}) to ${targetText(t, inclusive)}, promote, wait up to ${w.recoveryTimeoutSeconds}s`,
       render: (rt) =>
         choice
-          ? pitrRecover(db, w, choice, k.keptPath(k.keptName(stampOf(rt.snapshotPath))), w.recoveryTimeoutSeconds)
+          ? pitrRecover(db, w, choice, k.keptPath(k.keptName(rt.stamp)), w.recoveryTimeoutSeconds)
           : `echo ${sh.quote("the WAL archive was not read; nothing to run")} >&2; exit 1`,
-      needs: ["snapshotPath"],
+      needs: ["stamp"],
     },
     downtime: "restore time: services stay stopped while Postgres replays the archive up to the target",
     rest: {

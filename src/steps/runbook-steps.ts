@@ -16,7 +16,9 @@ export function stepClass(token: string): StepClass {
   };
 }
 
-/** A verified pg_dump of the live (bad) database, before anything destructive runs. */
+/** Before anything stops: the restore's stamp, the backup read in full, Voice's calls. */
+export const Precheck = stepClass("Precheck");
+/** A verified pg_dump of the bad state: of the kept data after the services are back, or (snapshot: before) of the stopped live database. */
 export const PreRestoreSnapshot = stepClass("PreRestoreSnapshot");
 /** docker compose stop on every consumer host, hosts in parallel; Voice guarded by its active-calls check. */
 export const Quiesce = stepClass("Quiesce");
@@ -33,8 +35,12 @@ export const Resume = stepClass("Resume");
 /** Every verify check; a failing one fails the update with the check's name. */
 export const Verify = stepClass("Verify");
 
+/** Sign-off: archive the kept data, prove the archive reads in full, remove the kept data. */
+export const SignOff = stepClass("SignOff");
+
 /** The remote steps; the report (src/steps/report.ts) also writes the notice locally. */
 export const STEP_CLASSES: Record<Exclude<StepName, "report">, StepClass> = {
+  precheck: Precheck,
   snapshot: PreRestoreSnapshot,
   quiesce: Quiesce,
   confirm: ConfirmStopped,
@@ -43,4 +49,5 @@ export const STEP_CLASSES: Record<Exclude<StepName, "report">, StepClass> = {
   reconcile: Reconcile,
   resume: Resume,
   verify: Verify,
+  signoff: SignOff,
 };
