@@ -3,7 +3,7 @@
 // it proves the commands themselves on real hosts; it is not a replacement for the engine (no
 // state, no diff, no resume).
 import type { RestoreConfig } from "../src/config";
-import { type RestorePlan, type RuntimeValues, PREVIEW_VALUES, restorePointFrom, resumedAtFrom, snapshotPathFrom, writesStoppedFrom } from "../src/plan";
+import { type RestorePlan, type RuntimeValues, PREVIEW_VALUES, restorePointFrom, resumedAtFrom, snapshotPathFrom, stampFrom, writesStoppedFrom } from "../src/plan";
 import { hostConnections } from "../src/program";
 import type { SshRunner } from "../src/cli/ssh";
 
@@ -41,6 +41,7 @@ export async function runByHand(c: RestoreConfig, plan: RestorePlan, ssh: SshRun
     const results = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const stdout = Object.fromEntries(results);
     const outs = Object.values(stdout);
+    if (step.step === "precheck") rt.stamp = stampFrom(outs.join("\n"));
     if (step.step === "snapshot") rt.snapshotPath = snapshotPathFrom(outs.join("\n"));
     if (step.step === "restore") rt.restorePoint = restorePointFrom(plan, outs[0] ?? "");
     if (step.step === "quiesce") writesStoppedAt = writesStoppedFrom(outs);

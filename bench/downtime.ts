@@ -48,8 +48,10 @@ async function main(): Promise<void> {
     // Alternate the orders so drift on the machine (cache, load) hits both alike.
     for (let round = 1; round <= Number(opts.rounds); round++) {
       for (const order of ["beforeRestore", "beforeSwitch"] as const) {
-        // beforeSwitch keeps the replaced database as delphi_pre_restore; a later round needs the name free.
-        psql(info, "drop database if exists delphi_pre_restore", info.databaseUrl.replace(/\/delphi$/, "/postgres"));
+        // Each restore keeps the database it replaced (<db>_pre_restore_<UTC>): drop them between rounds.
+        const admin = info.databaseUrl.replace(/\/delphi$/, "/postgres");
+        for (const n of psql(info, "select datname from pg_database where datname ~ '^delphi_(pre_restore|undone)_'", admin).split("\n").filter(Boolean))
+          psql(info, `drop database if exists "${n}" with (force)`, admin);
         const c: RestoreConfig = { ...config, order };
         const since = new Date().toISOString();
         const started = performance.now();

@@ -8,11 +8,14 @@
 //   P4 preview latency: `delphi-restore preview` / the engine's preview of an empty program.
 //   P5 throughput: pg_dump -Fc and pg_restore as the tool runs them / single-job, in MB/s, and the
 //      machine's limit (the database's files read with cat).
+//   P6 time to service: `delphi-restore up --yes` with beforeSwitch and `snapshot: after` / the
+//      runbook's own commands typed by hand over SSH (bench/time-to-service.ts), as downtime (first
+//      stop to last start) and as the whole operation's wall time.
 // The dataset is generated here (1 GiB by default, 20 MiB with --quick), never committed.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Command } from "commander";
 import { planPgRestore } from "../src/plan";
 import { layout, SANDBOX_HOSTS, sandboxRestoreConfig } from "../src/sandbox";
@@ -23,6 +26,7 @@ import { runByHand } from "./by-hand";
 import { figure, median, renderFigures, type Figure } from "./figures";
 import { engineCostPerCommand, hostEntries, scopeHosts, stepSeconds } from "./host-scale";
 import { clearSnapshots, downtimeMs, runBench, withBenchSandbox } from "./support";
+import { runbookSteps, runRunbook, spanSeconds } from "./time-to-service";
 
 const MB = 1024 * 1024;
 /** P3's two sides: consumer hosts quiesced and resumed. The sandbox has them and the db host. */
@@ -71,11 +75,18 @@ async function main(): Promise<void> {
     };
 
     const postgresUrl = info.databaseUrl.replace(/\/delphi$/, "/postgres");
+    // Every restore keeps the database it replaced (<db>_pre_restore_<UTC>), and a rollback what it
+    // put aside: at 1 GiB a round, the bench drops them between rounds (WITH (FORCE): a background
+    // snapshot of one may still be reading it).
+    const dropKept = () => {
+      for (const n of sql("select datname from pg_database where datname ~ '^delphi_(pre_restore|undone|restored)_?'", postgresUrl).split("\n").filter(Boolean))
+        sql(`drop database if exists "${n}" with (force)`, postgresUrl);
+    };
     let round = 0;
     const engineUp = async (order: "beforeRestore" | "beforeSwitch", name: "sandbox" | "scale" = "sandbox") => {
       round++;
       const on = name === "scale" ? scale : stack;
-      sql("drop database if exists delphi_pre_restore", postgresUrl);
+      dropKept();
       await on.setConfig("delphi-restore:order", { value: order });
       await on.setConfig("delphi-restore:restorePoint", { value: `2026-01-01T00:00:${String(round).padStart(2, "0")}Z` });
       const since = new Date().toISOString();
@@ -157,7 +168,7 @@ async function main(): Promise<void> {
     // The engine's fixed cost: an up of the same restore again, with nothing left to run.
     let noop: { seconds?: number } = {};
     const [, noopSecs] = await timedAsync(() => commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: (d) => (noop = d as typeof noop) }));
-    sql("drop database if exists delphi_pre_restore", postgresUrl);
+    dropKept();
     await stack.setConfig("delphi-restore:order", { value: "beforeRestore" });
 
     log("P4: preview latency");
@@ -173,6 +184,21 @@ async function main(): Promise<void> {
       emptyPreviews.push((await timedAsync(() => empty.preview()))[1]);
       enginePreviews.push((await timedAsync(() => stack.preview()))[1]);
     }
+
+    // P6 last: it needs the grown database and the bench dump, and leaves the stack at beforeSwitch.
+    // Side B first, so its engine events are all recorded by the time they are read (after side A).
+    log("P6: the runbook's commands by hand over SSH, then delphi-restore up with beforeSwitch");
+    const runbookSince = new Date().toISOString();
+    const runbook = await runRunbook(config, runbookSteps(config, basename(dump)), ssh);
+    clearSnapshots(info);
+    await stack.setConfig("delphi-restore:snapshot", { value: "after" });
+    const snapshotConfig = "snapshot: after";
+    const serviceSince = new Date().toISOString();
+    const service = await engineUp("beforeSwitch");
+    const runbookWhole = spanSeconds(runbook, "pg_dump", "up");
+    const runbookDown = spanSeconds(runbook, "stop", "up");
+    const runbookEngineDown = (downtimeMs(dir, runbookSince, serviceSince) ?? Number.NaN) / 1000;
+    const stepsOf = runbook.map((t) => `${t.step} ${((t.endedAt - t.startedAt) / 1000).toFixed(2)}`).join(", ");
 
     const jobs = config.database?.jobs ?? 1;
     const figures: Figure[] = [
@@ -197,6 +223,11 @@ async function main(): Promise<void> {
         `pg_dump -Fc (the snapshot's format, single job by nature) ${(dbMb / dumpSecs).toFixed(1)} MB/s; pg_dump -Fd --jobs=${cpus().length} ${(dbMb / dumpFdSecs).toFixed(1)} MB/s`,
         `machine limit: cat of the database's files ${(dbMb / catSecs).toFixed(0)} MB/s (page cache warm)`,
       ]),
+      figure("P6", "time to service (whole)", "s", { label: "delphi-restore up", value: service.whole }, { label: "runbook by hand", value: runbookWhole }, { op: "<=", value: 0.35 }, [
+        `side A: up --yes, order: beforeSwitch, ${snapshotConfig}, a new restore; whole ${service.whole.toFixed(2)} s, downtime ${service.downtime.toFixed(2)} s (the engine's events, as P2)`,
+        `side B: the runbook by hand over SSH; whole ${runbookWhole.toFixed(2)} s (pg_dump start to the last up -d returned), downtime ${runbookDown.toFixed(2)} s (the first stop sent to the last up -d returned; ${runbookEngineDown.toFixed(2)} s by the engine's events, as side A); its steps ${stepsOf} s`,
+      ]),
+      figure("P6", "time to service (downtime)", "s", { label: "delphi-restore up", value: service.downtime }, { label: "runbook by hand", value: runbookDown }, { op: "<=", value: 0.25 }),
     ];
     const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "?", memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, postgres: sql("show server_version") };
     process.stdout.write(`delphi-restore benchmarks${opts.quick ? " (--quick)" : ""}: ${machine.cpus} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Postgres ${machine.postgres}; dataset ${dbMb.toFixed(0)} MiB\n`);

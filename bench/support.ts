@@ -27,10 +27,11 @@ export function runBench(main: () => Promise<void>): void {
 
 /**
  * First consumer stop (the engine sent the stop signal) to the last consumer container start after
- * `since`, from the engine's own events for the sandbox (ms); undefined without both.
+ * `since` (and before `before`, when a later run's events are in the record too), from the engine's
+ * own events for the sandbox (ms); undefined without both.
  */
-export function downtimeMs(projectDir: string, since: string): number | undefined {
-  const ops = readEngineOps(projectDir).filter((op) => op.ts > since && op.host !== "db");
+export function downtimeMs(projectDir: string, since: string, before?: string): number | undefined {
+  const ops = readEngineOps(projectDir).filter((op) => op.ts > since && (before === undefined || op.ts < before) && op.host !== "db");
   const firstStop = ops.find((op) => op.verb === "stop" && op.event === "start")?.ts;
   const lastStart = ops.filter((op) => op.verb === "start").at(-1)?.ts;
   return firstStop && lastStart ? Date.parse(lastStart) - Date.parse(firstStop) : undefined;

@@ -88,6 +88,8 @@ export function declarePgRestore(config: RestoreConfig, secrets: Secrets, ctx: P
     downtime: plan.downtime,
     plan: planSummary(plan),
     preRestoreSnapshot: runtime.snapshotPath,
+    // snapshot: after writes it in the background: "written", or "writing ... (log ...)".
+    ...(done.snapshot ? { preRestoreSnapshotState: pulumi.all(Object.values(done.snapshot.stdout)).apply((o) => markers(o.join("\n"), "snapshot-state")[0] ?? "written") } : {}),
     restorePoint: runtime.restorePoint,
     dataLossWindow: report?.window,
     verifyResults: verify ? pulumi.all(verify.stdout).apply((m) => Object.fromEntries(Object.keys(m).map((k) => [k, "ok"]))) : {},

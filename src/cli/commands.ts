@@ -298,7 +298,8 @@ async function keptRollback(o: Opts & { fromArchive?: boolean }, out: Out, stack
  */
 async function keptSignoff(o: Opts, out: Out, stack: Stack, k: KeptData): Promise<ExitCode> {
   const last = await lastKept(stack, k);
-  const target = last.kept ?? last.undone;
+  // A rollback prints what it put aside as a path (a data directory) or a name (a database).
+  const target = last.kept ?? (last.undone ? basename(last.undone) : undefined);
   if (!target)
     return refuse(o, out, last.signedOff ? EXIT.OK : EXIT.FAILED, last.signedOff ? `Stack '${o.stack}' is already signed off: ${last.signedOff} was archived to ${last.archive} and removed.` : `No kept ${k.what} is recorded for stack '${o.stack}': nothing to sign off.`);
   if (k.rollbackKey !== "delphi-restore:kept") await stack.removeConfig(k.rollbackKey, true).catch(() => undefined);

@@ -52,16 +52,36 @@ export function renderSuccess(o: Outcome): string {
       `Nothing to do on stack '${o.stack}': this restore already completed (${o.changes.same ?? 0} resources unchanged); no command ran.`,
       `A new restore needs a new dump, order or restore point in Pulumi.${o.stack}.yaml.`,
     ].join("\n");
+  // Sign-off and rollback say what they did to the kept data, not a restore's lines.
+  if (out.signedOff === true)
+    return [
+      `Signed off on stack '${o.stack}' in ${o.seconds.toFixed(1)}s; no service stopped.`,
+      `  archived   ${String(out.archive ?? "-")} (pg_restore --list and a full read passed)`,
+      `  removed    ${String(out.archivedKept ?? "-")}`,
+      `  rollback   from now on only from the archive: delphi-restore rollback --stack ${o.stack} --from-archive (pg-restore)`,
+    ].join("\n");
+  if (typeof out.rolledBackTo === "string") {
+    const undone = Object.entries(out).find(([k]) => /^undone/.test(k))?.[1];
+    const verify = Object.keys((out.verifyResults as Record<string, string> | undefined) ?? {});
+    return [
+      `Rolled back on stack '${o.stack}' in ${o.seconds.toFixed(1)}s; ${ran} commands ran.`,
+      `  put back   ${out.rolledBackTo} (the data as it was when the restore stopped the services)`,
+      `  kept       ${String(undone ?? "-")} (what the restore had put there; \`delphi-restore signoff\` archives and removes it)`,
+      `  verify     ${verify.length ? `${verify.length} checks passed: ${verify.join(", ")}` : "no checks configured"}`,
+    ].join("\n");
+  }
   const window = out.dataLossWindow as { from: string; to: string } | undefined;
   const verify = Object.keys((out.verifyResults as Record<string, string> | undefined) ?? {});
   const lost = out.lostRows;
   const rows: [string, string][] = [
-    ["pre-restore snapshot", String(out.preRestoreSnapshot ?? "-")],
+    ["pre-restore snapshot", `${String(out.preRestoreSnapshot ?? "-")}${typeof out.preRestoreSnapshotState === "string" && out.preRestoreSnapshotState !== "written" ? ` (${out.preRestoreSnapshotState})` : ""}`],
     ["restore point", String(out.restorePoint ?? "-")],
     ["data lost", window ? `writes from ${window.from} to ${window.to}${typeof lost === "number" ? ` (${lost} rows counted)` : ""}` : "-"],
     ["verify", verify.length ? `${verify.length} checks passed: ${verify.join(", ")}` : "no checks configured"],
     ["tenant-admin notice", `${String(out.reportPath ?? "-")}  (again: delphi-restore report --stack ${o.stack})`],
   ];
+  const kept = ["keptDatabase", "keptDataSubvolume", "keptDataDirectory"].map((k) => out[k]).find((v) => typeof v === "string" && v);
+  if (kept) rows.splice(1, 0, ["kept", `${String(kept)}: the replaced data, complete to the moment the services stopped (rollback: delphi-restore rollback; remove after verifying: delphi-restore signoff)`]);
   if (o.resumed) rows.unshift(["resumed", `from "${o.resumed.from ?? "?"}": ${o.resumed.kept} commands an earlier update finished were kept (${o.resumed.keptSteps.join(", ")})`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return [`Restore on stack '${o.stack}' complete in ${o.seconds.toFixed(1)}s; ${ran} commands ran.`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join("\n");

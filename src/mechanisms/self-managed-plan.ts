@@ -1,11 +1,14 @@
-// Pure: the plan of a self-managed restore, whichever mechanism (a pg_dump archive, or a volume
-// snapshot). The program, preflight, the summary and `status` all read it from here.
+// Pure: the plan of a self-managed restore, whichever mechanism (a pg_dump archive, a volume
+// snapshot, a base backup and WAL), and of its sign-off. The program, preflight, the summary and
+// `status` all read it from here.
 import type { RestoreConfig } from "../config";
 import { type RestorePlan, planPgRestore } from "../plan";
+import { signoffPlan } from "./swap-plan";
 import { planVolumeSnapshot } from "./volume-plan";
 import { planWalPitr } from "./wal-plan";
 
 export function planSelfManaged(c: RestoreConfig): RestorePlan {
+  if (c.phase === "signoff") return signoffPlan(c);
   if (c.mechanism === "volume-snapshot") return planVolumeSnapshot(c);
   if (c.mechanism === "pg-restore") return planPgRestore(c);
   // Without the archive read (status, the summary's plan): the commands name placeholders.

@@ -4,7 +4,7 @@
 // run by Pulumi's own provider host) running the command over OpenSSH with pinned host keys.
 // The tests run in order and build on each other, like an incident: restore, re-run, roll back,
 // a bad dump, beforeSwitch, a changed host key, then `pulumi` typed by hand and `destroy`.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +16,7 @@ import { allText, cliIn, pulumiIn, ROOT } from "./support/cli";
 import { CONSUMERS, expectRunbookOrder, lastVerbs } from "./support/runbook-order";
 import { footprint, sql, useTempSandbox } from "./support/sandbox";
 import { setStackConfig } from "./support/stack-file";
+import { until } from "./support/wait";
 
 const NS = "delphi-restore";
 let dir: string;
@@ -43,7 +44,9 @@ const setConfig = (values: Record<string, unknown>) => setStackConfig(dir, value
 const count = (table: string, ids: string[]) => sql(info, `select count(*) from ${table} where id in (${ids.map((i) => `'${i}'`).join(",")})`);
 const idsOf = (rows: PostBackupRows, table: string) => rows.rows.filter((r) => r.table === table).map((r) => r.id);
 /** Compose operations that change a host or the data (preflight's `ps` and read-only `exec`s do not). */
-const changing = () => readEngineOps(dir).filter((op) => ["stop", "start"].includes(op.verb) || (op.verb === "exec" && /^(pg_dump|pg_restore --clean|psql.*alter database)/i.test(op.detail))).length;
+const changing = () => readEngineOps(dir).filter((op) => ["stop", "start"].includes(op.verb) || (op.verb === "exec" && /^(pg_dump|pg_restore --clean|pg_restore --no-owner|psql.*alter database)/i.test(op.detail))).length;
+/** The background snapshot (snapshot: after) has ended: no `.partial` in the backup folder. */
+const snapshotsSettled = () => until(() => !readdirSync(info.backupDir).some((f) => f.endsWith(".partial")), "the background pre-restore snapshot to end");
 
 beforeAll(async () => {
   ({ dir, info } = sandbox);
@@ -69,8 +72,8 @@ describe("a restore through the engine", () => {
     for (const c of commands) expect(String(human.stdout), c.resource).toContain(`HostCommand::${c.resource}]`);
     for (const h of info.hosts) expect(String(human.stdout)).toContain(`name      : "${h.name}"`);
     for (const h of info.hosts.filter((x) => x.role !== "db")) expect(String(human.stdout)).toContain(`${h.name}: ${h.services.join(", ")}`);
-    // Components, the notice writer and the stack itself come on top of the host commands.
-    expect(json.changeSummary.create).toBe(commands.length + 1 + json.summary.steps.length + 1);
+    // Components, the notice and keys writers and the stack itself come on top of the host commands.
+    expect(json.changeSummary.create).toBe(commands.length + 2 + json.summary.steps.length + 1);
     expect(await footprint(dir, info)).toEqual(before);
     // Only read-only compose calls (preflight's `ps`, `exec` checks) reached the hosts.
     expect(readEngineOps(dir).slice(opsBefore).filter((op) => ["stop", "start"].includes(op.verb))).toEqual([]);
@@ -86,16 +89,20 @@ describe("a restore through the engine", () => {
     for (const table of ["conversations", "tools", "billing_records"]) expect(await count(table, idsOf(lost, table)), table).toBe("0");
   });
 
-  it("keeps them in the pre-restore snapshot and counts them in the tenant notice, which `report` prints", async () => {
+  it("keeps them in the kept database (and the pre-restore snapshot) and counts them in the tenant notice, which `report` prints", async () => {
+    const kept = String(first.doc.outputs.keptDatabase);
+    expect(kept).toMatch(/^delphi_pre_restore_\d{8}T\d{6}Z$/);
+    const inKept = async (table: string) => (await execa(join(info.database.pgBin, "psql"), ["-X", "-At", info.databaseUrl.replace(/\/delphi$/, `/${kept}`), "-c", `select count(*) from ${table} where id in (${idsOf(lost, table).map((i) => `'${i}'`).join(",")})`])).stdout.trim();
+    for (const table of ["conversations", "tools", "billing_records"]) expect(await inKept(table), table).toBe(String(idsOf(lost, table).length));
     const snap = String(first.doc.outputs.preRestoreSnapshot);
-    expect(snap).toMatch(new RegExp(`^${info.backupDir}/pre-restore-\\d{8}T\\d{6}Z\\.dump$`));
-    expect(existsSync(snap)).toBe(true);
+    expect(snap).toBe(`${info.backupDir}/pre-restore-${kept.slice(-16)}.dump`);
+    await until(() => existsSync(snap), `the background snapshot ${snap}`);
     expect(first.doc.outputs.lostRows).toBe(18);
     expect(first.doc.outputs.restorePoint).toBe(`${basename(info.nightlyDump).replace(/^delphi-(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z\.dump$/, "$1-$2-$3T$4:$5:$6Z")}`);
     const report = await cli(["report", "--stack", "sandbox"]);
     expect(report.exitCode).toBe(0);
-    expect(String(report.stdout)).toContain("18 rows across 3 tenants were written after the restore point and are gone:");
-    for (const t of ["ten_acme", "ten_globex", "ten_initech"]) expect(String(report.stdout)).toContain(`| ${t} | 2 | 2 | 2 |`);
+    expect(String(report.stdout)).toContain("18 rows across 3 tenants were written after the restore point and are not in the restored database");
+    for (const t of ["ten_acme", "ten_globex", "ten_initech"]) for (const tb of ["conversations", "tools", "billing records"]) expect(String(report.stdout)).toContain(`| ${t} | ${tb} | 2 | 0 | 0 |`);
     expect(readFileSync(String(first.doc.outputs.reportPath), "utf8").trim()).toBe(String(report.stdout).trim());
   });
 
@@ -121,14 +128,21 @@ describe("a restore through the engine", () => {
     expect(String(human.stdout)).toContain("Nothing to do on stack 'sandbox': this restore already completed");
   });
 
-  it("rollback (pg-restore) restores the pre-restore snapshot through the engine: the lost rows are back", async () => {
+  it("rollback (pg-restore) renames the kept database back through the engine: the lost rows are back, the restored database is kept too", async () => {
     const since = new Date().toISOString();
+    const kept = String(first.doc.outputs.keptDatabase);
     const r = await cli(["rollback", "--stack", "sandbox", "--yes"]);
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(String(r.stdout)).toContain(`Rolling back: restoring ${String(first.doc.outputs.preRestoreSnapshot)}`);
+    expect(String(r.stdout)).toContain(`Rolling back: putting ${kept} (the database the last restore kept) back`);
     for (const table of ["conversations", "tools", "billing_records"]) expect(await count(table, idsOf(lost, table)), table).toBe(String(idsOf(lost, table).length));
-    // A rollback is a new restore: every step ran again, in order, with a fresh snapshot first.
-    expectRunbookOrder(dir, since);
+    const names = (await sql(info, "select datname from pg_database")).split("\n");
+    expect(names).toContain(`delphi_undone_${kept.slice(-16)}`);
+    expect(names).not.toContain(kept);
+    // Services stopped for the renames only, and every one runs again; no pg_restore ran.
+    expect(lastVerbs(dir, since)).toEqual(CONSUMERS.map(() => "start"));
+    expect(readEngineOps(dir).some((op) => op.ts > since && op.verb === "exec" && /^pg_restore --/.test(op.detail) && !/^pg_restore --list/.test(op.detail))).toBe(false);
+    // Back to restores for the tests below.
+    setConfig({ phase: undefined, kept: undefined });
   });
 });
 
@@ -179,7 +193,8 @@ describe("a dump that cannot be restored", () => {
     await execa(join(info.database.pgBin, "pg_dump"), ["-Fc", "-f", join(info.backupDir, bad), info.databaseUrl]);
     await sql(info, "revoke select on conversations from delphi_ghost");
     await superuserSql(L, findBinaries(), info.database.port, "drop role delphi_ghost");
-    const snapshotsBefore = (await footprint(dir, info)).backups.filter((f) => f.startsWith("pre-restore-")).length;
+    await snapshotsSettled();
+    const rowsBefore = await sql(info, "select count(*) from conversations");
     const since = new Date().toISOString();
     setConfig({ dump: bad });
     const r = await up();
@@ -190,14 +205,16 @@ describe("a dump that cannot be restored", () => {
     expect(r.doc.error).toContain('The restore stopped at step "Restore database" on host db (restore-pg-restore)');
     expect(r.doc.error).toMatch(/restore-pg-restore failed on host db \(127\.0\.0\.1:\d+\) with exit code \d+/);
     expect(r.doc.error).toContain('role "delphi_ghost" does not exist');
-    expect((await footprint(dir, info)).backups.filter((f) => f.startsWith("pre-restore-")).length).toBe(snapshotsBefore + 1);
+    // Nothing was renamed or overwritten: the live database is as it was.
+    expect(await sql(info, "select count(*) from conversations")).toBe(rowsBefore);
+    expect((await sql(info, "select datname from pg_database")).split("\n")).toContain("delphi_restored");
     expect(lastVerbs(dir, since)).toEqual(CONSUMERS.map(() => "stop"));
     expect(readEngineOps(dir).some((op) => op.ts > since && op.verb === "start")).toBe(false);
     const status = await cli(["status", "--stack", "sandbox", "--json"]);
     expect(status.exitCode).toBe(1);
     const steps = (JSON.parse(String(status.stdout)) as { steps: { step: string; state: string; failed: string[] }[] }).steps;
     expect(steps.find((s) => s.step === "restore")).toMatchObject({ state: "failed", failed: ["restore-pg-restore"] });
-    expect(steps.filter((s) => s.state === "done").map((s) => s.step)).toEqual(["snapshot", "quiesce", "confirm"]);
+    expect(steps.filter((s) => s.state === "done").map((s) => s.step)).toEqual(["precheck", "quiesce", "confirm"]);
   });
 
   it("a second up with a good dump completes: a new restore, every step in order, the data whole again", async () => {
@@ -218,8 +235,8 @@ describe("order: beforeSwitch through the engine", () => {
     const r = await up();
     expect(r.code, r.text).toBe(0);
     expectRunbookOrder(dir, since, "beforeSwitch");
-    expect(await sql(info, "select count(*) from pg_database where datname = 'delphi_pre_restore'")).toBe("1");
-    await sql(info, "drop database delphi_pre_restore");
+    const kept = String(r.doc.outputs.keptDatabase);
+    expect(await sql(info, `select count(*) from pg_database where datname = '${kept}'`)).toBe("1");
     setConfig({ order: "beforeRestore" });
   });
 });
@@ -302,6 +319,7 @@ describe("pulumi typed by hand, and destroy", () => {
   });
 
   it("destroy afterwards stops nothing and deletes no data or snapshot", async () => {
+    await snapshotsSettled();
     const before = await footprint(dir, info);
     const ops = changing();
     const r = await pulumi(["destroy", "--yes", "--skip-preview"]);

@@ -3,7 +3,7 @@
 // tenants write, a mass DELETE, tenants write again; find-target names the DELETE; the restore
 // undoes it and keeps everything before; a time target; targets out of reach refused before any
 // service stops; rollback puts the kept data directory back.
-import { existsSync, readdirSync, renameSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readEngineOps, switchWal, takeBaseBackup, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
@@ -120,13 +120,18 @@ describe("a mass DELETE undone to the transaction", () => {
     expect(changing()).toBe(before);
   });
 
-  it("up brings every deleted row back, keeps the writes before the DELETE, and counts the writes after it as lost", async () => {
+  it("up brings every deleted row back, keeps the writes before the DELETE, and counts the writes after it (and the DELETE) from the kept data", async () => {
     restored = await up();
     expect(restored.code, restored.text).toBe(0);
     expect(Number(await sql(info, "select count(*) from conversations where tenant_id = 'ten_acme'"))).toBe(deleted);
     expect(await present(early)).toBe(conversations(early));
     expect(await present(late)).toBe(0);
-    expect(restored.doc.outputs.lostRows).toBe(late.rows.length);
+    // The kept data directory was opened by a temporary Postgres and compared row by row: the later
+    // inserts, and the DELETE the restore undid (deleted after the restore point), per tenant.
+    expect(restored.doc.outputs.lostRows).toBe(late.rows.length + deleted);
+    const report = readFileSync(String(restored.doc.outputs.reportPath), "utf8");
+    expect(report).toContain(`| ten_acme | conversations | 2 | 0 | ${deleted} |`);
+    expect(report).toContain("| ten_globex | tools | 2 | 0 | 0 |");
     expect(String(restored.doc.outputs.keptDataDirectory)).toMatch(/^data\.pre-restore-\d{8}T\d{6}Z$/);
     expect(existsSync(join(dirname(info.wal?.dataDir ?? ""), String(restored.doc.outputs.keptDataDirectory), "PG_VERSION"))).toBe(true);
     expect(lastVerbs(dir, new Date(0).toISOString())).toEqual(CONSUMERS.map(() => "start"));
@@ -159,5 +164,19 @@ describe("a time target, then rollback", () => {
     expect(await present(after)).toBe(conversations(after));
     expect(await present(before)).toBe(conversations(before));
     expect(readdirSync(dirname(info.wal?.dataDir ?? "")).some((n) => /^data\.undone-\d{8}T\d{6}Z$/.test(n))).toBe(true);
+  });
+
+  it("sign-off archives what the rollback put aside (opened read-only, dumped, read in full) and removes the directory; no service stops", async () => {
+    const parent = dirname(info.wal?.dataDir ?? "");
+    const undone = readdirSync(parent).find((n) => /^data\.undone-\d{8}T\d{6}Z$/.test(n)) ?? "";
+    const since = new Date().toISOString();
+    const r = await up("signoff");
+    expect(r.code, r.text).toBe(0);
+    expect(existsSync(join(parent, undone))).toBe(false);
+    const archive = String(r.doc.outputs.archive);
+    expect(archive).toBe(join(info.backupDir, `pre-restore-${undone.slice(-16)}.undone.dump`));
+    expect(existsSync(archive)).toBe(true);
+    expect(lastVerbs(dir, since).filter((v) => v === "stop")).toEqual([]);
+    expect(await present(after)).toBe(conversations(after));
   });
 });

@@ -11,6 +11,7 @@ import { cliIn } from "./support/cli";
 import { CONSUMERS, lastVerbs, opsSince } from "./support/runbook-order";
 import { sql, useTempSandbox } from "./support/sandbox";
 import { setStackConfig } from "./support/stack-file";
+import { until } from "./support/wait";
 
 let dir: string;
 let info: StartResult;
@@ -48,6 +49,9 @@ beforeAll(async () => {
   snapshotName = snap.name;
   await secondPassed(Date.parse(snap.createdAt));
   late = await writePostBackupRows(dir, 2);
+  // A settings change and a delete after the snapshot: writes the notice must count too.
+  await sql(info, "update tools set name = 'crm-lookup-v2' where id = 'tool_acme_crm'");
+  await sql(info, "delete from billing_records where id = 'bill_globex_001'");
   setConfig({ mechanism: "volume-snapshot", dump: undefined, volume: volume({ snapshot: snapshotName }) });
 });
 
@@ -86,7 +90,7 @@ describe("a volume-snapshot restore through the engine", () => {
     expect(doc.summary.dump).toContain(snapshotName);
     expect(doc.summary.restorePoint).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(the snapshot's creation time\)$/);
     expect(doc.summary.keptOldDatabase).toContain("data.pre-restore-<UTC>");
-    expect(doc.summary.steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
+    expect(doc.summary.steps.map((s) => s.step)).toEqual(["precheck", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report", "snapshot"]);
     expect(changing().length).toBe(before);
   });
 
@@ -100,19 +104,25 @@ describe("a volume-snapshot restore through the engine", () => {
     expect(await present(late)).toBe(0);
   });
 
-  it("kept the replaced data subvolume and took a read-only snapshot and a pg_dump first; the notice counts the later rows", async () => {
+  it("kept the replaced data subvolume; the notice opened it read-only and counts the later rows, the update and the delete; the snapshot is dumped from it after the services are back", async () => {
     const o = restored.doc.outputs;
     const kept = String(o.keptDataSubvolume);
     expect(kept).toMatch(/^data\.pre-restore-\d{8}T\d{6}Z$/);
     expect(existsSync(join(mount, kept, "PG_VERSION"))).toBe(true);
     const stamp = kept.replace("data.pre-restore-", "");
-    const pre = join(mount, "snapshots", `pre-restore-${stamp}`);
-    expect((await execa("btrfs", ["property", "get", "-ts", pre, "ro"])).stdout.trim()).toBe("ro=true");
-    expect(String(o.preRestoreSnapshot)).toBe(join(info.backupDir, `pre-restore-${stamp}.dump`));
     expect(String(o.volumeSnapshot)).toBe(join(mount, "snapshots", snapshotName));
-    expect(o.lostRows).toBe(late.rows.length);
+    expect(o.lostRows).toBe(late.rows.length + 2);
     const report = readFileSync(String(o.reportPath), "utf8");
-    expect(report).toContain(`${late.rows.length} rows across 3 tenants were written after the restore point and are gone:`);
+    expect(report).toContain(`${late.rows.length + 2} rows across 3 tenants were written after the restore point`);
+    expect(report).toContain("| ten_acme | tools | 2 | 1 | 0 |");
+    expect(report).toContain("| ten_globex | billing records | 2 | 0 | 1 |");
+    // snapshot: after: from the kept subvolume, in the background; the temporary server is gone after.
+    const snap = join(info.backupDir, `pre-restore-${stamp}.dump`);
+    expect(String(o.preRestoreSnapshot)).toBe(snap);
+    await until(() => existsSync(snap), `the background snapshot ${snap}`);
+    const dumped = (await execa(join(info.database.pgBin, "pg_restore"), ["-f", "-", "--data-only", "-t", "conversations", snap])).stdout;
+    for (const row of late.rows.filter((x) => x.table === "conversations")) expect(dumped).toContain(row.id);
+    expect(existsSync(join(mount, kept, "postmaster.pid"))).toBe(false);
   });
 
   it("stopped the database only after every service, and started it before TelWeb; every service runs and verify passed", () => {
@@ -123,7 +133,8 @@ describe("a volume-snapshot restore through the engine", () => {
     const telweb = ops.findIndex((op) => op.verb === "start" && op.service === "voiceai-telweb");
     const snapshot = ops.findIndex((op) => op.verb === "exec" && op.detail.startsWith("pg_dump"));
     expect(stops.length).toBe(CONSUMERS.length);
-    expect(Math.min(...stops)).toBeGreaterThan(snapshot);
+    // The pre-restore snapshot comes after every service is back (from the kept data).
+    expect(snapshot).toBeGreaterThan(Math.max(...ops.map((op, i) => (op.verb === "start" && op.host !== "db" ? i : -1))));
     expect(dbStop).toBeGreaterThan(Math.max(...stops));
     expect(dbUp).toBeGreaterThan(dbStop);
     expect(telweb).toBeGreaterThan(dbUp);
@@ -140,5 +151,16 @@ describe("a volume-snapshot restore through the engine", () => {
     expect(names.some((n) => /^data\.undone-\d{8}T\d{6}Z$/.test(n))).toBe(true);
     expect(names.some((n) => /^data\.pre-restore-/.test(n))).toBe(false);
     expect(lastVerbs(dir, started)).toEqual(CONSUMERS.map(() => "start"));
+  });
+
+  it("sign-off archives what the rollback put aside and deletes that subvolume (btrfs subvolume delete); no service stops", async () => {
+    const undone = readdirSync(mount).find((n) => /^data\.undone-\d{8}T\d{6}Z$/.test(n)) ?? "";
+    const since = new Date().toISOString();
+    const r = await up("signoff");
+    expect(r.code, r.text).toBe(0);
+    expect(readdirSync(mount)).not.toContain(undone);
+    expect(existsSync(String(r.doc.outputs.archive))).toBe(true);
+    expect(lastVerbs(dir, since).filter((v) => v === "stop")).toEqual([]);
+    expect(await present(late)).toBe(conversations(late));
   });
 });

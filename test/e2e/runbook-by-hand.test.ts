@@ -1,13 +1,13 @@
 // The plan's exact commands, run over real SSH on the sandbox step by step (bench/by-hand.ts):
 // the baseline that proves the commands themselves, since the engine cannot run them on this
 // machine (docs/toolchain.md). It is not the engine: no state, no diff, no resume.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runByHand, StepFailed } from "../../bench/by-hand";
 import type { RestoreConfig } from "../../src/config";
 import { SshRunner } from "../../src/cli/ssh";
-import { dataLossWindow, parseLostRows, planPgRestore, restorePointFromName } from "../../src/plan";
+import { dataLossWindow, parseLostWrites, planPgRestore, restorePointFromName } from "../../src/plan";
 import { renderReport } from "../../src/report";
 import { addMigration, layout, readEngineOps, removeMigration, sandboxRestoreConfig, setActiveCalls, writePostBackupRows, type EngineOp, type StartResult } from "../../src/sandbox";
 import { compose } from "../../src/sandbox/db-container";
@@ -54,20 +54,21 @@ describe("a restore (runbook order: quiesce, then restore)", () => {
     }
   });
 
-  it("keeps them in the pre-restore snapshot, which is a readable archive in the backup folder", async () => {
-    const snap = result.runtime.snapshotPath;
-    expect(snap).toMatch(new RegExp(`^${info.backupDir}/pre-restore-\\d{8}T\\d{6}Z\\.dump$`));
-    expect(existsSync(snap)).toBe(true);
-    // The report step restored the snapshot into a scratch database and counted them there.
-    const counted = parseLostRows(Object.values(result.timings.find((t) => t.step === "report")?.stdout ?? {})[0] ?? "");
+  it("keeps them in the kept database; the notice's comparison counts each as inserted, and the scratch database is gone", async () => {
+    const kept = `delphi_pre_restore_${result.runtime.stamp}`;
+    expect(await sql(info, `select count(*) from pg_database where datname = '${kept}'`)).toBe("1");
+    const counted = parseLostWrites(Object.values(result.timings.find((t) => t.step === "report")?.stdout ?? {})[0] ?? "");
     const expected = new Map<string, number>();
-    for (const r of lost.rows) expected.set(`${r.table}/${r.tenant}`, (expected.get(`${r.table}/${r.tenant}`) ?? 0) + 1);
-    expect(new Map(counted.map((c) => [`${c.table}/${c.tenant}`, c.count]))).toEqual(expected);
-    expect(await sql(info, "select count(*) from pg_database where datname like '%lost_rows%'")).toBe("0");
+    for (const r of lost.rows) expected.set(`${r.table}/${r.tenant}/inserted`, (expected.get(`${r.table}/${r.tenant}/inserted`) ?? 0) + 1);
+    expect(new Map(counted.map((c) => [`${c.table}/${c.tenant}/${c.change}`, c.count]))).toEqual(expected);
+    for (const c of counted) expect(c.keys.sort()).toEqual(lost.rows.filter((r) => r.table === c.table && r.tenant === c.tenant).map((r) => r.id).sort());
+    expect(await sql(info, "select count(*) from pg_database where datname like '%restore_diff%'")).toBe("0");
+    // The snapshot step (after the report) started the background dump of the kept database.
+    expect(result.runtime.snapshotPath).toBe(`${info.backupDir}/pre-restore-${result.runtime.stamp}.dump`);
   });
 
   it("counts them per tenant and table in the tenant-admin notice", () => {
-    const counted = parseLostRows(Object.values(result.timings.find((t) => t.step === "report")?.stdout ?? {})[0] ?? "");
+    const counted = parseLostWrites(Object.values(result.timings.find((t) => t.step === "report")?.stdout ?? {})[0] ?? "");
     const md = renderReport({
       deployment: config.deployment,
       restorePoint: result.runtime.restorePoint,
@@ -77,8 +78,8 @@ describe("a restore (runbook order: quiesce, then restore)", () => {
       tables: config.report.tables,
       generatedAt: result.runtime.resumedAt,
     });
-    expect(md).toContain("18 rows across 3 tenants were written after the restore point and are gone:");
-    for (const t of ["ten_acme", "ten_globex", "ten_initech"]) expect(md).toContain(`| ${t} | 2 | 2 | 2 |`);
+    expect(md).toContain("18 rows across 3 tenants were written after the restore point and are not in the restored database");
+    for (const t of ["ten_acme", "ten_globex", "ten_initech"]) expect(md).toContain(`| ${t} | conversations | 2 | 0 | 0 |`);
     expect(result.runtime.restorePoint).toBe(restorePointFromName(basename(info.nightlyDump)));
   });
 
@@ -102,7 +103,7 @@ describe("a restore (runbook order: quiesce, then restore)", () => {
     const containerLogs = await Promise.all(info.hosts.map((h) => compose(L, h.name, ["logs", "--no-color"])));
     expect(containerLogs.join("\n")).toMatch(/voiceai-postgres-1 +\|/);
     const engineRecord = readFileSync(L.engineEvents.file, "utf8");
-    expect(readEngineOps(dir).some((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean"))).toBe(true);
+    expect(readEngineOps(dir).some((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --no-owner"))).toBe(true);
     for (const text of [outputs, engineRecord, ...containerLogs, ...hostFiles.map((f) => readFileSync(f, "utf8"))]) {
       expect(text).not.toContain(secrets.adminPassword);
       expect(text).not.toContain(keyLine);
@@ -120,7 +121,7 @@ describe("failures stop the runbook where they happen", () => {
     since = new Date().toISOString();
   });
 
-  it("a corrupt dump: refused at the snapshot step, which reads it through first; nothing stopped, nothing written; a re-run with a good dump completes", async () => {
+  it("a corrupt dump: refused at the first step, which reads it through; nothing stopped, nothing written; a re-run with a good dump completes", async () => {
     const corrupt = join(info.backupDir, "delphi-20991231T000000Z.dump"); // the newest by name and time
     writeFileSync(corrupt, "this is not a pg_dump archive\n");
     const before = await sql(info, "select count(*) from conversations");
@@ -132,7 +133,7 @@ describe("failures stop the runbook where they happen", () => {
       failure = e;
     }
     expect(failure).toBeInstanceOf(StepFailed);
-    expect((failure as StepFailed).step).toBe("snapshot");
+    expect((failure as StepFailed).step).toBe("precheck");
     expect((failure as StepFailed).host).toBe("db");
     expect((failure as Error).message).toContain(`dump ${corrupt} cannot be read in full`);
     expect((failure as Error).message).toContain("the restore is refused; nothing was stopped or changed");
@@ -142,7 +143,7 @@ describe("failures stop the runbook where they happen", () => {
 
     rmSync(corrupt);
     const again = await restore();
-    expect(again.timings.map((t) => t.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
+    expect(again.timings.map((t) => t.step)).toEqual(["precheck", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report", "snapshot"]);
     expect(lastVerbs(since)).toEqual(CONSUMERS.map(() => "start"));
   });
 
@@ -150,27 +151,24 @@ describe("failures stop the runbook where they happen", () => {
     setActiveCalls(dir, 2);
     try {
       const before = await sql(info, "select count(*) from conversations");
-      await expect(restore()).rejects.toThrow(/step snapshot failed on voice .*2 active calls; refusing to stop Voice/);
+      await expect(restore()).rejects.toThrow(/step precheck failed on voice .*2 active calls; refusing to stop Voice/);
       expect(stopsSince(since)).toEqual([]);
-      expect(opsSince(since).some((op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean"))).toBe(false);
+      expect(opsSince(since).some((op) => op.verb === "exec" && /^pg_restore --(clean|no-owner)/.test(op.detail))).toBe(false);
       expect(await sql(info, "select count(*) from conversations")).toBe(before);
       const forced = { ...config, voice: { ...config.voice, forceStop: true } };
       const r = await restore(forced);
-      expect(r.timings.at(-1)?.step).toBe("report");
+      expect(r.timings.at(-1)?.step).toBe("snapshot");
     } finally {
       setActiveCalls(dir, 0);
     }
   });
 
-  it("beforeSwitch: restores beside the live database, keeps the old one, and refuses a second run before anything stops while that name is taken", async () => {
+  it("beforeSwitch: restores beside the live database while it serves, then switches, keeping the old one under the restore's stamp", async () => {
     const c: RestoreConfig = { ...config, order: "beforeSwitch" };
     const first = await restore(c);
-    expect(first.timings.map((t) => t.step)).toEqual(["snapshot", "restore", "quiesce", "confirm", "repoint", "reconcile", "resume", "verify", "report"]);
-    expect(await sql(info, "select count(*) from pg_database where datname = 'delphi_pre_restore'")).toBe("1");
-    const second = new Date().toISOString();
-    await expect(restore(c)).rejects.toThrow(/step restore failed on db .*delphi_pre_restore \(kept by an earlier restore\) still exists/);
-    expect(stopsSince(second)).toEqual([]);
-    await sql(info, "drop database delphi_pre_restore");
+    expect(first.timings.map((t) => t.step)).toEqual(["precheck", "restore", "quiesce", "confirm", "repoint", "reconcile", "resume", "verify", "report", "snapshot"]);
+    expect(await sql(info, `select count(*) from pg_database where datname = 'delphi_pre_restore_${first.runtime.stamp}'`)).toBe("1");
+    expectRunbookOrder(dir, since, "beforeSwitch");
   });
 
   it("a failing migration fails the reconcile step with the migration's error; services stay stopped", async () => {
@@ -182,6 +180,6 @@ describe("failures stop the runbook where they happen", () => {
       removeMigration(dir, "20991231000000_broken");
     }
     const r = await restore();
-    expect(r.timings.at(-1)?.step).toBe("report");
+    expect(r.timings.at(-1)?.step).toBe("snapshot");
   });
 });
