@@ -27,6 +27,7 @@ export function stackConfig(L: Layout, info: SandboxInfo): Record<string, unknow
     [`${NS}:mechanism`]: "pg-restore",
     [`${NS}:deployment`]: "sandbox",
     [`${NS}:order`]: "beforeRestore",
+    [`${NS}:snapshot`]: "after",
     [`${NS}:transport`]: "ssh",
     [`${NS}:hosts`]: hosts,
     [`${NS}:database`]: {
@@ -56,7 +57,7 @@ export function stackConfig(L: Layout, info: SandboxInfo): Record<string, unknow
       // Runs on the voice host from the login folder, so it changes into the voice project first.
       testCallCommand: ["sh", "-c", `cd ${voiceDir} && docker compose exec -T voiceai-voice voiceai-calls test +15550100`],
     },
-    [`${NS}:report`]: { dir: relative(L.projectDir, L.reportsDir), contact: "sandbox-operator@delphi.example", tables: ["conversations", "tools", "billing_records"] },
+    [`${NS}:report`]: { dir: relative(L.projectDir, L.reportsDir), contact: "sandbox-operator@delphi.example", tables: ["conversations", "tools", "billing_records"], tenantColumn: "tenant_id" },
   };
 }
 
