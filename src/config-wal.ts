@@ -32,8 +32,6 @@ export function walChecks(c: ParsedConfig, add: Add): void {
     add(["wal", "rollbackTo"], "is required for phase rollback: the data directory the restore kept, to put back", `run \`delphi-restore rollback\` (it sets it from the last restore's outputs)`);
   if (c.phase !== "rollback" && c.wal?.rollbackTo)
     add(["wal", "rollbackTo"], "is only read in phase rollback", `remove it: pulumi config rm --path '${NAMESPACE}:wal.rollbackTo'`, c.wal.rollbackTo);
-  if (c.phase === "signoff")
-    add(["phase"], "has no sign-off for wal-pitr: the kept data directory stays until you delete it, which this tool never does", `pulumi config set ${NAMESPACE}:phase restore`, c.phase);
   if (c.dump) add(["dump"], "is only read by pg-restore; wal-pitr recovers from a base backup and the WAL archive", `remove it: pulumi config rm '${NAMESPACE}:dump'`, c.dump);
   if (c.restorePoint) add(["restorePoint"], "is the recovery target for wal-pitr: set target instead", `pulumi config rm '${NAMESPACE}:restorePoint' && pulumi config set --path '${NAMESPACE}:target.time' ${c.restorePoint}`, c.restorePoint);
   if (c.order === "beforeSwitch")

@@ -161,6 +161,8 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
   }
   if (c.mechanism === "pg-restore" && c.phase !== "restore" && c.snapshot === "before")
     add(["snapshot"], `is before, so the restore overwrote the live database and kept none: there is nothing to ${c.phase === "signoff" ? "sign off" : "rename back"} (the pre-restore snapshot file is the copy)`, `restore the pre-restore snapshot as a new restore: pulumi config set ${NAMESPACE}:dump pre-restore-<UTC>.dump && pulumi config set ${NAMESPACE}:phase restore`, c.snapshot);
+  if (c.mechanism === "pg-restore" && c.phase === "rollback" && c.kept && c.database && !c.kept.startsWith(`${c.database.name}_pre_restore_`))
+    add(["kept"], `must be a database a restore of ${c.database.name} kept (${c.database.name}_pre_restore_<UTC>) to rename back`, `run \`delphi-restore rollback\` (it sets it from the last restore's outputs)`, c.kept);
   if (!isAws && c.phase === "restore" && c.kept)
     add(["kept"], "is only read in phases rollback and signoff; a restore with it set would not say which data it acts on", `remove it: pulumi config rm ${NAMESPACE}:kept`, c.kept);
   if (c.order === "beforeSwitch" && c.snapshot === "before")

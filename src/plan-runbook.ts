@@ -37,8 +37,8 @@ export function stampCommand(c: RestoreConfig): HostCommand {
 }
 
 /** `command`, then the capture of the restored side (nothing writes to it yet) into the scratch database. */
-export function withCapture(c: RestoreConfig, db: DbTarget, command: string, restoredDatabase: string): string {
-  return andThen(command, script(captureRestored(db, restoredDatabase, diffScratch(c), c.report.tables, c.report.tenantColumn)));
+export function withCapture(c: RestoreConfig, db: DbTarget, command: string, restoredDatabase: string, stamp: string): string {
+  return andThen(command, script(captureRestored(db, restoredDatabase, diffScratch(c), c.report.tables, c.report.tenantColumn, stamp)));
 }
 
 /** The notice's comparison: the kept data against the restored side captured before the services started. */

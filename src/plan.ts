@@ -51,8 +51,8 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
         name: "pg-restore",
         host: d.host,
         description: `pg_restore --clean --if-exists --no-owner --exit-on-error${jobs} of ${dumpWords} over ${d.name} (snapshot: before: the live database is overwritten; the pre-restore snapshot file is its copy), then capture the restored rows of ${c.report.tables.join(", ")} for the notice`,
-        render: () => withCapture(c, db, sh.pgRestore(db, dumpExpr, { jobs: d.jobs }), d.name),
-        needs: [],
+        render: (rt) => withCapture(c, db, sh.pgRestore(db, dumpExpr, { jobs: d.jobs }), d.name, rt.stamp),
+        needs: ["stamp"],
       }
     : {
         name: "pg-restore",
@@ -60,7 +60,7 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
         description: `pg_restore --no-owner --exit-on-error${jobs} of ${dumpWords} into a fresh ${restoreTarget} (same owner, encoding and locale as ${d.name}; nothing is dropped or overwritten), capture its rows of ${c.report.tables.join(", ")} for the notice${beforeSwitch ? " (the live database keeps serving)" : `, then rename ${d.name} to ${kept} (kept) and ${restoreTarget} to ${d.name}`}`,
         render: (rt) => {
           const n = names(rt.stamp);
-          const restored = withCapture(c, db, restoreIntoFresh(db, dumpExpr, n, d.jobs), n.restored);
+          const restored = withCapture(c, db, restoreIntoFresh(db, dumpExpr, n, d.jobs), n.restored, rt.stamp);
           return beforeSwitch ? restored : sh.andThen(restored, switchKeeping(db, n));
         },
         needs: ["stamp"],
@@ -116,7 +116,8 @@ function planPgRollback(c: RestoreConfig): RestorePlan {
   const d = c.database;
   if (!d) throw new Error("pg-restore needs `database`");
   const db = dbTarget(c);
-  const n = keptNames(d.name, stampOfKept(c.kept ?? ""));
+  // The database config names (a rollback sets it from the last restore's outputs), at its stamp.
+  const n = { ...keptNames(d.name, stampOfKept(c.kept ?? "")), kept: c.kept ?? "" };
   const putBack: HostCommand = {
     name: "rename-kept-back",
     host: d.host,

@@ -71,7 +71,9 @@ export function renderReport(r: ReportInput): string {
         const shown = l.keys.slice(0, KEYS_IN_NOTICE);
         const more = l.count - shown.length;
         const what = l.change === "inserted" ? "added" : l.change === "updated" ? "changed" : "deleted";
-        lines.push(`- ${HUMAN_TABLE[l.table] ?? l.table} ${what} (${l.count}): ${shown.map((k) => `\`${k}\``).join(", ")}${more > 0 ? `, and ${more} more${r.keysFile ? ` (all in ${r.keysFile})` : ""}` : ""}`);
+        // The keys file holds every key the comparison printed (at most KEYS_PRINTED of a kind).
+        const where = r.keysFile ? ` (${l.keys.length < l.count ? `the first ${l.keys.length} are` : "all are"} in ${r.keysFile})` : "";
+        lines.push(`- ${HUMAN_TABLE[l.table] ?? l.table} ${what} (${l.count}): ${shown.map((k) => `\`${k}\``).join(", ")}${more > 0 ? `, and ${more} more${where}` : ""}`);
       }
       lines.push("");
     }

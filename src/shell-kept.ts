@@ -48,6 +48,7 @@ export const COMMENTS = {
   kept: (stamp: string) => `delphi-restore: kept by the restore of ${stamp} (the data as it was when the services stopped)`,
   undone: (stamp: string) => `delphi-restore: put aside by the rollback of the restore of ${stamp}`,
   diff: "delphi-restore: scratch database of the tenant notice",
+  captured: (stamp: string) => `delphi-restore: scratch database of the tenant notice, restored side of ${stamp} captured`,
 };
 
 /**
@@ -67,6 +68,8 @@ export function restoreIntoFresh(db: DbTarget, dumpExpr: string, n: KeptNames, j
     ...dumpVariable(dumpExpr),
     `echo "dump=$d"`,
     `${inDb(db, ["pg_restore", "--list"])} "$d" > /dev/null || { echo "dump $d is not a readable pg_dump archive (missing or corrupt); nothing was restored" >&2; exit 1; }`,
+    // A re-run after the switch of this very restore completed: nothing to restore again.
+    `if ${exists(db, n.live)} && [ "${commentOf(db, n.live)}" = ${quote(COMMENTS.restored(n.stamp))} ]; then echo ${quote(`${n.live} already is this restore (${n.stamp}), switched in; not restored again`)}; exit 0; fi`,
     `if ${exists(db, n.restored)}; then`,
     `  c="${commentOf(db, n.restored)}"`,
     `  if [ "$c" = ${quote(COMMENTS.restored(n.stamp))} ]; then echo ${quote(`${n.restored} already holds this restore (${n.stamp}), complete; not restored again`)}; exit 0; fi`,
@@ -233,7 +236,9 @@ function rowsQuery(table: string, tenantColumn: string): string {
 function exportRows(db: DbTarget, conn: string[], prefix: string, tables: string[], tenantColumn: string): string[] {
   return tables.map((t) => {
     const file = `${DIFF_DIR}/${prefix}_${t}.tsv`;
-    return `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, ...conn, "-c", `\\copy (${rowsQuery(t, tenantColumn)}) to '${file}'`])}`;
+    const psqlOn = (sql: string) => inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, ...conn, "-c", sql]);
+    // A counted table this side lacks (a migration made it after the dump) has no rows here.
+    return `if [ "$(${psqlOn(`select to_regclass(${lit(t)}) is null`)})" = t ]; then ${inDb(db, ["sh", "-c", `: > ${file}`])}; else ${psqlOn(`\\copy (${rowsQuery(t, tenantColumn)}) to '${file}'`)}; fi`;
   });
 }
 
@@ -252,9 +257,12 @@ function scratchDatabase(db: DbTarget, scratch: string): string[] {
  * service starts): every counted table's keys and column hashes, kept in the scratch database
  * `scratch` until the notice compares them with the kept data.
  */
-export function captureRestored(db: DbTarget, database: string, scratch: string, tables: string[], tenantColumn: string): string[] {
+export function captureRestored(db: DbTarget, database: string, scratch: string, tables: string[], tenantColumn: string, stamp: string): string[] {
   return [
     `cd ${quote(db.dir)}`,
+    // A re-run after this restore's capture (the step failed later, at the switch): kept as it is,
+    // since the restored side may already be under the live name, or have been written to.
+    `if ${exists(db, scratch)} && [ "${commentOf(db, scratch)}" = ${quote(COMMENTS.captured(stamp))} ]; then echo ${quote(`captured already (${stamp})`)}; exit 0; fi`,
     ...scratchDatabase(db, scratch),
     `${inDb(db, ["sh", "-c", `rm -rf ${DIFF_DIR} && mkdir -p ${DIFF_DIR}`])}`,
     ...exportRows(db, ["-d", database], "r", tables, tenantColumn),
@@ -263,6 +271,7 @@ export function captureRestored(db: DbTarget, database: string, scratch: string,
       `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", scratch, "-c", `\\copy ${ident(`r_${t}`)} from '${DIFF_DIR}/r_${t}.tsv'`])}`,
     ]),
     `${inDb(db, ["rm", "-rf", DIFF_DIR])}`,
+    setComment(db, scratch, COMMENTS.captured(stamp)),
     `echo ${quote(`captured=${tables.join(",")}`)}`,
   ];
 }
@@ -276,7 +285,7 @@ function compareQuery(table: string): string {
   const sub = (side: string) => `(select jsonb_object_agg(e.key, e.value) from jsonb_each(${side}.h) e where e.key = any(cc.a))`;
   return [
     `with cc as (select array(select jsonb_object_keys((select h from ${k} limit 1)) intersect select jsonb_object_keys((select h from ${r} limit 1))) as a),`,
-    `d as (select coalesce(k.tenant, r.tenant, '') as tenant,`,
+    `d as (select regexp_replace(coalesce(k.tenant, r.tenant, ''), '[[:cntrl:]]', ' ', 'g') as tenant,`,
     `case when r.pk is null then 'inserted' when k.pk is null then 'deleted' else 'updated' end as change,`,
     `regexp_replace(coalesce(k.pk, r.pk), '[[:cntrl:]]', ' ', 'g') as pk`,
     `from (${k} k full join ${r} r on k.pk = r.pk) cross join cc`,

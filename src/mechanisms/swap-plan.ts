@@ -38,7 +38,7 @@ export function swapPlan(c: RestoreConfig, p: SwapParts): RestorePlan {
   const restore: HostCommand = {
     ...p.swap,
     description: `${p.swap.description}; then capture the restored rows of ${c.report.tables.join(", ")} for the notice`,
-    render: (rt) => withCapture(c, db, p.swap.render(rt), d.name),
+    render: (rt) => withCapture(c, db, p.swap.render(rt), d.name, rt.stamp),
     needs: [...new Set<keyof RuntimeValues>([...p.swap.needs, "stamp"])],
   };
   const steps = runbookSteps(c, {

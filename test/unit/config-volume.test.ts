@@ -52,12 +52,24 @@ describe("volume-snapshot config", () => {
     expectRejected({ ...pgConfig(), volume: { mount: "/srv/pg-volume" } }, `${NS}:volume`, /only read by mechanism volume-snapshot/);
   });
 
-  it("rollback needs the kept subvolume, of this data subvolume; sign-off does not exist", () => {
+  it("rollback needs the kept subvolume, of this data subvolume, in volume.rollbackTo (not kept)", () => {
     expectRejected(volumeConfig({ snapshot: undefined }, { phase: "rollback" }), `${NS}:volume.rollbackTo`, /required for phase rollback/);
     expectRejected(volumeConfig({ rollbackTo: "pgdata.pre-restore-20261125T030000Z" }, { phase: "rollback" }), `${NS}:volume.rollbackTo`, /kept by a restore of volume.dataSubvolume 'data'/);
     expectRejected(volumeConfig({ rollbackTo: "data;rm" }, { phase: "rollback" }), `${NS}:volume.rollbackTo`, /kept data subvolume's name/);
-    expectRejected(volumeConfig({}, { phase: "signoff" }), `${NS}:phase`, /no sign-off for volume-snapshot/);
     expect(problems(volumeConfig({ rollbackTo: "data.pre-restore-20261125T030000Z" }, { phase: "rollback" }))).toEqual([]);
+    expectRejected(volumeConfig({ rollbackTo: "data.pre-restore-20261125T030000Z" }, { phase: "rollback", kept: "data.pre-restore-20261125T030000Z" }), `${NS}:kept`, /is read in phase signoff; a volume-snapshot rollback reads volume.rollbackTo/);
+  });
+
+  it("sign-off archives and removes the kept subvolume named by kept: required, and enough", () => {
+    expectRejected(volumeConfig({ snapshot: undefined }, { phase: "signoff" }), `${NS}:kept`, /is required for phase signoff/);
+    expect(problems(volumeConfig({ snapshot: undefined }, { phase: "signoff", kept: "data.pre-restore-20261125T030000Z" }))).toEqual([]);
+    expectRejected(volumeConfig({}, { kept: "data.pre-restore-20261125T030000Z" }), `${NS}:kept`, /is only read in phases rollback and signoff/);
+    expectRejected(volumeConfig({ rollbackTo: "data.pre-restore-20261125T030000Z" }, { phase: "signoff", kept: "data.pre-restore-20261125T030000Z" }), `${NS}:volume.rollbackTo`, /only read in phase rollback/);
+  });
+
+  it("takes the snapshot modes; a long database name is fine (the kept data is a subvolume)", () => {
+    for (const snapshot of ["after", "before", "none"]) expect(parseConfig(volumeConfig({}, { snapshot })).snapshot).toBe(snapshot);
+    expect(problems(volumeConfig({}, { database: { ...(pgConfig().database as Record<string, unknown>), name: "d".repeat(40) } }))).toEqual([]);
   });
 
   it("still needs the database block (the pre-restore pg_dump, the lost-row count, the container to stop)", () => {

@@ -41,6 +41,22 @@ describe("wal-pitr config", () => {
     expectRejected(walPitrConfig({ latest: true }, { wal: { archiveDir: "/a/../b", baseBackupsDir: "/b", dataDir: "/d" } }), `${NS}:wal.archiveDir`, /traversal/);
   });
 
+  it("rollback reads wal.rollbackTo, not kept", () => {
+    const rb = { archiveDir: "/w", baseBackupsDir: "/b", dataDir: "/srv/postgres/data", rollbackTo: "data.pre-restore-20261125T031500Z" };
+    expectRejected(walPitrConfig(undefined, { target: undefined, phase: "rollback", wal: rb, kept: "data.pre-restore-20261125T031500Z" }), `${NS}:kept`, /is read in phase signoff; a wal-pitr rollback reads wal.rollbackTo/);
+    expectRejected(walPitrConfig(undefined, { kept: "data.pre-restore-20261125T031500Z" }), `${NS}:kept`, /is only read in phases rollback and signoff/);
+  });
+
+  it("sign-off needs kept", () => {
+    expectRejected(walPitrConfig(undefined, { target: undefined, phase: "signoff" }), `${NS}:kept`, /is required for phase signoff/);
+  });
+
+  // src/config-wal.ts still refuses phase signoff for wal-pitr ("has no sign-off for wal-pitr"),
+  // though the plan (signoffPlan) and `delphi-restore signoff` now support it with `kept`.
+  it("sign-off with kept is accepted (the kept data directory is archived, then removed)", () => {
+    expect(problems(walPitrConfig(undefined, { target: undefined, phase: "signoff", kept: "data.pre-restore-20261125T031500Z" }))).toEqual([]);
+  });
+
   it("rollback needs the kept data directory and no target", () => {
     expectRejected(walPitrConfig(undefined, { target: undefined, phase: "rollback" }), `${NS}:wal.rollbackTo`, /required for phase rollback/);
     const ok = walPitrConfig(undefined, { target: undefined, phase: "rollback", wal: { archiveDir: "/w", baseBackupsDir: "/b", dataDir: "/srv/postgres/data", rollbackTo: "data.pre-restore-20261125T031500Z" } });

@@ -133,15 +133,65 @@ describe("good configs", () => {
 });
 
 describe("phases", () => {
-  it("rollback and signoff are refused for pg-restore, pointing at the snapshot restore", () => {
+  const KEPT = "delphi_pre_restore_20261207T021500Z";
+
+  it("rollback and signoff of pg-restore act on the kept database: they need `kept`, pointing at the command that sets it", () => {
     for (const phase of ["rollback", "signoff"]) {
-      const p = problems(withValue("phase", phase)).find((x) => x.key === `${NS}:phase`);
-      expect(p?.message).toContain("AWS mechanisms only");
-      expect(p?.fix).toContain("delphi-restore rollback");
+      const p = problems(withValue("phase", phase)).find((x) => x.key === `${NS}:kept`);
+      expect(p?.message, phase).toContain(`is required for phase ${phase}: the kept data the last restore left`);
+      expect(p?.fix).toContain(`delphi-restore ${phase}`);
+      expect(problems(pgConfig({ phase, kept: KEPT })), phase).toEqual([]);
+      expect(parseConfig(pgConfig({ phase, kept: KEPT })).kept).toBe(KEPT);
+    }
+  });
+
+  it("kept must be a name a restore keeps data under", () => {
+    for (const bad of ["delphi", "delphi_pre_restore_<UTC>", "delphi_pre_restore_20261207T021500Z; drop database delphi", "../delphi_pre_restore_20261207T021500Z"])
+      expectRejected(pgConfig({ phase: "rollback", kept: bad }), `${NS}:kept`, /must be the name a restore kept the replaced data under/);
+    expect(problems(pgConfig({ phase: "signoff", kept: "delphi_undone_20261207T021500Z" }))).toEqual([]);
+  });
+
+  it("kept is refused in phase restore (it would not say which data the restore acts on)", () => {
+    expectRejected(pgConfig({ kept: KEPT }), `${NS}:kept`, /is only read in phases rollback and signoff/);
+  });
+
+  it("with snapshot before the restore kept nothing: rollback and signoff are refused, pointing at the snapshot restore", () => {
+    for (const phase of ["rollback", "signoff"]) {
+      const p = problems(pgConfig({ phase, kept: KEPT, snapshot: "before" })).find((x) => x.key === `${NS}:snapshot`);
+      expect(p?.message, phase).toContain("is before, so the restore overwrote the live database and kept none");
+      expect(p?.fix).toContain(`${NS}:dump pre-restore-<UTC>.dump`);
     }
   });
 
   it("a pre-restore snapshot can be named as the dump to restore", () => {
     expect(parseConfig(withValue("dump", "pre-restore-20261125T025037Z.dump")).dump).toBe("pre-restore-20261125T025037Z.dump");
+  });
+});
+
+describe("snapshot, database name and report keys of the keeping restore", () => {
+  it("snapshot defaults to after; before and none are accepted; anything else is refused with the choices", () => {
+    expect(parseConfig(pgConfig()).snapshot).toBe("after");
+    expect(parseConfig(pgConfig({ snapshot: "before" })).snapshot).toBe("before");
+    expect(parseConfig(pgConfig({ snapshot: "none" })).snapshot).toBe("none");
+    expectRejected(pgConfig({ snapshot: "during" }), `${NS}:snapshot`, "must be one of after, before, none");
+  });
+
+  it("snapshot before is refused with order beforeSwitch (the replaced database is kept there)", () => {
+    expectRejected(pgConfig({ order: "beforeSwitch", snapshot: "before" }), `${NS}:snapshot`, /cannot be before with order beforeSwitch/);
+    expect(problems(pgConfig({ order: "beforeSwitch", snapshot: "after" }))).toEqual([]);
+    expect(problems(pgConfig({ order: "beforeSwitch", snapshot: "none" }))).toEqual([]);
+  });
+
+  it("a database name longer than 34 characters is refused for pg-restore (the kept name adds 29, Postgres stops at 63)", () => {
+    expect(problems(withValue("database.name", "d".repeat(34)))).toEqual([]);
+    expectRejected(withValue("database.name", "d".repeat(35)), `${NS}:database.name`, "is 35 characters; the restore keeps the replaced database as <name>_pre_restore_<UTC> (29 more)");
+  });
+
+  it("report.tenantColumn defaults to tenant_id and must be a column name", () => {
+    expect(parseConfig(pgConfig()).report.tenantColumn).toBe("tenant_id");
+    expect(parseConfig(withValue("report.tenantColumn", "org_id")).report.tenantColumn).toBe("org_id");
+    expectRejected(withValue("report.tenantColumn", "org id;drop"), `${NS}:report.tenantColumn`, /must/);
+    // Without a report block at all, the defaults include the tenant column.
+    expect(parseConfig(withValue("report", undefined)).report).toEqual({ dir: "reports", contact: "your Delphi operator", tables: ["conversations", "tools", "billing_records"], tenantColumn: "tenant_id" });
   });
 });

@@ -64,6 +64,7 @@ const FIELDS: { key: string; set: (c: Raw, v: string) => void }[] = [
   { key: "verify.spotChecks", set: (c, v) => ((c.verify as Raw).spotChecks = [{ name: "check", sql: `select '${v}'`, expect: v }]) },
   { key: "verify.testCallCommand", set: (c, v) => ((c.verify as Raw).testCallCommand = ["echo", v]) },
   { key: "report.tables", set: (c, v) => ((c.report as Raw).tables = [v]) },
+  { key: "report.tenantColumn", set: (c, v) => ((c.report as Raw).tenantColumn = v) },
 ];
 
 /** A base config whose hosts' project folders live in the temp folder (so every `cd` succeeds). */
@@ -75,12 +76,14 @@ function base(): Raw {
   return c;
 }
 
-const RUNTIME: RuntimeValues = { snapshotPath: "/var/backups/delphi/pre-restore-20261123T031000Z.dump", restorePoint: "2026-11-23T02:00:00Z", resumedAt: "2026-11-23T03:20:00Z" };
+const RUNTIME: RuntimeValues = { stamp: "20261123T031000Z", snapshotPath: "/var/backups/delphi/pre-restore-20261123T031000Z.dump", restorePoint: "2026-11-23T02:00:00Z", resumedAt: "2026-11-23T03:20:00Z" };
 
 /** Every command the config renders, each in its own subshell of one real `sh`; true if the canary fired. */
 function runAll(c: RestoreConfig): boolean {
   for (const h of Object.values(c.hosts)) for (const s of h.services) mkdirSync(join(h.servicesRoot, s), { recursive: true });
-  const commands = [...planPgRestore(c).steps.flatMap((s) => s.commands.map((x) => x.render(RUNTIME))), ...preflightChecks(c).map((k) => k.command)];
+  // snapshot: before renders its own snapshot, restore (over the live database) and notice (from the dump).
+  const overwrite = planPgRestore({ ...c, snapshot: "before" }).steps.filter((s) => ["snapshot", "restore", "report"].includes(s.step));
+  const commands = [...[...planPgRestore(c).steps, ...overwrite].flatMap((s) => s.commands.map((x) => x.render(RUNTIME))), ...preflightChecks(c).map((k) => k.command)];
   const script = commands.map((cmd) => `( ${cmd}\n) >/dev/null 2>&1 </dev/null`).join("\n");
   rmSync(canary, { force: true });
   const telemetry = c.verify.telemetryServices.map((s) => JSON.stringify(s)).join(" ");

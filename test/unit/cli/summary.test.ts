@@ -16,7 +16,15 @@ describe("pg-restore summary", () => {
     expect(s.dataLossWindow).toEqual({ from: "2026-11-23T02:00:00Z", to: "the moment services stop" });
     const text = renderSummary(s);
     expect(text).toContain("voice: voice");
-    expect(text).toContain("pg_restore --clean --if-exists --no-owner --exit-on-error --jobs=4");
+    expect(text).toContain("pg_restore --no-owner --exit-on-error --jobs=4");
+    expect(text).not.toContain("--clean");
+    expect(text).toContain("delphi_restored (old database kept as delphi_pre_restore_<UTC>)");
+    expect(s.steps.map((st) => st.step)).toEqual(["precheck", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report", "snapshot"]);
+    // snapshot: before overwrites the live database, after a pg_dump of it.
+    const before = parseConfig(pgConfig({ snapshot: "before" }));
+    const overwrite = renderSummary(summarize("restore", before, planPgRestore(before)));
+    expect(overwrite).toContain("pg_restore --clean --if-exists --no-owner --exit-on-error --jobs=4");
+    expect(overwrite).not.toContain("old database kept as");
     expect(text).toContain("every write from 2026-11-23T02:00:00Z to the moment services stop");
   });
 });

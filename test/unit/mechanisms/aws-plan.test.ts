@@ -61,7 +61,7 @@ describe("planAws: step order", () => {
     const plan = planAws(parseConfig(rawConfig("aurora-pitr", { readers: 2, instanceClass: "db.r6g.xlarge" })));
     const by = Object.fromEntries(plan.steps.map((s) => [s.name, s]));
     expect(by.quiesce.commands.map((c) => c.name)).toEqual(["web-web", "api-api", "voice-voice"]);
-    expect(by.quiesce.commands[0].render({ snapshotPath: "", restorePoint: "", resumedAt: "" })).toContain("cd /opt/services/web && docker compose stop");
+    expect(by.quiesce.commands[0].render({ stamp: "", snapshotPath: "", restorePoint: "", resumedAt: "" })).toContain("cd /opt/services/web && docker compose stop");
     expect(by.restore.commands).toEqual([]);
     expect(by.restore.does).toEqual([
       `new Aurora cluster delphi-prod-eu1-restored-<random> restored from delphi-prod at ${TARGET}, with the source's engine, version, subnet group, security groups, parameter group, KMS key, port and tags`,

@@ -182,9 +182,12 @@ describe("aurora-pitr", () => {
     expect(Date.parse(window.earliest)).toBeLessThan(Date.parse(TARGET));
     expect(Date.parse(window.latest)).toBeGreaterThan(Date.parse(TARGET));
     const notice = await valueOf(run.one("command:local:Command", "report-write-notice").props.stdin as pulumi.Output<string>);
-    expect(notice).toContain(`between **${TARGET}** and **${STOPPED_AT}** (UTC) is lost`);
+    expect(notice).toContain(`between **${TARGET}** and **${STOPPED_AT}** (UTC) is not in the restored database`);
     expect(notice).toContain("Lost rows are not counted per tenant for this restore");
-    expect(notice).not.toContain("No tenant had rows newer");
+    expect(notice).not.toContain("No tenant's rows differ");
+    expect(notice).not.toContain("| tenant |");
+    // Nothing is compared, so there are no keys and no keys file.
+    expect(run.resources.map((r) => r.name)).not.toContain("report-write-keys");
   });
 });
 

@@ -22,15 +22,41 @@ describe("wal-pitr plan", () => {
   const c = parseConfig(walPitrConfig());
   it("runs the runbook around the recovery, with the base backup, WAL range and target in its description", () => {
     const plan = planWalPitr(c, CHOICE);
-    expect(plan.steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
+    expect(plan.steps.map((s) => s.step)).toEqual(["precheck", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report", "snapshot"]);
+    expect(plan.steps[0]?.commands.map((x) => x.name)).toEqual(["stamp", "voice-voice-active-calls"]);
     expect(plan.restorePoint).toBe("2026-11-25T12:30:00.25Z");
     const restore = plan.steps.find((s) => s.step === "restore")?.commands[0];
     expect(restore?.description).toMatch(/base backup base-b, recover from \/var\/backups\/delphi\/wal \(WAL 000000010000000000000005 to at most 000000010000000000000006\) to transaction 745 \(exclusive/);
-    const cmd = restore?.render({ ...PREVIEW_VALUES, snapshotPath: "/var/backups/delphi/pre-restore-20261125T131500Z.dump" }) ?? "";
+    expect(restore?.needs).toEqual(["stamp"]);
+    const cmd = restore?.render({ ...PREVIEW_VALUES, stamp: "20261125T131500Z" }) ?? "";
     expect(cmd).toContain("/srv/postgres/data.pre-restore-20261125T131500Z");
     expect(cmd).toContain("/var/backups/delphi/base/base-b");
     expect(cmd).toContain("recovery.signal");
     expect(cmd).toContain("restore-point=2026-11-25T12:30:00.25Z");
+    // Then the restored rows are captured for the notice, which compares them with the kept directory.
+    expect(cmd).toContain("captured=conversations,tools,billing_records");
+    const notice = plan.steps.find((s) => s.step === "report")?.commands[0]?.render({ ...PREVIEW_VALUES, stamp: "20261125T131500Z" }) ?? "";
+    expect(notice).toContain("pg_ctl -D /srv/postgres/data.pre-restore-20261125T131500Z");
+  });
+
+  it("snapshot before: the pg_dump after quiesce, named by the restore's stamp; snapshot none: no dump", () => {
+    const before = planWalPitr(parseConfig(walPitrConfig(undefined, { snapshot: "before" })), CHOICE);
+    expect(before.steps.map((s) => s.step)).toEqual(["precheck", "quiesce", "snapshot", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
+    const [dump] = before.steps.find((s) => s.step === "snapshot")?.commands ?? [];
+    expect([dump?.name, dump?.needs]).toEqual(["pg-dump", ["stamp"]]);
+    expect(dump?.render({ ...PREVIEW_VALUES, stamp: "20261125T131500Z" })).toContain("f=/var/backups/delphi/pre-restore-20261125T131500Z.dump");
+    expect(planWalPitr(parseConfig(walPitrConfig(undefined, { snapshot: "none" })), CHOICE).steps.map((s) => s.step)).not.toContain("snapshot");
+  });
+
+  it("sign-off (the plan; see config-wal.test.ts for the config rule): the kept data directory archived, then rm -rf only after the archive reads in full", () => {
+    const so = { ...parseConfig(walPitrConfig(undefined, { target: undefined, phase: "rollback", wal: { archiveDir: "/w", baseBackupsDir: "/b", dataDir: "/srv/postgres/data", rollbackTo: "data.pre-restore-20261125T131500Z" } })), phase: "signoff" as const, kept: "data.pre-restore-20261125T131500Z" };
+    const plan = planWalPitr(so);
+    expect(plan.steps.map((s) => s.step)).toEqual(["signoff"]);
+    expect(plan.stops).toEqual([]);
+    const text = plan.steps[0].commands[0].render(PREVIEW_VALUES);
+    expect(text).toContain("/var/backups/delphi/pre-restore-20261125T131500Z.dump");
+    expect(text.indexOf("rm -rf /srv/postgres/data.pre-restore-20261125T131500Z")).toBeGreaterThan(text.lastIndexOf("pg_restore -f /dev/null"));
+    expect(text).not.toMatch(/rm -rf \/srv\/postgres\/data(?!\.pre-restore-)/);
   });
 
   it("writes Postgres' recovery settings for each kind of target", () => {
