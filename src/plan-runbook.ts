@@ -10,7 +10,7 @@
 import type { RestoreConfig } from "./config";
 import { confirmStoppedCommands, dbTarget, fixed, quiesceCommands, reconcileCommand, resumeCommands, verifyCommands, voiceCallsCheck } from "./plan-commands";
 import { type HostCommand, type RuntimeValues, STEP_TITLES, type StepPlan } from "./plan-types";
-import { type DbTarget, andThen, script } from "./shell";
+import { type DbTarget, andThen, inDb, quote, script } from "./shell";
 import { type KeptSide, captureRestored, compareWithKept, snapshotAfter } from "./shell-kept";
 
 /** The scratch database the notice's comparison uses (the restored side waits there). */
@@ -27,11 +27,13 @@ function dbName(c: RestoreConfig): string {
 export function stampCommand(c: RestoreConfig): HostCommand {
   const d = c.database;
   if (!d) throw new Error(`${c.mechanism} needs \`database\` (config validation should have said so)`);
+  // The database container's clock, the one its rows' timestamps come from.
+  const db = dbTarget(c);
   return {
     name: "stamp",
     host: d.host,
-    description: "take the restore's UTC stamp on the db host (it names the kept data and the pre-restore snapshot)",
-    render: fixed(`echo "stamp=$(date -u +%Y%m%dT%H%M%SZ)"`),
+    description: `take the restore's UTC stamp in ${d.container} (it names the kept data and the pre-restore snapshot)`,
+    render: fixed(andThen(`cd ${quote(db.dir)}`, `echo "stamp=$(${inDb(db, ["date", "-u", "+%Y%m%dT%H%M%SZ"])})"`)),
     needs: [],
   };
 }

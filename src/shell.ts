@@ -108,8 +108,8 @@ export function preRestoreDumpLines(db: DbTarget, backupDir: string, stampExpr: 
     `drop_partial() { ${inDb(db, ["rm", "-f"])} "$p" >/dev/null 2>&1 || true; }`,
     "trap drop_partial EXIT",
     // Paths are the container's: the file is written and read back inside it.
-    `${inDb(db, ["pg_dump", "-Fc", "-U", db.user, "-d", db.name, "-f"])} "$p" || { echo "pre-restore snapshot $f could not be written (pg_dump failed above); nothing was stopped or changed" >&2; exit 1; }`,
-    `${inDb(db, ["pg_restore", "--list"])} "$p" > /dev/null || { echo "pre-restore snapshot $f is not readable; nothing was stopped or changed" >&2; exit 1; }`,
+    `${inDb(db, ["pg_dump", "-Fc", "-U", db.user, "-d", db.name, "-f"])} "$p" || { echo "pre-restore snapshot $f could not be written (pg_dump failed above); the database was not changed" >&2; exit 1; }`,
+    `${inDb(db, ["pg_restore", "--list"])} "$p" > /dev/null || { echo "pre-restore snapshot $f is not readable; the database was not changed" >&2; exit 1; }`,
     `${inDb(db, ["mv"])} "$p" "$f"`,
     "trap - EXIT",
     `echo "snapshot=$f"`,

@@ -96,8 +96,9 @@ describe("delphi-restore preview / up with the real engine", () => {
     for (const h of info.hosts.filter((x) => x.role !== "db")) {
       expect(out).toContain(`${h.name}: ${h.services.join(", ")}`);
     }
-    for (const title of ["Pre-restore snapshot", "Quiesce", "Restore database", "Reconcile", "Resume", "Verify", "Tenant-admin report"]) expect(out).toContain(title);
-    expect(out).toContain("pg_restore --clean --if-exists --no-owner --exit-on-error");
+    for (const title of ["Check before anything stops", "Quiesce", "Restore database", "Reconcile", "Resume", "Verify", "Tenant-admin report", "Pre-restore snapshot"]) expect(out).toContain(title);
+    expect(out).toContain("pg_restore --no-owner --exit-on-error");
+    expect(out).toContain("delphi_pre_restore_<UTC> (kept)");
     expect(r.exitCode, out).toBe(0);
     expect(out).toMatch(/Resources:\s+\+ \d+ to create/);
     expect(await footprint(dir, info)).toEqual(before);
@@ -109,7 +110,7 @@ describe("delphi-restore preview / up with the real engine", () => {
     const doc = JSON.parse(r.stdout) as { ok: boolean; stage?: string; summary: { stops: { host: string; services: string[] }[]; order: string; steps: { step: string }[] } };
     expect(doc.summary.order).toBe("beforeRestore");
     expect(doc.summary.stops.map((s) => s.host).sort()).toEqual(info.hosts.filter((h) => h.role !== "db").map((h) => h.name).sort());
-    expect(doc.summary.steps.map((s) => s.step)).toEqual(["snapshot", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report"]);
+    expect(doc.summary.steps.map((s) => s.step)).toEqual(["precheck", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report", "snapshot"]);
     expect(doc.ok).toBe(true);
   });
 
@@ -178,10 +179,10 @@ describe("bad input and bookkeeping", () => {
     const before = await footprint(dir, info);
     const rollback = await cli(["rollback", "--stack", "sandbox", "--yes", "--json"]);
     expect(rollback.exitCode).toBe(1);
-    expect((JSON.parse(rollback.stdout) as { error: string }).error).toContain("No pre-restore snapshot is recorded");
+    expect((JSON.parse(rollback.stdout) as { error: string }).error).toContain("No kept database is recorded for stack 'sandbox'");
     const signoff = await cli(["signoff", "--stack", "sandbox", "--yes"]);
-    expect(signoff.exitCode).toBe(2);
-    expect(signoff.stdout).toContain("Nothing to sign off for a self-managed restore");
+    expect(signoff.exitCode).toBe(1);
+    expect(signoff.stdout + signoff.stderr).toContain("No kept database is recorded for stack 'sandbox': nothing to sign off.");
     expect(await footprint(dir, info)).toEqual(before);
   });
 

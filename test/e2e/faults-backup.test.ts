@@ -1,8 +1,10 @@
-// Faults of the database host mid-restore, through the engine: the pre-restore snapshot cannot be
-// written (the backup folder turned read-only; the disk full), and pg_restore killed half-way.
-// A snapshot that cannot be written stops the restore before anything stops, with no half
-// snapshot left under a snapshot's name; a killed pg_restore fails the restore step, the snapshot
-// taken before it restores, and `up` again restores in full.
+// Faults of the database host mid-restore, through the engine, with `snapshot: before` (the
+// pre-restore pg_dump after quiesce, then pg_restore --clean over the live database: the mode for
+// disks that cannot hold two databases): the snapshot cannot be written (the backup folder turned
+// read-only; the disk full), and pg_restore killed half-way. A snapshot that cannot be written
+// stops the restore before anything is overwritten, with no half snapshot left under a snapshot's
+// name; a killed pg_restore fails the restore step, the snapshot taken before it restores, and `up`
+// again restores in full.
 // pg_dump and pg_restore run inside voiceai-postgres (`docker compose exec`), which sees the
 // backup folder through its own bind mount: a fault of that folder is made where they see it, in
 // the container's mount namespace (nsenter), and read back there (/proc/<its pid>/root).
@@ -16,6 +18,7 @@ import { dbContainerState } from "../../src/sandbox/db-container";
 import { faultKit } from "./support/faults";
 import { until } from "./support/wait";
 import { sql, useTempSandbox } from "./support/sandbox";
+import { setStackConfig } from "./support/stack-file";
 
 let dir: string;
 let info: StartResult;
@@ -57,6 +60,7 @@ function pgRestoresInDb(): number[] {
 
 beforeAll(() => {
   ({ dir, info } = sandbox);
+  setStackConfig(dir, { snapshot: "before" });
 });
 
 afterAll(async () => {
@@ -67,7 +71,7 @@ afterAll(async () => {
 const failSnapshotWith = (act: () => Promise<void>) => kit.newRestoreActingAt("db", "exec.pg_dump", act);
 
 describe("the database host: the snapshot cannot be written, pg_restore is killed", () => {
-  it("the backup folder turned read-only after preflight: the snapshot step fails on db, nothing stops, no half snapshot; writable again, up finishes", async () => {
+  it("the backup folder turned read-only after preflight: the snapshot step fails on db after quiesce, nothing is overwritten, no half snapshot; writable again, up finishes", async () => {
     const before = await kit.counts();
     const snapshots = readdirSync(info.backupDir).filter((f) => f.startsWith("pre-restore-"));
     const d = info.backupDir;
@@ -81,8 +85,10 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
     expect(r.code).toBe(1);
     expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Pre-restore snapshot", "db"]]);
     expect(r.doc.error).toContain("Read-only file system");
-    expect(r.doc.error).toMatch(/pre-restore snapshot \S+\/pre-restore-\d{8}T\d{6}Z\.dump could not be written \(pg_dump failed above\); nothing was stopped or changed/);
-    expect(startedAfter(r.since, "stop")).toBe(false);
+    expect(r.doc.error).toMatch(/pre-restore snapshot \S+\/pre-restore-\d{8}T\d{6}Z\.dump could not be written \(pg_dump failed above\); the database was not changed/);
+    // Quiesce came first (so the dump would be complete); no restore ran and nothing started.
+    expect(startedAfter(r.since, "stop")).toBe(true);
+    expect(startedAfter(r.since, "start")).toBe(false);
     expect(readdirSync(asDbSees(info.backupDir)).filter((f) => f.startsWith("pre-restore-"))).toEqual(snapshots);
     expect(await kit.counts()).toEqual(before);
     await kit.expectResumeFinishes("backup folder unwritable");
@@ -118,7 +124,7 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
     expect(await kit.counts()).toEqual(before);
   });
 
-  it("the disk fills up after preflight: the snapshot step fails on db with no space left, the half-written file is removed, nothing stops; with room again, up finishes", async () => {
+  it("the disk fills up after preflight: the snapshot step fails on db with no space left, the half-written file is removed, nothing is overwritten; with room again, up finishes", async () => {
     const before = await kit.counts();
     const d = info.backupDir;
     const saved = mkdtempSync(join(tmpdir(), "delphi-backup-"));
@@ -136,7 +142,7 @@ describe("the database host: the snapshot cannot be written, pg_restore is kille
       expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([["Pre-restore snapshot", "db"]]);
       expect(r.doc.error).toContain("No space left on device");
       expect(partials()).toEqual([]);
-      expect(startedAfter(r.since, "stop")).toBe(false);
+      expect(startedAfter(r.since, "start")).toBe(false);
       expect(await kit.counts()).toEqual(before);
       rmSync(join(asDbSees(d), "filler"));
       await kit.expectResumeFinishes("too little room for the snapshot");

@@ -11,7 +11,7 @@ import { useTempSandbox } from "./support/sandbox";
 let dir: string;
 const sandbox = useTempSandbox("faults");
 const kit = faultKit(sandbox);
-const { counts, newRestore, newRestoreWith, resume, configSet, expectSnapshotRestores, expectResumeFinishes } = kit;
+const { counts, newRestore, newRestoreWith, resume, configSet, expectOldDataKept, expectResumeFinishes } = kit;
 
 /** What the engine recorded since a moment (container stops and starts, commands exec'd in them). */
 const engineSince = (since: string, pred: (op: EngineOp) => boolean, host?: string) => readEngineOps(dir, host).filter((op) => op.ts > since && pred(op));
@@ -40,7 +40,7 @@ describe("faults through the engine", () => {
     ]);
     expect(lastVerbs(dir, r.since).slice(1)).toEqual(["stop", "stop", "stop", "stop"]);
     expect(engineSince(r.since, (op) => op.verb === "start" && op.host !== "web")).toEqual([]);
-    await expectSnapshotRestores(before);
+    await expectOldDataKept(before, r.since);
     await expectResumeFinishes("TelWeb's migration fails");
   });
 
@@ -57,7 +57,7 @@ describe("faults through the engine", () => {
     // started, and verify did not run.
     expect(engineSince(r.since, (op) => op.verb === "start", "api")).toEqual([]);
     expect(engineSince(r.since, (op) => op.verb === "exec" && op.detail.includes("conv_known_0001"))).toEqual([]);
-    await expectSnapshotRestores(before);
+    await expectOldDataKept(before, r.since);
     const again = await resume();
     expect(again.code, again.doc.error).toBe(0);
     // The re-run repeats no destructive step: no snapshot, stop or restore, only what was left.
@@ -75,7 +75,7 @@ describe("faults through the engine", () => {
     expect(r.doc.failed?.map((f) => [f.step, f.host, f.resource])).toEqual([["Verify", "db", "verify-sql-known-conversation"]]);
     expect(r.doc.error).toContain("verify known-conversation failed: expected 2, got '1'");
     expect(lastVerbs(dir, r.since)).toEqual(CONSUMERS.map(() => "start"));
-    await expectSnapshotRestores(before);
+    await expectOldDataKept(before, r.since);
     await configSet("delphi-restore:verify.spotChecks[0].expect", "1");
     const again = await resume();
     expect(again.code, again.doc.error).toBe(0);

@@ -16,7 +16,7 @@ const kit = faultKit(sandbox);
 const started = (since: string, pred: (op: EngineOp) => boolean) => readEngineOps(dir).filter((op) => op.ts > since && op.event === "start" && pred(op));
 /** Container starts on the engine after `since` (the engine records them as done: event ok). */
 const containerStarts = (since: string) => readEngineOps(dir).filter((op) => op.ts > since && op.verb === "start");
-const restoreStarts = (since: string) => started(since, (op) => op.verb === "exec" && op.detail.startsWith("pg_restore --clean")).length;
+const restoreStarts = (since: string) => started(since, (op) => op.verb === "exec" && op.detail.startsWith("pg_restore --no-owner")).length;
 const verifyStarts = (since: string) => started(since, (op) => op.verb === "exec" && op.detail.includes("conv_known_0001")).length;
 
 beforeAll(() => {
@@ -53,22 +53,22 @@ describe("Ctrl-C through the engine", () => {
     expect(r.doc.inFlight?.map((i) => [i.resource, i.host, i.state])).toContainEqual(["quiesce-ops-ops", "ops", "done"]);
     expect(readEngineOps(dir, "ops").filter((op) => op.ts > r.since && op.verb === "stop").map((op) => op.event)).toEqual(["start", "ok"]);
     expect(restoreStarts(r.since)).toBe(0);
-    await kit.expectSnapshotRestores(before);
+    await kit.expectOldDataKept(before, r.since);
     const again = await kit.resume();
     expect(again.code, again.doc.error).toBe(0);
-    expect(again.doc.resumed?.keptSteps).toEqual(expect.arrayContaining(["Pre-restore snapshot", "Quiesce services"]));
+    expect(again.doc.resumed?.keptSteps).toEqual(expect.arrayContaining(["Check before anything stops", "Quiesce services"]));
     expect(restoreStarts(again.since)).toBe(1);
     recovered("Ctrl-C in quiesce", again);
   });
 
   it("in the restore: pg_restore runs to its end, nothing starts after it, exit 130; up again goes on from reconcile", async () => {
-    const { r, before } = await interruptAt("db", "exec.pg_restore.clean");
+    const { r, before } = await interruptAt("db", "exec.pg_restore.no-owner");
     expect(r.code).toBe(130);
     expect(r.doc.error).toContain('Interrupted during "Restore database"');
     expect(r.doc.inFlight?.map((i) => [i.resource, i.state])).toEqual([["restore-pg-restore", "done"]]);
-    expect(readEngineOps(dir, "db").filter((op) => op.ts > r.since && op.verb === "exec" && op.detail.startsWith("pg_restore --clean")).map((op) => op.event)).toEqual(["start", "ok"]);
+    expect(readEngineOps(dir, "db").filter((op) => op.ts > r.since && op.verb === "exec" && op.detail.startsWith("pg_restore --no-owner")).map((op) => op.event)).toEqual(["start", "ok"]);
     expect(containerStarts(r.since)).toEqual([]);
-    await kit.expectSnapshotRestores(before);
+    await kit.expectOldDataKept(before, r.since);
     const again = await kit.resume();
     expect(again.code, again.doc.error).toBe(0);
     expect(again.doc.resumed?.from).toBe("Reconcile schema (TelWeb migrate deploy)");
@@ -85,7 +85,7 @@ describe("Ctrl-C through the engine", () => {
     // The start held in flight did happen on the engine: media's container started.
     expect(containerStarts(r.since).filter((op) => op.host === "media")).toHaveLength(1);
     expect(verifyStarts(r.since)).toBe(0);
-    await kit.expectSnapshotRestores(before);
+    await kit.expectOldDataKept(before, r.since);
     const again = await kit.resume();
     expect(again.code, again.doc.error).toBe(0);
     expect(verifyStarts(again.since)).toBeGreaterThan(0);

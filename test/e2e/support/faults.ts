@@ -169,7 +169,18 @@ export function faultKit(sandbox: { dir: string; info: StartResult }) {
       return again;
     },
 
-    /** The newest pre-restore snapshot, restored into a scratch database, holds `expected`. */
+    /**
+     * The data as it was before the run `since` is kept: in the live database when the run stopped
+     * before its switch, else in the database it kept (`delphi_pre_restore_<its stamp>`).
+     */
+    async expectOldDataKept(expected: Record<string, string>, since: string): Promise<void> {
+      const floor = Math.floor(Date.parse(since) / 1000) * 1000;
+      const stampTime = (n: string) => Date.parse(n.slice(-16).replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
+      const kept = (await sql(info(), "select datname from pg_database where datname like 'delphi\\_pre\\_restore\\_%' order by 1 desc")).split("\n").filter((n) => n && stampTime(n) >= floor);
+      expect(await counts(kept[0]), `the data before the run, in ${kept[0] ?? "the live database"}`).toEqual(expected);
+    },
+
+    /** The newest pre-restore snapshot (snapshot: before), restored into a scratch database, holds `expected`. */
     async expectSnapshotRestores(expected: Record<string, string>): Promise<void> {
       const snap = (await execa("sh", ["-c", `ls -1t ${info().backupDir}/pre-restore-*.dump | head -n 1`])).stdout.trim();
       expect(snap, "a pre-restore snapshot").not.toBe("");

@@ -27,7 +27,10 @@ export function expectRunbookOrder(dir: string, since: string, order: "beforeRes
   const ops = opsSince(dir, since);
   const idx = (pred: (op: EngineOp) => boolean) => ops.findIndex(pred);
   const inPostgres = (op: EngineOp, re: RegExp) => op.verb === "exec" && op.service === "voiceai-postgres" && re.test(op.detail);
-  const dumpAt = idx((op) => inPostgres(op, /^pg_dump/));
+  // A background snapshot of an earlier restore may still be running when this one starts: only a
+  // pg_dump after this restore's first stop counts.
+  const firstStop = idx((op) => op.verb === "stop" && CONSUMERS.includes(op.host));
+  const dumpAt = ops.findIndex((op, i) => i > firstStop && inPostgres(op, /^pg_dump/));
   const stops = ops.map((op, i) => (op.verb === "stop" && CONSUMERS.includes(op.host) ? i : -1)).filter((i) => i >= 0);
   const restoreAt = idx((op) => inPostgres(op, snapshot === "before" ? /^pg_restore --clean/ : /^pg_restore --no-owner/));
   const switchAt = ops.map((op, i) => (inPostgres(op, /alter database "?\w+"? rename to "?\w+_pre_restore_/) ? i : -1)).filter((i) => i >= 0).at(-1) ?? -1;
