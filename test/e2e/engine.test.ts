@@ -45,7 +45,7 @@ describe("the real engine", () => {
     // under setMocks in test/unit; registration events arrive in whatever order they resolve).
     const types = events.flatMap((e) => (e.resourcePreEvent ? [e.resourcePreEvent.metadata.type] : []));
     const steps = types.filter((t) => t.startsWith("delphi:restore:")).sort();
-    expect(steps).toEqual(["ConfirmStopped", "Precheck", "PreRestoreSnapshot", "Quiesce", "Reconcile", "Report", "Restore", "Resume", "Verify"].map((t) => `delphi:restore:${t}`));
+    expect(steps).toEqual(["ConfirmStopped", "PreRestoreSnapshot", "Precheck", "Quiesce", "Reconcile", "Report", "Restore", "Resume", "Verify"].map((t) => `delphi:restore:${t}`));
     const commands = types.filter((t) => t === "pulumi-nodejs:dynamic/delphi-restore:HostCommand").length;
     expect(commands).toBeGreaterThan(20);
     expect(res.changeSummary.create).toBe(types.filter((t) => !t.startsWith("pulumi:providers:")).length);
