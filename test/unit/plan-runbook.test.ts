@@ -2,6 +2,9 @@
 // snapshot combination, the stamp taken first, the notice's comparison and the snapshot from the
 // kept data after the services are back.
 import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { type HostCommand, PREVIEW_VALUES, STEP_TITLES, planPgRestore, stampFrom } from "../../src/plan";
@@ -82,10 +85,18 @@ describe("runbookSteps: the order for each order and snapshot", () => {
 });
 
 describe("the stamp", () => {
-  it("is taken on the db host, first, and printed as stamp=<UTC> for the program to read", () => {
-    const c = stampCommand(config());
+  it("is taken on the db host in the database container, first, and printed as stamp=<UTC> for the program to read", () => {
+    // The db host's project folder and a `docker` that runs what `compose exec -T <service>` names.
+    const root = mkdtempSync(join(tmpdir(), "delphi-stamp-"));
+    mkdirSync(join(root, "postgres"));
+    mkdirSync(join(root, "bin"));
+    writeFileSync(join(root, "bin", "docker"), '#!/bin/sh\n[ "$1 $2 $3 $4" = "compose exec -T voiceai-postgres" ] || exit 9\nshift 4\nexec "$@"\n', { mode: 0o755 });
+    const cfg = config();
+    cfg.hosts.db.servicesRoot = root;
+    const c = stampCommand(cfg);
     expect([c.name, c.host, c.needs]).toEqual(["stamp", "db", []]);
-    const r = spawnSync("/bin/sh", ["-c", c.render(PREVIEW_VALUES)], { encoding: "utf8" });
+    const r = spawnSync("/bin/sh", ["-c", c.render(PREVIEW_VALUES)], { encoding: "utf8", env: { ...process.env, PATH: `${join(root, "bin")}:${process.env.PATH}` } });
+    rmSync(root, { recursive: true, force: true });
     expect(r.stdout).toMatch(/^stamp=\d{8}T\d{6}Z\n$/);
     expect(stampFrom(r.stdout)).toMatch(/^\d{8}T\d{6}Z$/);
   });

@@ -77,7 +77,7 @@ describe("step order", () => {
       const first = plan(top).steps[0];
       expect(first?.step, JSON.stringify(top)).toBe("precheck");
       expect(first?.commands[0]?.name).toBe("stamp");
-      expect(first?.commands[0]?.render(PREVIEW_VALUES)).toBe('echo "stamp=$(date -u +%Y%m%dT%H%M%SZ)"');
+      expect(first?.commands[0]?.render(PREVIEW_VALUES)).toBe('cd /opt/services/postgres && echo "stamp=$(docker compose exec -T voiceai-postgres date -u +%Y%m%dT%H%M%SZ)"');
     }
   });
 
