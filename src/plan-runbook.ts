@@ -15,18 +15,18 @@ import { type KeptSide, captureRestored, compareWithKept, snapshotAfter } from "
 
 /** The scratch database the notice's comparison uses (the restored side waits there). */
 export function diffScratch(c: RestoreConfig): string {
-  return `${dbName(c)}_restore_diff`;
+  return `${databaseOf(c).name}_restore_diff`;
 }
 
-function dbName(c: RestoreConfig): string {
+/** The database block every self-managed mechanism has (config validation guarantees it). */
+function databaseOf(c: RestoreConfig): NonNullable<RestoreConfig["database"]> {
   if (!c.database) throw new Error(`${c.mechanism} needs \`database\` (config validation should have said so)`);
-  return c.database.name;
+  return c.database;
 }
 
 /** The restore's UTC stamp, taken on the db host by the first step (it names the kept data and the snapshot). */
 export function stampCommand(c: RestoreConfig): HostCommand {
-  const d = c.database;
-  if (!d) throw new Error(`${c.mechanism} needs \`database\` (config validation should have said so)`);
+  const d = databaseOf(c);
   // The database container's clock, the one its rows' timestamps come from.
   const db = dbTarget(c);
   return {
@@ -45,8 +45,7 @@ export function withCapture(c: RestoreConfig, db: DbTarget, command: string, res
 
 /** The notice's comparison: the kept data against the restored side captured before the services started. */
 export function noticeCommand(c: RestoreConfig, kept: (rt: RuntimeValues) => KeptSide, needs: (keyof RuntimeValues)[], keptWords: string): HostCommand {
-  const d = c.database;
-  if (!d) throw new Error(`${c.mechanism} needs \`database\` (config validation should have said so)`);
+  const d = databaseOf(c);
   const db = dbTarget(c);
   return {
     name: "count-lost-writes",
@@ -59,8 +58,7 @@ export function noticeCommand(c: RestoreConfig, kept: (rt: RuntimeValues) => Kep
 
 /** `snapshot: after`: the pre-restore snapshot file from the kept data, in the background on the db host. */
 export function afterSnapshotCommand(c: RestoreConfig, kept: (rt: RuntimeValues) => KeptSide, keptWords: string): HostCommand {
-  const d = c.database;
-  if (!d) throw new Error(`${c.mechanism} needs \`database\` (config validation should have said so)`);
+  const d = databaseOf(c);
   const db = dbTarget(c);
   return {
     name: "pg-dump-kept",

@@ -52,6 +52,21 @@ export const COMMENTS = {
 };
 
 /**
+ * Rename the live database `from` to `to`, ending its client sessions first (autovacuum workers end
+ * by themselves). A session that connects between the two statements makes the rename fail, so it
+ * is tried again, ten times at most; then the script fails with `giveUp`. Lines for an if-branch.
+ */
+function renameLive(db: DbTarget, from: string, to: string, giveUp: string): string[] {
+  const terminate = `select pg_terminate_backend(pid) from pg_stat_activity where datname = ${lit(from)} and pid <> pg_backend_pid() and backend_type = 'client backend'`;
+  return [
+    `    i=0`,
+    `    until { ${psql(db, terminate, "postgres")} >/dev/null && ${psql(db, `alter database ${ident(from)} rename to ${ident(to)}`, "postgres")}; }; do`,
+    `      i=$((i + 1)); [ "$i" -lt 10 ] || { echo ${quote(giveUp)} >&2; exit 1; }; sleep 0.5`,
+    `    done`,
+  ];
+}
+
+/**
  * Restore the dump into a fresh database `restored` beside the live one: same owner, encoding and
  * locale as the live database (or the kept one, on a re-run after the switch began), created from
  * template0; the dump brings its own extensions. No `--clean`: the database is new, and nothing
@@ -96,18 +111,13 @@ export function restoreIntoFresh(db: DbTarget, dumpExpr: string, n: KeptNames, j
  * so. Prints `kept-database=<name>` and `switched-at=<UTC>`.
  */
 export function switchKeeping(db: DbTarget, n: KeptNames): string {
-  const terminate = `select pg_terminate_backend(pid) from pg_stat_activity where datname = ${lit(n.live)} and pid <> pg_backend_pid() and backend_type = 'client backend'`;
   return script([
     `cd ${quote(db.dir)}`,
     `if ${exists(db, n.restored)}; then`,
     `  [ "${commentOf(db, n.restored)}" = ${quote(COMMENTS.restored(n.stamp))} ] || { echo ${quote(`${n.restored} is not the complete restore of this run (${n.stamp}); refusing to switch it in. Nothing was changed.`)} >&2; exit 1; }`,
     `  if ${exists(db, n.live)}; then`,
     `    if ${exists(db, n.kept)}; then echo ${quote(`both ${n.live} and ${n.kept} exist; refusing to rename over a kept database. Nothing was changed.`)} >&2; exit 1; fi`,
-    // A session that connects between the two statements makes the rename fail: try again.
-    `    i=0`,
-    `    until { ${psql(db, terminate, "postgres")} >/dev/null && ${psql(db, `alter database ${ident(n.live)} rename to ${ident(n.kept)}`, "postgres")}; }; do`,
-    `      i=$((i + 1)); [ "$i" -lt 10 ] || { echo ${quote(`could not rename ${n.live}: sessions keep connecting to it (are all services stopped?); nothing was switched`)} >&2; exit 1; }; sleep 0.5`,
-    `    done`,
+    ...renameLive(db, n.live, n.kept, `could not rename ${n.live}: sessions keep connecting to it (are all services stopped?); nothing was switched`),
     `    ${setComment(db, n.kept, COMMENTS.kept(n.stamp))}`,
     `  fi`,
     `  ${psql(db, `alter database ${ident(n.restored)} rename to ${ident(n.live)}`, "postgres")}`,
@@ -128,16 +138,12 @@ export function switchKeeping(db: DbTarget, n: KeptNames): string {
  */
 export function renameBack(db: DbTarget, n: KeptNames): string {
   const undone = `${n.live}_undone_${n.stamp}`;
-  const terminate = `select pg_terminate_backend(pid) from pg_stat_activity where datname = ${lit(n.live)} and pid <> pg_backend_pid() and backend_type = 'client backend'`;
   return script([
     `cd ${quote(db.dir)}`,
     `if ${exists(db, n.kept)}; then`,
     `  if ${exists(db, n.live)}; then`,
     `    if ${exists(db, undone)}; then echo ${quote(`both ${n.live} and ${undone} exist; refusing to rename over them. Nothing was changed.`)} >&2; exit 1; fi`,
-    `    i=0`,
-    `    until { ${psql(db, terminate, "postgres")} >/dev/null && ${psql(db, `alter database ${ident(n.live)} rename to ${ident(undone)}`, "postgres")}; }; do`,
-    `      i=$((i + 1)); [ "$i" -lt 10 ] || { echo ${quote(`could not rename ${n.live}: sessions keep connecting to it; nothing was rolled back`)} >&2; exit 1; }; sleep 0.5`,
-    `    done`,
+    ...renameLive(db, n.live, undone, `could not rename ${n.live}: sessions keep connecting to it; nothing was rolled back`),
     `    ${setComment(db, undone, COMMENTS.undone(n.stamp))}`,
     `  fi`,
     `  ${psql(db, `alter database ${ident(n.kept)} rename to ${ident(n.live)}`, "postgres")}`,
