@@ -14,7 +14,7 @@ import { findBinaries } from "../../src/sandbox/binaries";
 import { superuserSql } from "../../src/sandbox/postgres";
 import { allText, cliIn, pulumiIn, ROOT } from "./support/cli";
 import { CONSUMERS, expectRunbookOrder, lastVerbs } from "./support/runbook-order";
-import { footprint, sql, useTempSandbox } from "./support/sandbox";
+import { footprint, snapshotsSettled as settled, sql, useTempSandbox } from "./support/sandbox";
 import { setStackConfig } from "./support/stack-file";
 import { until } from "./support/wait";
 
@@ -45,8 +45,7 @@ const count = (table: string, ids: string[]) => sql(info, `select count(*) from 
 const idsOf = (rows: PostBackupRows, table: string) => rows.rows.filter((r) => r.table === table).map((r) => r.id);
 /** Compose operations that change a host or the data (preflight's `ps` and read-only `exec`s do not). */
 const changing = () => readEngineOps(dir).filter((op) => ["stop", "start"].includes(op.verb) || (op.verb === "exec" && /^(pg_dump|pg_restore --clean|pg_restore --no-owner|psql.*alter database)/i.test(op.detail))).length;
-/** The background snapshot (snapshot: after) has ended: no `.partial` in the backup folder. */
-const snapshotsSettled = () => until(() => !readdirSync(info.backupDir).some((f) => f.endsWith(".partial")), "the background pre-restore snapshot to end");
+const snapshotsSettled = () => settled(info);
 
 beforeAll(async () => {
   ({ dir, info } = sandbox);

@@ -11,7 +11,7 @@ import { dataLossWindow, parseLostWrites, planPgRestore, restorePointFromName } 
 import { renderReport } from "../../src/report";
 import { addMigration, layout, readEngineOps, removeMigration, sandboxRestoreConfig, setActiveCalls, writePostBackupRows, type EngineOp, type StartResult } from "../../src/sandbox";
 import { compose } from "../../src/sandbox/db-container";
-import { footprint, sql, useTempSandbox } from "./support/sandbox";
+import { footprint, snapshotsSettled, sql, useTempSandbox } from "./support/sandbox";
 import { CONSUMERS, expectRunbookOrder, lastVerbs as lastVerbsIn, opsSince as opsSinceIn } from "./support/runbook-order";
 
 let dir: string;
@@ -29,7 +29,14 @@ beforeAll(async () => {
 });
 
 
-const restore = (c: RestoreConfig = config) => runByHand(c, planPgRestore(c), ssh, secrets);
+/** A restore by hand; it returns once its background snapshot has ended, so the next test's fingerprint of the backup folder does not race it. */
+const restore = async (c: RestoreConfig = config) => {
+  try {
+    return await runByHand(c, planPgRestore(c), ssh, secrets);
+  } finally {
+    await snapshotsSettled(info);
+  }
+};
 const opsSince = (ts: string): EngineOp[] => opsSinceIn(dir, ts);
 /** Container stops the engine recorded (the stop signal sent) after a moment, on any host. */
 const stopsSince = (ts: string): EngineOp[] => readEngineOps(dir).filter((op) => op.ts > ts && op.verb === "stop" && op.event === "start");
@@ -125,12 +132,14 @@ describe("failures stop the runbook where they happen", () => {
     const corrupt = join(info.backupDir, "delphi-20991231T000000Z.dump"); // the newest by name and time
     writeFileSync(corrupt, "this is not a pg_dump archive\n");
     const before = await sql(info, "select count(*) from conversations");
-    const backupsBefore = (await footprint(dir, info)).backups;
+    const backupsBefore = (await footprint(dir, info)).backups.filter((f) => f !== basename(corrupt)); // the corrupt dump goes in the finally below
     let failure: unknown;
     try {
       await restore();
     } catch (e) {
       failure = e;
+    } finally {
+      rmSync(corrupt); // whatever this test finds, the next tests restore the good newest dump
     }
     expect(failure).toBeInstanceOf(StepFailed);
     expect((failure as StepFailed).step).toBe("precheck");
@@ -141,7 +150,6 @@ describe("failures stop the runbook where they happen", () => {
     expect(stopsSince(since)).toEqual([]);
     expect(await sql(info, "select count(*) from conversations")).toBe(before);
 
-    rmSync(corrupt);
     const again = await restore();
     expect(again.timings.map((t) => t.step)).toEqual(["precheck", "quiesce", "confirm", "restore", "reconcile", "resume", "verify", "report", "snapshot"]);
     expect(lastVerbs(since)).toEqual(CONSUMERS.map(() => "start"));
