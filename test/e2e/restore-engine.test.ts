@@ -4,7 +4,7 @@
 // run by Pulumi's own provider host) running the command over OpenSSH with pinned host keys.
 // The tests run in order and build on each other, like an incident: restore, re-run, roll back,
 // a bad dump, beforeSwitch, a changed host key, then `pulumi` typed by hand and `destroy`.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
