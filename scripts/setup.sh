@@ -9,15 +9,17 @@
 #   - the Pulumi CLI at the version package.json pins for @pulumi/pulumi: the one on PATH when
 #     it is that version, else built from the Go module proxy (toolchain/pulumi) and cached per
 #     user, so a second checkout or CI run reuses it
-#   - the command provider at @pulumi/command's version, when the Go module proxy serves it
+#   - the command provider at @pulumi/command's version, when the Go module proxy serves it: only
+#     the optional `pulumi-command` transport needs it (the default `ssh` transport runs every
+#     remote command through this project's own dynamic resource)
 # It writes .tools/env.sh (PATH and engine settings) and .tools/toolchain.json (what was found).
 # A piece that cannot be had here is reported as MISSING with the reason; the script then exits 0
-# unless --require-engine is given, so that everything that does not need it still runs.
+# unless --require-command-provider is given, so that everything that does not need it still runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-REQUIRE_ENGINE=0
-[ "${1:-}" = "--require-engine" ] && REQUIRE_ENGINE=1
+REQUIRE_COMMAND_PROVIDER=0
+case "${1:-}" in --require-command-provider | --require-engine) REQUIRE_COMMAND_PROVIDER=1 ;; esac
 
 started=$SECONDS
 step() { printf '\n==> %s\n' "$*"; }
@@ -214,7 +216,7 @@ bundle_with_cli pulumi-resource-pulumi-nodejs "$ROOT/node_modules/@pulumi/pulumi
 info "present ($langhost); pulumi-resource-pulumi-nodejs from @pulumi/pulumi"
 
 # ---------------------------------------------------------------- command provider
-step "command provider v$COMMAND_VERSION"
+step "command provider v$COMMAND_VERSION (optional: only the pulumi-command transport uses it)"
 provider=""
 plugin_dir="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-command-v$COMMAND_VERSION"
 provider_problem=""
@@ -245,7 +247,7 @@ else
     provider_problem="the Go module proxy answers $answer for $mod@v$COMMAND_VERSION (source of pulumi-resource-command); no other source is reachable from this machine"
   fi
 fi
-if [ -n "$provider" ]; then info "present ($provider)"; else info "MISSING: $provider_problem"; fi
+if [ -n "$provider" ]; then info "present ($provider)"; else info "not available (optional): $provider_problem"; fi
 
 # ---------------------------------------------------------------- env file and summary
 cat >.tools/env.sh <<EOF
@@ -287,8 +289,8 @@ require("fs").writeFileSync(".tools/toolchain.json", JSON.stringify({
 
 step "set-up finished in $(elapsed $started)"
 if [ -z "$provider" ]; then
-  info "The restore engine cannot run remote commands on this machine: $provider_problem."
-  info "Everything else (config checks, plans, preflight, the sandbox, AWS unit tests) works."
-  [ "$REQUIRE_ENGINE" = 1 ] && die "--require-engine: the command provider is missing"
+  info "Ready: the restore engine runs every remote command with the default ssh transport."
+  info "Only the optional transport 'pulumi-command' (delphi-restore:transport) is unavailable here: $provider_problem."
+  [ "$REQUIRE_COMMAND_PROVIDER" = 1 ] && die "--require-command-provider: the command provider is missing"
 fi
 exit 0
