@@ -3,7 +3,7 @@
 // it proves the commands themselves on real hosts; it is not a replacement for the engine (no
 // state, no diff, no resume).
 import type { RestoreConfig } from "../src/config";
-import { type RestorePlan, type RuntimeValues, PREVIEW_VALUES, restorePointFrom, resumedAtFrom, snapshotPathFrom, stampFrom, writesStoppedFrom } from "../src/plan";
+import { type RestorePlan, type RuntimeValues, PREVIEW_VALUES, restorePointFrom, resumedAtFrom, snapshotPathFrom, stampFrom, writesStoppedFrom } from "../src/runbook";
 import { hostConnections } from "../src/program";
 import type { SshRunner } from "../src/cli/ssh";
 

@@ -10,7 +10,7 @@ import { Command } from "commander";
 import { COMPACT } from "../src/cli/table-style";
 import { SshRunner } from "../src/cli/ssh";
 import type { RestoreConfig } from "../src/config";
-import { planPgRestore } from "../src/plan";
+import { planPgRestore } from "../src/mechanisms/pg-restore/plan";
 import { sandboxRestoreConfig, type StartResult } from "../src/sandbox";
 import { median } from "./figures";
 import { clearSnapshots, downtimeMs, runBench, secs, withBenchSandbox } from "./support";

@@ -8,7 +8,7 @@ import Table from "cli-table3";
 import { Command } from "commander";
 import { COMPACT } from "../src/cli/table-style";
 import { SshRunner } from "../src/cli/ssh";
-import { planPgRestore } from "../src/plan";
+import { planPgRestore } from "../src/mechanisms/pg-restore/plan";
 import { sandboxRestoreConfig } from "../src/sandbox";
 import { median } from "./figures";
 import { runBench, secs, withBenchSandbox } from "./support";

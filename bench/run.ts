@@ -17,7 +17,7 @@ import { copyFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "no
 import { cpus, tmpdir, totalmem } from "node:os";
 import { basename, join } from "node:path";
 import { Command } from "commander";
-import { planPgRestore } from "../src/plan";
+import { planPgRestore } from "../src/mechanisms/pg-restore/plan";
 import { layout, SANDBOX_HOSTS, sandboxRestoreConfig } from "../src/sandbox";
 import { hostSpec } from "../src/sandbox/layout";
 import { SshRunner } from "../src/cli/ssh";

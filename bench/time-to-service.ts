@@ -7,7 +7,7 @@
 // builders as the plan's (src/shell.ts) and run through the same SSH runner, so both sides pay the
 // same transport.
 import type { RestoreConfig } from "../src/config";
-import { dbTarget, serviceStops } from "../src/plan-commands";
+import { dbTarget, serviceStops } from "../src/runbook/commands";
 import { hostConnections } from "../src/program";
 import type { SshRunner } from "../src/cli/ssh";
 import * as sh from "../src/shell";

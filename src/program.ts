@@ -2,13 +2,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_MECHANISMS, ConfigError, NAMESPACE, fromPulumiConfig, parseConfig, type RestoreConfig } from "./config";
 import { planSelfManaged } from "./mechanisms/self-managed-plan";
-import { gatherWalFacts } from "./mechanisms/wal-facts";
-import { planWalPitr } from "./mechanisms/wal-plan";
-import { type PitrChoice, checkTarget, targetOf } from "./mechanisms/wal-window";
+import { gatherWalFacts } from "./mechanisms/wal-pitr/facts";
+import { planWalPitr } from "./mechanisms/wal-pitr/plan";
+import { type PitrChoice, checkTarget, targetOf } from "./mechanisms/wal-pitr/window";
 import { explainSshFailure, runOnHost } from "./resources/ssh-exec";
 import { hostConnections } from "./steps/common-args";
-import { type KeptData, keptDataOf } from "./mechanisms/kept-data";
-import { markers, restorePointFrom, resumedAtFrom, snapshotPathFrom, stampFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./plan";
+import { type KeptData, keptDataOf } from "./runbook/kept";
+import { markers, restorePointFrom, resumedAtFrom, snapshotPathFrom, stampFrom, writesStoppedFrom, type RestorePlan, type RuntimeValues } from "./runbook";
 import { Report } from "./steps/report";
 import { commonStepArgs, reportDir, type ProgramContext, type Secrets } from "./steps/common-args";
 import type { RunbookStep } from "./steps/runbook-step";
@@ -133,11 +133,11 @@ async function walChoice(config: RestoreConfig, secrets: Secrets, ctx: ProgramCo
 export async function restoreProgram(ctx: ProgramContext = {}): Promise<Record<string, unknown>> {
   const { config, secrets } = loadConfig();
   if (config.mechanism === "ebs-snapshot") {
-    const { declareEbsRestore } = await import("./mechanisms/ebs-restore");
+    const { declareEbsRestore } = await import("./mechanisms/ebs-snapshot/declare");
     return declareEbsRestore(config, secrets, ctx);
   }
   if ((AWS_MECHANISMS as readonly string[]).includes(config.mechanism)) {
-    const { declareAwsRestore } = await import("./mechanisms/aws-restore");
+    const { declareAwsRestore } = await import("./mechanisms/aws-pitr/declare");
     return declareAwsRestore(config, secrets, ctx);
   }
   if (config.mechanism === "wal-pitr") {

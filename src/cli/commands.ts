@@ -13,7 +13,7 @@ import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromS
 import { SshRunner } from "./ssh";
 import { renderSummary, type Summary } from "./summary";
 import { summaryOf } from "./summary-of";
-import { type KeptData, keptDataOf } from "../mechanisms/kept-data";
+import { type KeptData, keptDataOf } from "../runbook/kept";
 import { describeLock } from "./locks";
 import { locksOf, refuseIfLocked } from "./lock-commands";
 import { confirm, loadOrRefuse, refuse, say, stdoutOut, type Opts, type Out } from "./output";

@@ -7,10 +7,10 @@ import { fromPulumiConfig, parseConfig, NAMESPACE, type RestoreConfig } from "..
 import { hostConnections } from "../program";
 import type { HostConnection } from "../resources/declare-command";
 import * as sh from "../shell";
-import { listArchive, walDump } from "../shell-waldump";
-import { archiveLayout } from "../wal/archive";
-import { CATALOGUE_SQL, DEFAULT_MIN_ROWS, describeChanges, parseCatalogue, rankCandidates, suggestTarget, type Candidate, type Suggestion } from "../wal/find-target";
-import { WaldumpParser, type WaldumpResult, type WalTransaction } from "../wal/waldump";
+import { listArchive, walDump } from "../mechanisms/wal-pitr/shell-waldump";
+import { archiveLayout } from "../mechanisms/wal-pitr/archive";
+import { CATALOGUE_SQL, DEFAULT_MIN_ROWS, describeChanges, parseCatalogue, rankCandidates, suggestTarget, type Candidate, type Suggestion } from "../mechanisms/wal-pitr/find-target";
+import { WaldumpParser, type WaldumpResult, type WalTransaction } from "../mechanisms/wal-pitr/waldump";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { loadOrRefuse, refuse, say, stdoutOut, type Opts, type Out } from "./output";
 import type { RunResult } from "./ssh";

@@ -5,7 +5,7 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { SELF_MANAGED_MECHANISMS, type RestoreConfig } from "../config";
 import { planSelfManaged } from "../mechanisms/self-managed-plan";
-import { restoreKey } from "../plan";
+import { restoreKey } from "../runbook";
 import { urnName } from "./progress";
 
 export type StateResource = { urn: string; outputs?: { triggers?: unknown[] } };

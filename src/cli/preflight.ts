@@ -3,13 +3,13 @@
 import Table from "cli-table3";
 import { COMPACT } from "./table-style";
 import type { RestoreConfig } from "../config";
-import { markers, serviceStops } from "../plan";
+import { markers, serviceStops } from "../runbook";
 import { hostConnections } from "../program";
 import * as sh from "../shell";
-import { volumeTargetLines } from "../shell-volume";
-import { type KeptData, keptDataOf } from "../mechanisms/kept-data";
-import { gatherWalFacts } from "../mechanisms/wal-facts";
-import { type PitrChoice, checkTarget, choiceText, targetOf } from "../mechanisms/wal-window";
+import { volumeTargetLines } from "../mechanisms/volume-snapshot/shell";
+import { type KeptData, keptDataOf } from "../runbook/kept";
+import { gatherWalFacts } from "../mechanisms/wal-pitr/facts";
+import { type PitrChoice, checkTarget, choiceText, targetOf } from "../mechanisms/wal-pitr/window";
 import type { SshRunner } from "./ssh";
 import { execa } from "execa";
 import type { HostConnection } from "../resources/declare-command";

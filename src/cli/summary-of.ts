@@ -2,11 +2,11 @@
 // the newest dump, the volume snapshot and its time, the base backup and WAL a target needs.
 import { basename } from "node:path";
 import { SELF_MANAGED_MECHANISMS, type RestoreConfig } from "../config";
-import { planAws } from "../mechanisms/aws-plan";
-import { planEbs } from "../mechanisms/ebs-plan";
+import { planAws } from "../mechanisms/aws-pitr/plan";
+import { planEbs } from "../mechanisms/ebs-snapshot/plan";
 import { planSelfManaged } from "../mechanisms/self-managed-plan";
-import { planWalPitr } from "../mechanisms/wal-plan";
-import { targetText } from "../mechanisms/wal-window";
+import { planWalPitr } from "../mechanisms/wal-pitr/plan";
+import { targetText } from "../mechanisms/wal-pitr/window";
 import { TARGET_CHECK, VOLUME_CHECK, type CheckResult } from "./preflight";
 import { summarize, summarizeAws, summarizeEbs, type Summary } from "./summary";
 

@@ -3,9 +3,9 @@
 import Table from "cli-table3";
 import { COMPACT } from "./table-style";
 import type { RestoreConfig } from "../config";
-import { type AwsPlan, recoveryText } from "../mechanisms/aws-plan";
-import { type EbsPlan, snapshotText } from "../mechanisms/ebs-plan";
-import type { RestorePlan } from "../plan";
+import { type AwsPlan, recoveryText } from "../mechanisms/aws-pitr/plan";
+import { type EbsPlan, snapshotText } from "../mechanisms/ebs-snapshot/plan";
+import type { RestorePlan } from "../runbook";
 
 export interface Summary {
   stack: string;

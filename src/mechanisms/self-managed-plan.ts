@@ -2,10 +2,11 @@
 // snapshot, a base backup and WAL), and of its sign-off. The program, preflight, the summary and
 // `status` all read it from here.
 import type { RestoreConfig } from "../config";
-import { type RestorePlan, planPgRestore } from "../plan";
-import { signoffPlan } from "./swap-plan";
-import { planVolumeSnapshot } from "./volume-plan";
-import { planWalPitr } from "./wal-plan";
+import { type RestorePlan } from "../runbook";
+import { planPgRestore } from "../mechanisms/pg-restore/plan";
+import { signoffPlan } from "../runbook/swap";
+import { planVolumeSnapshot } from "./volume-snapshot/plan";
+import { planWalPitr } from "./wal-pitr/plan";
 
 export function planSelfManaged(c: RestoreConfig): RestorePlan {
   if (c.phase === "signoff") return signoffPlan(c);

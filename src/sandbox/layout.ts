@@ -2,7 +2,7 @@
 // compose files (which mount these paths) and the tests agree.
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Role } from "../config-schema";
+import type { Role } from "../config/schema";
 
 export interface SandboxHostSpec {
   name: string;

@@ -9,7 +9,7 @@ import { findBinaries, type Binaries } from "./binaries";
 import { layout, type Layout } from "./layout";
 import { asServerUser, serverUserIds, superuserSql } from "./postgres";
 import { readState } from "./state";
-import { isSegmentName } from "../wal/names";
+import { isSegmentName } from "../mechanisms/wal-pitr/names";
 import { archivedThrough, baseBackupName, manifestWalEnd, segmentEndingAt, walConfLines } from "./wal-parse";
 
 export interface BaseBackup {

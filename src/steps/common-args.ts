@@ -3,7 +3,7 @@
 import { isAbsolute, join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { RestoreConfig } from "../config";
-import { restoreKey } from "../plan";
+import { restoreKey } from "../runbook";
 import type { HostConnection } from "../resources/declare-command";
 
 export interface Secrets {

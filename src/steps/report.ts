@@ -3,8 +3,8 @@
 // command, so nothing is written during a preview and the file's content is part of the state.
 import * as pulumi from "@pulumi/pulumi";
 import { declareCommand } from "../resources/declare-command";
-import { dataLossWindow, parseLostWrites } from "../plan";
-import { keysFileText, renderReport, reportFileName } from "../report";
+import { dataLossWindow, parseLostWrites } from "../runbook";
+import { keysFileText, renderReport, reportFileName } from "../runbook/notice";
 import { quote } from "../shell";
 import { RunbookStep, type RunbookStepArgs } from "./runbook-step";
 

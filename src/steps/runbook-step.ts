@@ -3,7 +3,7 @@
 // and have no delete command: `pulumi destroy` never stops a service or touches data.
 import * as pulumi from "@pulumi/pulumi";
 import type { Transport } from "../config";
-import { type HostCommand, PREVIEW_VALUES, type RuntimeValues, type StepPlan } from "../plan";
+import { type HostCommand, PREVIEW_VALUES, type RuntimeValues, type StepPlan } from "../runbook";
 import { declareCommand, type DeclaredCommand, type HostConnection } from "../resources/declare-command";
 
 export type { HostConnection } from "../resources/declare-command";

@@ -2,7 +2,7 @@
 // read (delphi:restore:Quiesce > quiesce-web-web, ...). They differ only in their type token;
 // the behaviour lives in the plan (src/plan.ts) and in RunbookStep.
 import type * as pulumi from "@pulumi/pulumi";
-import type { StepName } from "../plan";
+import type { StepName } from "../runbook";
 import { RunbookStep, type RunbookStepArgs } from "./runbook-step";
 
 type StepClass = new (name: string, args: RunbookStepArgs, opts?: pulumi.ComponentResourceOptions) => RunbookStep;

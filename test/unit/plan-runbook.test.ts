@@ -7,10 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
-import { type HostCommand, PREVIEW_VALUES, STEP_TITLES, planPgRestore, stampFrom } from "../../src/plan";
-import { afterSnapshotCommand, diffScratch, noticeCommand, runbookSteps, stampCommand, withCapture } from "../../src/plan-runbook";
-import { dbTarget } from "../../src/plan-commands";
-import { keptDatabaseSide } from "../../src/shell-kept";
+import { type HostCommand, PREVIEW_VALUES, STEP_TITLES, stampFrom } from "../../src/runbook";
+import { planPgRestore } from "../../src/mechanisms/pg-restore/plan";
+import { afterSnapshotCommand, diffScratch, noticeCommand, runbookSteps, stampCommand, withCapture } from "../../src/runbook/order";
+import { dbTarget } from "../../src/runbook/commands";
+import { keptDatabaseSide } from "../../src/shell/kept";
 import { expectRejected } from "./fixtures/config-problems";
 import { pgConfig } from "./fixtures/pg-config";
 

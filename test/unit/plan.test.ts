@@ -2,21 +2,8 @@
 // window, and the markers later steps read from earlier steps' output.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
-import {
-  dataLossWindow,
-  markers,
-  parseLostWrites,
-  planPgRestore,
-  PREVIEW_VALUES,
-  restoreKey,
-  restorePointFrom,
-  restorePointFromName,
-  resumedAtFrom,
-  snapshotPathFrom,
-  stampFrom,
-  stampOfKept,
-  writesStoppedFrom,
-} from "../../src/plan";
+import { dataLossWindow, markers, parseLostWrites, PREVIEW_VALUES, restoreKey, restorePointFrom, restorePointFromName, resumedAtFrom, snapshotPathFrom, stampFrom, stampOfKept, writesStoppedFrom } from "../../src/runbook";
+import { planPgRestore } from "../../src/mechanisms/pg-restore/plan";
 import { pgConfig } from "./fixtures/pg-config";
 
 const plan = (top: Record<string, unknown> = {}) => planPgRestore(parseConfig(pgConfig(top)));

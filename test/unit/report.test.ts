@@ -2,8 +2,8 @@
 // inserted, updated and deleted after the restore point, the keys (the first few; all in the keys
 // file), contact; ready to paste.
 import { describe, expect, it } from "vitest";
-import type { LostWrites } from "../../src/plan";
-import { KEYS_IN_NOTICE, keysFileText, renderReport, reportFileName, type ReportInput } from "../../src/report";
+import type { LostWrites } from "../../src/runbook";
+import { KEYS_IN_NOTICE, keysFileText, renderReport, reportFileName, type ReportInput } from "../../src/runbook/notice";
 
 const keys = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}_${String(i + 1).padStart(3, "0")}`);
 const lost: LostWrites[] = [

@@ -1,7 +1,7 @@
 // The db host's volume commands: every value quoted, even ones the schema already constrains.
 import { execFileSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
-import { deviceCandidates, findDeviceLines, mountAndStartDatabase, stopDatabaseAndUnmount } from "../../src/shell-ebs";
+import { deviceCandidates, findDeviceLines, mountAndStartDatabase, stopDatabaseAndUnmount } from "../../src/mechanisms/ebs-snapshot/shell";
 
 const db = { dir: "/opt/services/postgres", container: "voiceai-postgres", user: "delphi", name: "delphi" };
 const EVIL = "/srv/it's $(touch pwned) `x`";

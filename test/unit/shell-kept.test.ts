@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLostWrites } from "../../src/plan";
+import { parseLostWrites } from "../../src/runbook";
 import type { DbTarget } from "../../src/shell";
 import { andThen, quote, script } from "../../src/shell";
 import {
@@ -29,7 +29,7 @@ import {
   snapshotJobFiles,
   switchKeeping,
   waitForSnapshotLines,
-} from "../../src/shell-kept";
+} from "../../src/shell/kept";
 import { type FakeHost, fakeHost, shSyntax } from "./fixtures/fake-catalogue";
 
 const STAMP = "20261207T021500Z";

@@ -11,7 +11,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseConfig, type RawConfig, type RestoreConfig } from "../../src/config";
 import { preflightChecks } from "../../src/cli/preflight";
-import { planPgRestore, type RuntimeValues } from "../../src/plan";
+import { type RuntimeValues } from "../../src/runbook";
+import { planPgRestore } from "../../src/mechanisms/pg-restore/plan";
 import { pgConfig } from "./fixtures/pg-config";
 
 let work: string;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { findTargetDoc, parseFindTargetOptions, readArchive, renderFindTarget, type HostRunner } from "../../../src/cli/find-target";
 import type { RunResult } from "../../../src/cli/ssh";
-import { rankCandidates, suggestTarget } from "../../../src/wal/find-target";
+import { rankCandidates, suggestTarget } from "../../../src/mechanisms/wal-pitr/find-target";
 import { CATALOGUE } from "../fixtures/wal/catalogue";
 
 const FIXTURE = readFileSync(join(__dirname, "..", "fixtures", "wal", "waldump-pg15.txt"), "utf8");

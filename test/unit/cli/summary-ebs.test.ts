@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { preflightChecks } from "../../../src/cli/preflight";
 import { renderSummary, summarizeEbs } from "../../../src/cli/summary";
 import { parseConfig } from "../../../src/config";
-import { planEbs } from "../../../src/mechanisms/ebs-plan";
+import { planEbs } from "../../../src/mechanisms/ebs-snapshot/plan";
 import { INSTANCE, MOUNT, NIGHTLY, OLD_VOLUME, rawEbsConfig } from "../mechanisms/ebs-fixtures";
 
 describe("ebs-snapshot summary", () => {

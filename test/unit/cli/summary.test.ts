@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { summarize, summarizeAws, renderSummary } from "../../../src/cli/summary";
 import { parseConfig } from "../../../src/config";
-import { planAws } from "../../../src/mechanisms/aws-plan";
-import { planPgRestore } from "../../../src/plan";
+import { planAws } from "../../../src/mechanisms/aws-pitr/plan";
+import { planPgRestore } from "../../../src/mechanisms/pg-restore/plan";
 import { pgConfig } from "../fixtures/pg-config";
 import { rawConfig, SECRET_ARN } from "../mechanisms/aws-harness";
 

@@ -5,8 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "vitest";
 import { parseConfig, type RawConfig, type RestoreConfig } from "../../../src/config";
-import { declareAwsRestore } from "../../../src/mechanisms/aws-restore";
-import { declareEbsRestore } from "../../../src/mechanisms/ebs-restore";
+import { declareAwsRestore } from "../../../src/mechanisms/aws-pitr/declare";
+import { declareEbsRestore } from "../../../src/mechanisms/ebs-snapshot/declare";
 import { type FakeEbs, NEW_VOLUME, PRE_RESTORE_SNAPSHOT, ebsCall, fakeEbs, notFound } from "./ebs-fixtures";
 import { HOST_KEY } from "../fixtures/pg-config";
 

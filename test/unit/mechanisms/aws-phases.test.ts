@@ -4,7 +4,7 @@
 // read, which stop the program before any resource but the provider is declared.
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, test } from "vitest";
-import { RELEASE_INPUTS, ignoreAllBut } from "../../../src/mechanisms/aws-input-keys";
+import { RELEASE_INPUTS, ignoreAllBut } from "../../../src/mechanisms/aws-pitr/input-keys";
 import {
   NEW_CLUSTER_ENDPOINT,
   NEW_INSTANCE_ADDRESS,

@@ -10,11 +10,11 @@ import {
   signoffProblem,
   snapshotProblem,
   targetTimeProblem,
-} from "../../../src/mechanisms/aws-checks";
-import { databaseUrlTarget, withHostPort } from "../../../src/mechanisms/aws-database-url";
-import { finalSnapshotIdentifier, memberIdentifier, preRestoreSnapshotIdentifier, rdsBase, restoredIdentifier } from "../../../src/mechanisms/aws-names";
-import { planAws, recoveryOf, utcSecond } from "../../../src/mechanisms/aws-plan";
-import type { SourceDb } from "../../../src/mechanisms/aws-source";
+} from "../../../src/mechanisms/aws-pitr/checks";
+import { databaseUrlTarget, withHostPort } from "../../../src/mechanisms/aws-pitr/database-url";
+import { finalSnapshotIdentifier, memberIdentifier, preRestoreSnapshotIdentifier, rdsBase, restoredIdentifier } from "../../../src/mechanisms/aws-pitr/names";
+import { planAws, recoveryOf, utcSecond } from "../../../src/mechanisms/aws-pitr/plan";
+import type { SourceDb } from "../../../src/mechanisms/aws-pitr/source";
 import { OLD_CLUSTER_ENDPOINT, PASSWORD, TARGET, rawConfig, urlAt } from "./aws-harness";
 
 const names = (c: Parameters<typeof rawConfig>) => planAws(parseConfig(rawConfig(...c))).steps.map((s) => s.name);

@@ -3,7 +3,7 @@
 // them (final snapshot). And the checks that refuse before any resource but the provider exists.
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, test } from "vitest";
-import { VOLUME_IGNORED_AT_RELEASE } from "../../../src/steps/ebs-signoff";
+import { VOLUME_IGNORED_AT_RELEASE } from "../../../src/mechanisms/ebs-snapshot/signoff";
 import { attemptAws, fakeAccount, runAws, valueOf, type FakeAccount, type Run } from "./aws-harness";
 import { INSTANCE, KMS, NEW_VOLUME, NIGHTLY, OLD_VOLUME, rawEbsConfig } from "./ebs-fixtures";
 

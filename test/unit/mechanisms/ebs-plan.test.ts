@@ -2,7 +2,7 @@
 // volumes, both device names, the mount point and every host command.
 import { describe, expect, test } from "vitest";
 import { parseConfig } from "../../../src/config";
-import { NEW_VOLUME_PLACEHOLDER, nextDeviceName, planEbs } from "../../../src/mechanisms/ebs-plan";
+import { NEW_VOLUME_PLACEHOLDER, nextDeviceName, planEbs } from "../../../src/mechanisms/ebs-snapshot/plan";
 import { INSTANCE, MOUNT, NEW_VOLUME, NIGHTLY, OLD_VOLUME, rawEbsConfig } from "./ebs-fixtures";
 
 const plan = (...a: Parameters<typeof rawEbsConfig>) => planEbs(parseConfig(rawEbsConfig(...a)));

@@ -3,10 +3,10 @@
 // putting exactly that subvolume back, and sign-off archiving it before deleting it.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config";
-import { stampOf } from "../../../src/mechanisms/kept-data";
-import { planVolumeSnapshot, snapshotChoice } from "../../../src/mechanisms/volume-plan";
+import { stampOf } from "../../../src/runbook/kept";
+import { planVolumeSnapshot, snapshotChoice } from "../../../src/mechanisms/volume-snapshot/plan";
 import { planSelfManaged } from "../../../src/mechanisms/self-managed-plan";
-import { PREVIEW_VALUES, restoreKey, restorePointFrom } from "../../../src/plan";
+import { PREVIEW_VALUES, restoreKey, restorePointFrom } from "../../../src/runbook";
 import { volumeConfig } from "../fixtures/pg-config";
 
 const config = (volume: Record<string, unknown> = {}, top: Record<string, unknown> = {}) => parseConfig(volumeConfig(volume, top));

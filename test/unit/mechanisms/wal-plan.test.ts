@@ -2,10 +2,10 @@
 // the data directory kept under the pre-restore dump's stamp, and rollback putting it back.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config";
-import { planWalPitr } from "../../../src/mechanisms/wal-plan";
-import type { PitrChoice } from "../../../src/mechanisms/wal-window";
-import { PREVIEW_VALUES } from "../../../src/plan";
-import { recoverySettings } from "../../../src/shell-wal";
+import { planWalPitr } from "../../../src/mechanisms/wal-pitr/plan";
+import type { PitrChoice } from "../../../src/mechanisms/wal-pitr/window";
+import { PREVIEW_VALUES } from "../../../src/runbook";
+import { recoverySettings } from "../../../src/mechanisms/wal-pitr/shell";
 import { walPitrConfig } from "../fixtures/pg-config";
 
 const CHOICE: PitrChoice = {

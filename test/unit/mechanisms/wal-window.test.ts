@@ -1,9 +1,9 @@
 // What an archive can reach: base backups from their history files, contiguous WAL from a backup's
 // start, the newest backup ending before the target, and refusals that name the reachable window.
 import { describe, expect, it } from "vitest";
-import { parseListing, parseProbe, probePlan } from "../../../src/mechanisms/wal-facts";
-import { checkTarget, contiguousFrom, lsnSegment, pgTimeToIso, type WalFacts } from "../../../src/mechanisms/wal-window";
-import { segmentName, segmentNumber } from "../../../src/wal/names";
+import { parseListing, parseProbe, probePlan } from "../../../src/mechanisms/wal-pitr/facts";
+import { checkTarget, contiguousFrom, lsnSegment, pgTimeToIso, type WalFacts } from "../../../src/mechanisms/wal-pitr/window";
+import { segmentName, segmentNumber } from "../../../src/mechanisms/wal-pitr/names";
 
 const seg = (n: number) => segmentName(1, n);
 const history = (name: string, start: string, startSeg: number, stop: string, startTime: string, stopTime: string) =>

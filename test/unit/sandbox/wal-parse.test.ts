@@ -13,7 +13,7 @@ import {
   shellWord,
   walConfLines,
 } from "../../../src/sandbox/wal-parse";
-import { isSegmentName as isWalSegment, parseLsn } from "../../../src/wal/names";
+import { isSegmentName as isWalSegment, parseLsn } from "../../../src/mechanisms/wal-pitr/names";
 
 describe("base backup names", () => {
   it("carry the UTC second", () => {

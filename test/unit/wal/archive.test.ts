@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { archiveLayout } from "../../../src/wal/archive";
+import { archiveLayout } from "../../../src/mechanisms/wal-pitr/archive";
 
 describe("archiveLayout", () => {
   it("keeps segment names only, sorted, and reads a contiguous archive in one run", () => {

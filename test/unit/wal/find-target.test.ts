@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeChanges, microsecondBefore, parseCatalogue, rankCandidates, suggestTarget } from "../../../src/wal/find-target";
-import { parseWaldump } from "../../../src/wal/waldump";
+import { describeChanges, microsecondBefore, parseCatalogue, rankCandidates, suggestTarget } from "../../../src/mechanisms/wal-pitr/find-target";
+import { parseWaldump } from "../../../src/mechanisms/wal-pitr/waldump";
 import { CATALOGUE } from "../fixtures/wal/catalogue";
 
 const FIXTURE = readFileSync(join(__dirname, "..", "fixtures", "wal", "waldump-pg15.txt"), "utf8");

@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseLsn as lsnValue } from "../../../src/wal/names";
-import { parseWaldump, waldumpTimeToIso, WaldumpParser } from "../../../src/wal/waldump";
+import { parseLsn as lsnValue } from "../../../src/mechanisms/wal-pitr/names";
+import { parseWaldump, waldumpTimeToIso, WaldumpParser } from "../../../src/mechanisms/wal-pitr/waldump";
 
 const FIXTURE = readFileSync(join(__dirname, "..", "fixtures", "wal", "waldump-pg15.txt"), "utf8");
 

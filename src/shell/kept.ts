@@ -1,0 +1,436 @@
+// Pure builders for the data a restore keeps instead of overwriting: restore a dump into a fresh
+// database beside the live one, switch it in under the live name while the replaced one is kept
+// (`<db>_pre_restore_<UTC>`, a rename: O(1)), open kept data that is not a database of the live
+// server (a kept data directory or subvolume) with a temporary read-only Postgres, and compare the
+// kept rows with the restored ones by primary key for the tenant notice. Names are validated by
+// the config schema (lower-case identifiers, a UTC stamp) and quoted here as well.
+import { type DbTarget, dumpVariable, inDb, psql } from ".";
+import { argv, quote, script, trimSlash } from "./words";
+
+/** A UTC stamp as the restore prints it (`20261207T021500Z`); anything else is refused. */
+export const STAMP_RE = /^\d{8}T\d{6}Z$/;
+
+export function checkedStamp(stamp: string): string {
+  if (!STAMP_RE.test(stamp)) throw new Error(`not a UTC stamp (yyyymmddThhmmssZ): ${JSON.stringify(stamp)}`);
+  return stamp;
+}
+
+/** The names one pg-restore works with; `stamp` is the restore's (taken by its first step). */
+export interface KeptNames {
+  live: string;
+  restored: string;
+  kept: string;
+  stamp: string;
+}
+
+/** The database a restore keeps the replaced one under; at most 63 bytes with names of at most 34. */
+export function keptDatabaseName(live: string, stamp: string): string {
+  return `${live}_pre_restore_${stamp}`;
+}
+
+export function keptNames(live: string, stamp: string): KeptNames {
+  return { live, restored: `${live}_restored`, kept: keptDatabaseName(live, stamp), stamp };
+}
+
+/** A database name as an SQL identifier (the stamp's T and Z are upper case, so always quoted). */
+const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+const exists = (db: DbTarget, name: string) => `[ -n "$(${psql(db, `select 1 from pg_database where datname = ${lit(name)}`, "postgres")})" ]`;
+const commentOf = (db: DbTarget, name: string) =>
+  `$(${psql(db, `select coalesce(shobj_description(oid, 'pg_database'), '') from pg_database where datname = ${lit(name)}`, "postgres")})`;
+const setComment = (db: DbTarget, name: string, text: string) => psql(db, `comment on database ${ident(name)} is ${lit(text)}`, "postgres");
+
+/** The comments that say which database is which (visible to operators in `\l+`). */
+export const COMMENTS = {
+  restoring: (stamp: string) => `delphi-restore: restoring ${stamp}`,
+  restored: (stamp: string) => `delphi-restore: restored ${stamp}`,
+  kept: (stamp: string) => `delphi-restore: kept by the restore of ${stamp} (the data as it was when the services stopped)`,
+  undone: (stamp: string) => `delphi-restore: put aside by the rollback of the restore of ${stamp}`,
+  diff: "delphi-restore: scratch database of the tenant notice",
+  captured: (stamp: string) => `delphi-restore: scratch database of the tenant notice, restored side of ${stamp} captured`,
+};
+
+/**
+ * Rename the live database `from` to `to`, ending its client sessions first (autovacuum workers end
+ * by themselves). A session that connects between the two statements makes the rename fail, so it
+ * is tried again, ten times at most; then the script fails with `giveUp`. Lines for an if-branch.
+ */
+function renameLive(db: DbTarget, from: string, to: string, giveUp: string): string[] {
+  const terminate = `select pg_terminate_backend(pid) from pg_stat_activity where datname = ${lit(from)} and pid <> pg_backend_pid() and backend_type = 'client backend'`;
+  return [
+    `    i=0`,
+    `    until { ${psql(db, terminate, "postgres")} >/dev/null && ${psql(db, `alter database ${ident(from)} rename to ${ident(to)}`, "postgres")}; }; do`,
+    `      i=$((i + 1)); [ "$i" -lt 10 ] || { echo ${quote(giveUp)} >&2; exit 1; }; sleep 0.5`,
+    `    done`,
+  ];
+}
+
+/**
+ * Restore the dump into a fresh database `restored` beside the live one: same owner, encoding and
+ * locale as the live database (or the kept one, on a re-run after the switch began), created from
+ * template0; the dump brings its own extensions. No `--clean`: the database is new, and nothing
+ * here drops or overwrites the live data. A `restored` left by a failed run of this restore (its
+ * comment says so) is made again; one this tool did not make is refused, never dropped. A restore
+ * of this run already complete is not repeated.
+ */
+export function restoreIntoFresh(db: DbTarget, dumpExpr: string, n: KeptNames, jobs: number): string {
+  const flags = ["--no-owner", "--exit-on-error", ...(jobs > 1 ? [`--jobs=${jobs}`] : [])];
+  const props = (from: string) =>
+    psql(db, `select pg_get_userbyid(datdba) || '|' || pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype from pg_database where datname = ${lit(from)}`, "postgres");
+  return script([
+    `cd ${quote(db.dir)}`,
+    ...dumpVariable(dumpExpr),
+    `echo "dump=$d"`,
+    `${inDb(db, ["pg_restore", "--list"])} "$d" > /dev/null || { echo "dump $d is not a readable pg_dump archive (missing or corrupt); nothing was restored" >&2; exit 1; }`,
+    // A re-run after the switch of this very restore completed: nothing to restore again.
+    `if ${exists(db, n.live)} && [ "${commentOf(db, n.live)}" = ${quote(COMMENTS.restored(n.stamp))} ]; then echo ${quote(`${n.live} already is this restore (${n.stamp}), switched in; not restored again`)}; exit 0; fi`,
+    `if ${exists(db, n.restored)}; then`,
+    `  c="${commentOf(db, n.restored)}"`,
+    `  if [ "$c" = ${quote(COMMENTS.restored(n.stamp))} ]; then echo ${quote(`${n.restored} already holds this restore (${n.stamp}), complete; not restored again`)}; exit 0; fi`,
+    `  case "$c" in ${quote("delphi-restore: restoring ")}*) ${inDb(db, ["dropdb", "-U", db.user, n.restored])};;`,
+    `    *) echo ${quote(`database ${n.restored} exists and is not an unfinished restore of this tool (its comment: `)}"$c"${quote(`); rename or drop it, then run up again. Nothing was changed.`)} >&2; exit 1;;`,
+    `  esac`,
+    `fi`,
+    `if ${exists(db, n.live)}; then p=$(${props(n.live)}); else p=$(${props(n.kept)}); fi`,
+    `[ -n "$p" ] || { echo ${quote(`neither ${n.live} nor ${n.kept} exists: there is no database to restore beside. Nothing was changed.`)} >&2; exit 1; }`,
+    `owner=$(printf '%s' "$p" | cut -d'|' -f1) enc=$(printf '%s' "$p" | cut -d'|' -f2) coll=$(printf '%s' "$p" | cut -d'|' -f3) ctype=$(printf '%s' "$p" | cut -d'|' -f4)`,
+    `${inDb(db, ["createdb", "-U", db.user, "-T", "template0"])} -O "$owner" -E "$enc" --lc-collate="$coll" --lc-ctype="$ctype" ${quote(n.restored)}`,
+    setComment(db, n.restored, COMMENTS.restoring(n.stamp)),
+    `${inDb(db, ["pg_restore", ...flags, "-U", db.user, "-d", n.restored])} "$d"`,
+    setComment(db, n.restored, COMMENTS.restored(n.stamp)),
+    `echo "restored $d into "${quote(n.restored)}`,
+  ]);
+}
+
+/**
+ * The switch: the live database is renamed to `kept` (kept, complete to the moment the services
+ * stopped) and the complete restore to the live name; both renames, no copy. Client sessions of
+ * the live database are ended first (the services are stopped; autovacuum workers end by
+ * themselves). A re-run after a switch cut in half finishes it; one after a complete switch says
+ * so. Prints `kept-database=<name>` and `switched-at=<UTC>`.
+ */
+export function switchKeeping(db: DbTarget, n: KeptNames): string {
+  return script([
+    `cd ${quote(db.dir)}`,
+    `if ${exists(db, n.restored)}; then`,
+    `  [ "${commentOf(db, n.restored)}" = ${quote(COMMENTS.restored(n.stamp))} ] || { echo ${quote(`${n.restored} is not the complete restore of this run (${n.stamp}); refusing to switch it in. Nothing was changed.`)} >&2; exit 1; }`,
+    `  if ${exists(db, n.live)}; then`,
+    `    if ${exists(db, n.kept)}; then echo ${quote(`both ${n.live} and ${n.kept} exist; refusing to rename over a kept database. Nothing was changed.`)} >&2; exit 1; fi`,
+    ...renameLive(db, n.live, n.kept, `could not rename ${n.live}: sessions keep connecting to it (are all services stopped?); nothing was switched`),
+    `    ${setComment(db, n.kept, COMMENTS.kept(n.stamp))}`,
+    `  fi`,
+    `  ${psql(db, `alter database ${ident(n.restored)} rename to ${ident(n.live)}`, "postgres")}`,
+    `elif ${exists(db, n.live)} && ${exists(db, n.kept)}; then`,
+    `  echo ${quote(`already switched: ${n.live} is the restored database and ${n.kept} the kept one`)}`,
+    `else`,
+    `  echo ${quote(`neither ${n.restored} (the restore) nor ${n.kept} (the kept database) exists; nothing to switch. Nothing was changed.`)} >&2; exit 1`,
+    `fi`,
+    `echo ${quote(`switched: ${n.live} is the restored database; the replaced one is kept as ${n.kept}`)}`,
+    `echo "switched-at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
+    `echo ${quote(`kept-database=${n.kept}`)}`,
+  ]);
+}
+
+/**
+ * Rollback before sign-off, O(1): what the restore put under the live name is renamed to
+ * `<db>_undone_<stamp>` (kept too), and the kept database back to the live name.
+ */
+export function renameBack(db: DbTarget, n: KeptNames): string {
+  const undone = `${n.live}_undone_${n.stamp}`;
+  return script([
+    `cd ${quote(db.dir)}`,
+    `if ${exists(db, n.kept)}; then`,
+    `  if ${exists(db, n.live)}; then`,
+    `    if ${exists(db, undone)}; then echo ${quote(`both ${n.live} and ${undone} exist; refusing to rename over them. Nothing was changed.`)} >&2; exit 1; fi`,
+    ...renameLive(db, n.live, undone, `could not rename ${n.live}: sessions keep connecting to it; nothing was rolled back`),
+    `    ${setComment(db, undone, COMMENTS.undone(n.stamp))}`,
+    `  fi`,
+    `  ${psql(db, `alter database ${ident(n.kept)} rename to ${ident(n.live)}`, "postgres")}`,
+    `elif ! ${exists(db, undone)}; then`,
+    `  echo ${quote(`the kept database ${n.kept} does not exist (signed off and removed?); nothing to roll back to by renaming. Nothing was changed.`)} >&2; exit 1`,
+    `fi`,
+    `echo ${quote(`undone=${undone}`)}`,
+    `echo ${quote(`rolled-back-to=${n.kept}`)}`,
+  ]);
+}
+
+/** How the kept data is reached from inside the database container, for psql and pg_dump. */
+export interface KeptSide {
+  /** In words, for messages. */
+  what: string;
+  /** Lines that make it reachable (start a temporary server, load a dump); empty for a database. */
+  open: string[];
+  /** Lines that undo `open`; run on exit, whatever happened. */
+  close: string[];
+  /** Connection arguments of psql/pg_dump (`-d <db>`, or `-h <socket> -p <port> -d <db>`). */
+  conn: string[];
+}
+
+/** A kept database of the live server. */
+export function keptDatabaseSide(name: string): KeptSide {
+  return { what: `the kept database ${name}`, open: [], close: [], conn: ["-d", name] };
+}
+
+/** Where the temporary server on kept data listens: a socket folder in the container, no TCP. */
+export const KEPT_SERVER = { socketDir: "/tmp/delphi-restore-kept", port: 55432 };
+
+/**
+ * A kept data directory (or subvolume) opened by a temporary Postgres in the database container:
+ * its own port and socket folder, no TCP listener, archiving off (its WAL must never reach the
+ * archive), every transaction read-only. It is stopped (fast) when the command ends.
+ */
+export function keptDataDirSide(db: DbTarget, dataDir: string): KeptSide {
+  const d = trimSlash(dataDir);
+  const { socketDir, port } = KEPT_SERVER;
+  const opts = `-p ${port} -c listen_addresses= -c unix_socket_directories=${socketDir} -c archive_mode=off -c default_transaction_read_only=on`;
+  const ctl = (args: string[]) => inDb(db, ["pg_ctl", "-D", d, ...args]);
+  return {
+    what: `the kept data ${d} (opened read-only by a temporary Postgres on port ${port})`,
+    open: [
+      `${inDb(db, ["mkdir", "-p", socketDir])}`,
+      // A server an earlier, killed run left on the kept data is stopped first.
+      `${ctl(["status"])} >/dev/null 2>&1 && ${ctl(["-m", "fast", "-w", "stop"])} >/dev/null 2>&1 || true`,
+      `${ctl(["-w", "-t", "300", "-l", `${socketDir}/server.log`, "-o", opts, "start"])} >/dev/null || { echo ${quote(`could not open the kept data ${d} with a temporary Postgres; its log:`)} >&2; ${inDb(db, ["tail", "-n", "20", `${socketDir}/server.log`])} >&2; exit 1; }`,
+    ],
+    close: [`${ctl(["-m", "fast", "-w", "stop"])} >/dev/null 2>&1 || true`],
+    conn: ["-h", socketDir, "-p", String(port), "-d", db.name],
+  };
+}
+
+/**
+ * A pre-restore dump loaded into a scratch database (only the counted tables, with their primary
+ * keys): the kept side when the restore overwrote the live database (`snapshot: before`).
+ */
+export function keptDumpSide(db: DbTarget, dumpPathExpr: string, scratch: string, tables: string[]): KeptSide {
+  const pattern = tables.map((t) => ` (TABLE|TABLE DATA|CONSTRAINT) public ${t} `).join("|");
+  return {
+    what: `the pre-restore snapshot (loaded into ${scratch})`,
+    open: [
+      `snap=${dumpPathExpr}`,
+      `${inDb(db, ["dropdb", "--if-exists", "-U", db.user, scratch])}`,
+      `${inDb(db, ["createdb", "-U", db.user, "-O", db.user, scratch])}`,
+      `${inDb(db, ["pg_restore", "--list"])} "$snap" | grep -E ${quote(pattern)} | grep -v ' FK CONSTRAINT ' > "$tmp/toc"`,
+      // The filtered table of contents reaches pg_restore in the container on its standard input.
+      `${inDb(db, ["pg_restore", "--no-owner", "--exit-on-error", "-U", db.user, "-d", scratch, "-L", "/dev/stdin"])} "$snap" < "$tmp/toc"`,
+    ],
+    close: [`${inDb(db, ["dropdb", "--if-exists", "-U", db.user, scratch])} >/dev/null 2>&1 || true`],
+    conn: ["-d", scratch],
+  };
+}
+
+/** The container folder the compared rows pass through (client-side \copy files). */
+const DIFF_DIR = "/tmp/delphi-restore-diff";
+
+/**
+ * One row per primary key of `table`: the key (its columns' text joined by ','), the tenant, and a
+ * hash per column (so rows compare on the columns both sides have: a migration may add one).
+ * A table the database lacks gives no rows.
+ */
+function rowsQuery(table: string, tenantColumn: string): string {
+  return [
+    "select (select string_agg(s.j ->> a.attname, ',' order by k.ord) from unnest(i.indkey) with ordinality as k(attnum, ord)",
+    "join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum) as pk,",
+    `s.j ->> ${lit(tenantColumn)} as tenant,`,
+    "(select jsonb_object_agg(e.key, md5(e.value::text)) from jsonb_each(s.j) e) as h",
+    `from (select to_jsonb(x) as j from ${ident(table)} x) s, pg_index i`,
+    `where i.indrelid = to_regclass(${lit(table)}) and i.indisprimary`,
+  ].join(" ");
+}
+
+/** \copy the rows of every table from one side into files in the container, `<prefix>_<table>.tsv`. */
+function exportRows(db: DbTarget, conn: string[], prefix: string, tables: string[], tenantColumn: string): string[] {
+  return tables.map((t) => {
+    const file = `${DIFF_DIR}/${prefix}_${t}.tsv`;
+    const psqlOn = (sql: string) => inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, ...conn, "-c", sql]);
+    // A counted table this side lacks (a migration made it after the dump) has no rows here.
+    return `if [ "$(${psqlOn(`select to_regclass(${lit(t)}) is null`)})" = t ]; then ${inDb(db, ["sh", "-c", `: > ${file}`])}; else ${psqlOn(`\\copy (${rowsQuery(t, tenantColumn)}) to '${file}'`)}; fi`;
+  });
+}
+
+function scratchDatabase(db: DbTarget, scratch: string): string[] {
+  return [
+    `if ${exists(db, scratch)}; then`,
+    `  case "${commentOf(db, scratch)}" in ${quote(COMMENTS.diff)}*) ${inDb(db, ["dropdb", "-U", db.user, scratch])};; *) echo ${quote(`database ${scratch} exists and is not this tool's scratch database; rename or drop it`)} >&2; exit 1;; esac`,
+    `fi`,
+    `${inDb(db, ["createdb", "-U", db.user, "-O", db.user, scratch])}`,
+    setComment(db, scratch, COMMENTS.diff),
+  ];
+}
+
+/**
+ * The restored side, taken while nothing writes to it (right after the restore, before any
+ * service starts): every counted table's keys and column hashes, kept in the scratch database
+ * `scratch` until the notice compares them with the kept data.
+ */
+export function captureRestored(db: DbTarget, database: string, scratch: string, tables: string[], tenantColumn: string, stamp: string): string[] {
+  return [
+    `cd ${quote(db.dir)}`,
+    // A re-run after this restore's capture (the step failed later, at the switch): kept as it is,
+    // since the restored side may already be under the live name, or have been written to.
+    `if ${exists(db, scratch)} && [ "${commentOf(db, scratch)}" = ${quote(COMMENTS.captured(stamp))} ]; then echo ${quote(`captured already (${stamp})`)}; exit 0; fi`,
+    ...scratchDatabase(db, scratch),
+    `${inDb(db, ["sh", "-c", `rm -rf ${DIFF_DIR} && mkdir -p ${DIFF_DIR}`])}`,
+    ...exportRows(db, ["-d", database], "r", tables, tenantColumn),
+    ...tables.flatMap((t) => [
+      psql(db, `create table ${ident(`r_${t}`)} (pk text primary key, tenant text, h jsonb)`, scratch),
+      `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", scratch, "-c", `\\copy ${ident(`r_${t}`)} from '${DIFF_DIR}/r_${t}.tsv'`])}`,
+    ]),
+    `${inDb(db, ["rm", "-rf", DIFF_DIR])}`,
+    setComment(db, scratch, COMMENTS.captured(stamp)),
+    `echo ${quote(`captured=${tables.join(",")}`)}`,
+  ];
+}
+
+/** At most this many keys per table, tenant and kind of change are printed (counts are exact). */
+export const KEYS_PRINTED = 5000;
+
+function compareQuery(table: string): string {
+  const k = ident(`k_${table}`);
+  const r = ident(`r_${table}`);
+  const sub = (side: string) => `(select jsonb_object_agg(e.key, e.value) from jsonb_each(${side}.h) e where e.key = any(cc.a))`;
+  return [
+    `with cc as (select array(select jsonb_object_keys((select h from ${k} limit 1)) intersect select jsonb_object_keys((select h from ${r} limit 1))) as a),`,
+    `d as (select regexp_replace(coalesce(k.tenant, r.tenant, ''), '[[:cntrl:]]', ' ', 'g') as tenant,`,
+    `case when r.pk is null then 'inserted' when k.pk is null then 'deleted' else 'updated' end as change,`,
+    `regexp_replace(coalesce(k.pk, r.pk), '[[:cntrl:]]', ' ', 'g') as pk`,
+    `from (${k} k full join ${r} r on k.pk = r.pk) cross join cc`,
+    `where k.pk is null or r.pk is null or ${sub("k")} is distinct from ${sub("r")}),`,
+    `n as (select d.*, row_number() over (partition by tenant, change order by pk) as rn, count(*) over (partition by tenant, change) as total from d)`,
+    `select 'count', ${lit(table)}, tenant, change, total::text from n where rn = 1`,
+    `union all select 'key', ${lit(table)}, tenant, change, pk from n where rn <= ${KEYS_PRINTED}`,
+  ].join(" ");
+}
+
+/**
+ * The exact difference for the tenant notice: the kept side's rows (opened by `kept`) against the
+ * restored side captured before the services started, by primary key, per table and tenant.
+ * Prints `count\t<table>\t<tenant>\t<inserted|updated|deleted>\t<n>` and `key\t...\t<key>` lines,
+ * then drops the scratch database. Inserted: written after the restore point and not in the
+ * restored data; updated: changed since; deleted: deleted since (the restore brought it back).
+ */
+export function compareWithKept(db: DbTarget, kept: KeptSide, scratch: string, tables: string[], tenantColumn: string): string {
+  return script([
+    `cd ${quote(db.dir)}`,
+    `tmp=$(mktemp -d)`,
+    `cleanup() { ${[...kept.close, `${inDb(db, ["rm", "-rf", DIFF_DIR])} >/dev/null 2>&1 || true`, `rm -rf "$tmp"`].join("; ")}; }`,
+    "trap cleanup EXIT",
+    `if ! ${exists(db, scratch)}; then echo ${quote(`the restored side was not captured (no scratch database ${scratch}); the notice cannot count the difference`)} >&2; exit 1; fi`,
+    ...kept.open,
+    `${inDb(db, ["sh", "-c", `rm -rf ${DIFF_DIR} && mkdir -p ${DIFF_DIR}`])}`,
+    ...exportRows(db, kept.conn, "k", tables, tenantColumn),
+    ...tables.flatMap((t) => [
+      psql(db, `drop table if exists ${ident(`k_${t}`)}; create table ${ident(`k_${t}`)} (pk text primary key, tenant text, h jsonb)`, scratch),
+      `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", scratch, "-c", `\\copy ${ident(`k_${t}`)} from '${DIFF_DIR}/k_${t}.tsv'`])}`,
+    ]),
+    ...tables.map((t) => `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-U", db.user, "-d", scratch, "-c", compareQuery(t)])}`),
+    `${inDb(db, ["dropdb", "-U", db.user, scratch])}`,
+    `echo ${quote(`compared=${tables.join(",")}`)}`,
+  ]);
+}
+
+/**
+ * A pg_dump -Fc of the kept side to `file`, proven readable in full (`pg_restore --list`, then
+ * every table's data read: `pg_restore -f /dev/null`), written under a temporary name and renamed
+ * only once proven. Lines for a script that has `cd`'d to the project.
+ */
+export function dumpKeptLines(db: DbTarget, kept: KeptSide, file: string): string[] {
+  return [
+    `f=${quote(file)}`,
+    `p="$f.partial"`,
+    `${inDb(db, ["pg_dump", "-Fc", "-U", db.user, ...kept.conn, "-f"])} "$p" || { echo "the dump $f of ${kept.what} could not be written (pg_dump failed above)" >&2; exit 1; }`,
+    `${inDb(db, ["pg_restore", "--list"])} "$p" > /dev/null || { echo "the dump $f is not readable (pg_restore --list failed)" >&2; exit 1; }`,
+    `${inDb(db, ["pg_restore", "-f", "/dev/null"])} "$p" || { echo "the dump $f cannot be read in full (pg_restore -f /dev/null failed)" >&2; exit 1; }`,
+    `${inDb(db, ["mv"])} "$p" "$f"`,
+  ];
+}
+
+/**
+ * The pre-restore snapshot file taken after the services are back (`snapshot: after`), from the
+ * kept data: complete to the moment the services stopped, and off the critical path. It runs on
+ * the db host in the background (the restore does not wait for it); `<file>.log` says how it went
+ * and ends with `snapshot-done=<file>` or `snapshot-failed=...`. A re-run finds it written.
+ */
+export function snapshotAfter(db: DbTarget, kept: KeptSide, file: string): string {
+  const { lock, log } = snapshotJobFiles(file);
+  const inner = script([
+    `cd ${quote(db.dir)}`,
+    `cleanup() { ${[...kept.close, `${inDb(db, ["rm", "-f"])} ${quote(`${file}.partial`)} >/dev/null 2>&1`, "true"].join("; ")}; }`,
+    "trap 'r=$?; cleanup; [ $r -eq 0 ] || echo snapshot-failed=$r' EXIT",
+    ...kept.open,
+    ...dumpKeptLines(db, kept, file),
+    `echo "snapshot-done=$f"`,
+  ]);
+  return script([
+    `cd ${quote(db.dir)}`,
+    `f=${quote(file)}`,
+    `if ${inDb(db, ["test", "-e", file])}; then echo "snapshot=$f"; echo "snapshot-state=written"; exit 0; fi`,
+    // flock: sign-off (which opens the same kept data) waits for this to end.
+    `nohup flock ${quote(lock)} ${inner} > ${quote(log)} 2>&1 < /dev/null &`,
+    `echo "snapshot=$f"`,
+    `echo ${quote(`snapshot-state=writing in the background (log on the db host: ${log})`)}`,
+  ]);
+}
+
+/** The db host's lock and log of a background snapshot (the host's /tmp: the backup folder may be the container's only). */
+export function snapshotJobFiles(file: string): { lock: string; log: string } {
+  const base = `/tmp/delphi-restore-${file.slice(file.lastIndexOf("/") + 1)}`;
+  return { lock: `${base}.lock`, log: `${base}.log` };
+}
+
+/** Wait for a background snapshot of this file to end (its lock), for sign-off. */
+export function waitForSnapshotLines(file: string): string[] {
+  const { lock } = snapshotJobFiles(file);
+  return [`if [ -e ${quote(lock)} ]; then flock ${quote(lock)} true; fi`];
+}
+
+/**
+ * Sign-off: archive the kept data and remove it. The archive (`pre-restore-<stamp>.dump`: the
+ * snapshot `after` wrote, or written now) must read in full first (`pg_restore --list`, then every
+ * table's data); if it does not, nothing is removed and the step fails. A re-run after the removal
+ * finds the archive and says so.
+ */
+export function signoffKept(db: DbTarget, kept: KeptSide, kind: "database" | "subvolume" | "directory", keptPath: string, archive: string): string {
+  const present = kind === "database" ? exists(db, keptPath) : `[ -e ${quote(keptPath)} ]`;
+  const remove =
+    kind === "database"
+      ? inDb(db, ["dropdb", "-U", db.user, keptPath])
+      : kind === "subvolume"
+        ? argv(["btrfs", "subvolume", "delete", keptPath])
+        : argv(["rm", "-rf", keptPath]);
+  const keeps = `; the kept data ${keptPath} stays`;
+  return script([
+    `cd ${quote(db.dir)}`,
+    // A snapshot still being written in the background (snapshot: after) ends first.
+    ...waitForSnapshotLines(archive),
+    `f=${quote(archive)}`,
+    `if ${present}; then`,
+    `  trap ${quote(kept.close.join("; ") || "true")} EXIT`,
+    ...kept.open.map((l) => `  ${l}`),
+    `  if ${inDb(db, ["test", "-e", archive])}; then`,
+    `    ${inDb(db, ["pg_restore", "--list"])} "$f" > /dev/null || { echo "the archive $f is not readable (pg_restore --list failed)${keeps}" >&2; exit 1; }`,
+    `    ${inDb(db, ["pg_restore", "-f", "/dev/null"])} "$f" || { echo "the archive $f cannot be read in full (pg_restore -f /dev/null failed)${keeps}" >&2; exit 1; }`,
+    `    echo "archive-verified=$f"`,
+    `  else`,
+    ...dumpKeptLines(db, kept, archive).map((l) => `    ${l.replace(/ >&2; exit 1; }$/, ` >&2; echo ${quote(keeps.slice(2))} >&2; exit 1; }`)}`),
+    `    echo "archive-written=$f"`,
+    `  fi`,
+    ...kept.close.map((l) => `  ${l}`),
+    `  trap - EXIT`,
+    `  ${remove} >/dev/null || { echo ${quote(`could not remove ${keptPath} (the archive $f is verified)`)} >&2; exit 1; }`,
+    `  echo ${quote(`removed=${keptPath}`)}`,
+    `elif ${inDb(db, ["test", "-e", archive])}; then`,
+    `  echo ${quote(`already signed off: ${keptPath} is gone and its archive exists`)}`,
+    `else`,
+    `  echo ${quote(`neither the kept data ${keptPath} nor its archive ${archive} exists; nothing to sign off`)} >&2; exit 1`,
+    `fi`,
+    `echo "archive=$f"`,
+  ]);
+}
+
+/** The argv of removing kept data, for descriptions. */
+export function removalWords(kind: "database" | "subvolume" | "directory", path: string): string {
+  if (kind === "database") return argv(["dropdb", path]);
+  if (kind === "subvolume") return argv(["btrfs", "subvolume", "delete", path]);
+  return argv(["rm", "-rf", path]);
+}
