@@ -13,7 +13,8 @@ import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromS
 import { SshRunner } from "./ssh";
 import { renderSummary, type Summary } from "./summary";
 import { summaryOf } from "./summary-of";
-import { type KeptData, keptDataOf } from "../runbook/kept";
+import { keptDataOf, mechanismOf, namesOf } from "../mechanisms";
+import type { KeptData } from "../runbook/kept";
 import { describeLock } from "./locks";
 import { locksOf, refuseIfLocked } from "./lock-commands";
 import { confirm, loadOrRefuse, refuse, say, stdoutOut, type Opts, type Out } from "./output";
@@ -272,12 +273,13 @@ async function keptRollback(o: Opts & { fromArchive?: boolean }, out: Out, stack
   const last = await lastKept(stack, k);
   if (last.signedOff) {
     const archive = last.archive ?? "";
-    if (!o.fromArchive || config.mechanism !== "pg-restore")
+    const restoresDumps = mechanismOf(config).restoresDumps === true;
+    if (!o.fromArchive || !restoresDumps)
       return refuse(o, out, EXIT.FAILED,
         `Stack '${o.stack}' was signed off: the kept ${k.what} ${last.signedOff} was archived to ${archive} and removed, so it cannot be renamed back. ` +
-          (config.mechanism === "pg-restore"
+          (restoresDumps
             ? `To restore the archive (a new restore: services stop, the current database is kept): delphi-restore rollback --stack ${o.stack} --from-archive`
-            : `Restore the archive with mechanism pg-restore (a stack with database.* of this one, dump: ${basename(archive)}).`));
+            : `Restore the archive with mechanism ${namesOf((m) => m.restoresDumps === true)} (a stack with database.* of this one, dump: ${basename(archive)}).`));
     await stack.removeConfig("delphi-restore:kept");
     await stack.setConfig("delphi-restore:phase", { value: "restore" });
     await stack.setConfig("delphi-restore:dump", { value: basename(archive) });
@@ -316,7 +318,7 @@ export async function phase(o: Opts & { fromArchive?: boolean }, which: "rollbac
   // Phases are decided from what the last restore kept, so read it as a restore would.
   const kept = keptDataOf({ ...loaded.config, phase: "restore" });
   if (kept) return which === "signoff" ? keptSignoff(o, out, loaded.stack, kept) : keptRollback(o, out, loaded.stack, loaded.config, kept);
-  if (loaded.config.mechanism !== "pg-restore") {
+  if (!mechanismOf(loaded.config).restoresDumps) {
     await loaded.stack.setConfig("delphi-restore:phase", { value: which });
     return up(o, out);
   }

@@ -4,6 +4,7 @@
 import Table from "cli-table3";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { fromPulumiConfig, parseConfig, NAMESPACE, type RestoreConfig } from "../config";
+import { mechanismOf, namesOf } from "../mechanisms";
 import { hostConnections } from "../program";
 import type { HostConnection } from "../resources/declare-command";
 import * as sh from "../shell";
@@ -172,8 +173,9 @@ export async function findTarget(o: FindTargetOpts, out: Out = stdoutOut, runner
   const loaded = await loadConfig(o, out);
   if (typeof loaded === "number") return loaded;
   const { config } = loaded;
-  if (config.mechanism !== "wal-pitr" || !config.wal || !config.database)
-    return refuse(o, out, EXIT.USAGE, `find-target reads the WAL archive of mechanism wal-pitr (wal.archiveDir on the db host); stack '${o.stack}' uses mechanism ${config.mechanism}${config.mechanism === "wal-pitr" ? " without a wal or database block" : ""}, so there is nothing to read${o.apply ? " and no target to write" : ""}.`);
+  const findsTargets = mechanismOf(config).findsTargets === true;
+  if (!findsTargets || !config.wal || !config.database)
+    return refuse(o, out, EXIT.USAGE, `find-target reads the WAL archive of mechanism ${namesOf((m) => m.findsTargets === true)} (wal.archiveDir on the db host); stack '${o.stack}' uses mechanism ${config.mechanism}${findsTargets ? " without a wal or database block" : ""}, so there is nothing to read${o.apply ? " and no target to write" : ""}.`);
   const d = config.database;
   const host = hostConnections(config)[d.host];
   if (!host) return refuse(o, out, EXIT.USAGE, `database.host ${d.host} is not a key of hosts`);

@@ -3,8 +3,8 @@
 // Ctrl-C there, the next `up` must find the services still stopped. The confirm step only
 // runs once per restore, so a host that rebooted between two updates is caught here, by preflight.
 import type { Stack } from "@pulumi/pulumi/automation";
-import { SELF_MANAGED_MECHANISMS, type RestoreConfig } from "../config";
-import { planSelfManaged } from "../mechanisms/self-managed-plan";
+import type { RestoreConfig } from "../config";
+import { mechanismOf } from "../mechanisms";
 import { restoreKey } from "../runbook";
 import { urnName } from "./progress";
 
@@ -27,8 +27,9 @@ export function doneForThisRestore(resources: StateResource[], config: RestoreCo
 
 /** True when this restore's quiesce finished in an earlier update and its destructive step has not. */
 export async function stoppedSinceQuiesce(stack: Stack, config: RestoreConfig): Promise<boolean> {
-  if (!(SELF_MANAGED_MECHANISMS as readonly string[]).includes(config.mechanism)) return false;
-  const plan = planSelfManaged(config);
+  // Only a self-managed restore has a plan of host commands to read this from.
+  const plan = mechanismOf(config).plan?.(config);
+  if (!plan) return false;
   const done = doneForThisRestore(await stateResources(stack), config);
   const finished = (i: number) => {
     const step = plan.steps[i];

@@ -3,52 +3,18 @@
 import Table from "cli-table3";
 import { COMPACT } from "./table-style";
 import type { RestoreConfig } from "../config";
-import { markers, serviceStops } from "../runbook";
+import { keptDataOf, mechanismOf } from "../mechanisms";
+import { serviceStops } from "../runbook";
+import type { Check, CheckResult, CheckRun, VerifiedDumps } from "../runbook/checks";
+import type { KeptData } from "../runbook/kept";
 import { hostConnections } from "../program";
 import * as sh from "../shell";
-import { volumeTargetLines } from "../mechanisms/volume-snapshot/shell";
-import { type KeptData, keptDataOf } from "../runbook/kept";
-import { gatherWalFacts } from "../mechanisms/wal-pitr/facts";
-import { type PitrChoice, checkTarget, choiceText, targetOf } from "../mechanisms/wal-pitr/window";
 import type { SshRunner } from "./ssh";
 import { execa } from "execa";
 import type { HostConnection } from "../resources/declare-command";
 import { hostKeyFingerprint } from "../resources/ssh-exec";
 
-export interface CheckResult {
-  check: string;
-  host: string;
-  ok: boolean;
-  detail: string;
-  /** Said beside the detail (the dump check: read in full earlier, unchanged since). */
-  note?: string;
-  /** wal-pitr: the base backup, WAL range and restore point the target check chose. */
-  pitr?: PitrChoice;
-  /** volume-snapshot: the snapshot the check resolved and its creation time. */
-  volume?: { name: string; createdAt: string };
-}
-
-/**
- * Dumps preflight has read in full, by host: `<path> <size> <mtime>` and when. A dump that is the
- * same file, unchanged, is not read again by the next preflight; the snapshot step still reads it
- * before anything stops.
- */
-export interface VerifiedDumps {
-  get(host: string): { key: string; at: string } | undefined;
-  set(host: string, key: string): void;
-}
-
-const DUMP_CHECK = "dump reads in full";
-export const VOLUME_CHECK = "volume snapshot";
-
-interface Check {
-  check: string;
-  host: string;
-  command: string;
-  /** Turn the command's output into a verdict (default: exit code 0 passes). */
-  judge?: (stdout: string) => Omit<CheckResult, "check" | "host">;
-  failHint: string;
-}
+export type { CheckResult, VerifiedDumps } from "../runbook/checks";
 
 const GIB = 1024 ** 3;
 
@@ -88,71 +54,15 @@ function hostChecks(c: RestoreConfig, verified?: VerifiedDumps, opts: { stoppedS
   if (d) {
     const db: sh.DbTarget = { dir: sh.projectDir(c.hosts[d.host].servicesRoot, d.composeProject), container: d.container, user: d.user, name: d.name };
     checks.push({ check: `database ${d.name} answers`, host: d.host, command: sh.inDir(db.dir, sh.psql(db, "select 1")), failHint: `the ${d.container} container or database ${d.name} does not answer` });
-    // ebs-snapshot reads no dump and writes none: what it needs is the data volume where config says.
-    if (c.mechanism === "ebs-snapshot") return [...checks, ...dataMountChecks(c, d.host)];
+    const m = mechanismOf(c);
+    // A database on the db host that is not self-managed (ebs-snapshot's volume) has its own checks only.
+    if (!m.config.selfManaged) return [...checks, ...(m.preflight?.(c, db, verified) ?? [])];
     const kept = keptDataOf(c);
     if (kept && c.phase !== "restore") checks.push(keptDataCheck(d.host, kept, db, c.phase === "signoff" ? c.kept ?? "" : kept.rollbackTo ?? ""));
-    else if (c.mechanism === "volume-snapshot") checks.push(volumeCheck(c));
-    else if (c.mechanism !== "wal-pitr") checks.push(dumpCheck(c, db, verified));
-    if (c.phase === "restore") checks.push(backupRoomCheck(c, db));
+    else checks.push(...(m.preflight?.(c, db, verified) ?? []));
+    if (c.phase === "restore") checks.push(backupRoomCheck(c, db, kept));
   }
   return checks;
-}
-
-/** ebs-snapshot: the data volume is mounted at aws.ebs.mount on the db host (the swap unmounts it there). */
-function dataMountChecks(c: RestoreConfig, host: string): Check[] {
-  const mount = c.aws?.ebs?.mount;
-  if (!mount) return [];
-  return [{
-    check: "data volume mounted",
-    host,
-    command: sh.andThen(`mountpoint -q ${sh.quote(mount)}`, `findmnt -n -o SOURCE --mountpoint ${sh.quote(mount)}`),
-    judge: (out) => ({ ok: true, detail: `${mount} is mounted from ${out.trim()}` }),
-    failHint: `${mount} is not a mount point: the data volume is not mounted where aws.ebs.mount says`,
-  }];
-}
-
-/** volume-snapshot: the snapshot to restore (exists, read-only, older than the incident, room). */
-function volumeCheck(c: RestoreConfig): Check {
-  const d = c.database;
-  const v = c.volume;
-  if (!d || !v) throw new Error("volume-snapshot needs database and volume (config validation should have said so)");
-  return {
-    check: VOLUME_CHECK,
-    host: d.host,
-    command: sh.script(volumeTargetLines(v, "nothing was changed")),
-    judge: (out) => {
-      const name = markers(out, "volume-target")[0];
-      const at = markers(out, "restore-point")[0];
-      const free = markers(out, "volume-free-mib")[0];
-      return name && at
-        ? { ok: true, detail: `${name} (read-only, created ${at}); ${free} MiB free on ${v.mount}`, volume: { name, createdAt: at } }
-        : { ok: false, detail: `could not resolve the snapshot: ${out.trim()}` };
-    },
-    failHint: "the volume snapshot is refused",
-  };
-}
-
-function dumpCheck(c: RestoreConfig, db: sh.DbTarget, verified?: VerifiedDumps): Check {
-  const d = c.database;
-  if (!d) throw new Error("pg-restore needs database (config validation should have said so)");
-  const dump = d.backupDir.replace(/\/+$/, "") + "/" + (c.dump ?? "");
-  const dumpExpr = c.dump ? sh.quote(dump) : sh.newestDumpExpr(db, d.backupDir);
-  // The whole dump, not only its table of contents: a dump cut short lists fine and fails
-  // half-way through pg_restore, after services stopped (docs/safety.md has the cost).
-  return {
-    check: DUMP_CHECK,
-    host: d.host,
-    command: sh.script([`cd ${sh.quote(db.dir)}`, ...sh.dumpReadsInFull(db, dumpExpr, "nothing was changed", verified ? { skipIfUnchanged: verified.get(d.host)?.key ?? "" } : {})]),
-    judge: (out) => {
-      const last = out.trim().split("\n").at(-1) ?? "";
-      const at = verified?.get(d.host)?.at;
-      return last.startsWith("dump-unchanged=")
-        ? { ok: true, detail: last.replace(/^dump-unchanged=/, ""), note: `read in full at ${at}; same size and mtime since, not read again` }
-        : { ok: true, detail: last.replace(/^dump-verified=/, "") };
-    },
-    failHint: c.dump ? `the dump ${dump} is missing or not a pg_dump archive` : `no readable *.dump in ${d.backupDir}`,
-  };
 }
 
 /**
@@ -161,10 +71,11 @@ function dumpCheck(c: RestoreConfig, db: sh.DbTarget, verified?: VerifiedDumps):
  * beside the kept one in the data directory's filesystem (one more database: the cost of keeping).
  * When both are on one filesystem, it must hold both. Refused before anything stops.
  */
-function backupRoomCheck(c: RestoreConfig, db: sh.DbTarget): Check {
+function backupRoomCheck(c: RestoreConfig, db: sh.DbTarget, kept: KeptData | undefined): Check {
   const d = c.database;
   if (!d) throw new Error("a self-managed restore needs database (config validation should have said so)");
-  const keeps = c.mechanism === "pg-restore" && c.snapshot !== "before";
+  // Keeping a replaced database (pg-restore) needs room for a second one on the live server.
+  const keeps = kept?.kind === "database";
   const df = (pathExpr: string) => `${sh.argv(["docker", "compose", "exec", "-T", d.container, "df", "-Pk"])} ${pathExpr} | awk 'NR==2 {print $4 * 1024, $6}'`;
   return {
     check: "backup room",
@@ -233,37 +144,17 @@ export async function runPreflight(c: RestoreConfig, ssh: SshRunner, verified?: 
       const r = await ssh.run(hosts[k.host], k.command, 60);
       if (!r.ok) return { check: k.check, host: k.host, ok: false, detail: `${k.failHint}: ${(r.stderr || r.stdout).trim().split("\n").at(-1) ?? ""}` };
       const v = k.judge ? k.judge(r.stdout) : { ok: true, detail: r.stdout.trim().split("\n").at(-1) ?? "ok" };
-      const identity = k.check === DUMP_CHECK ? /^dump-identity=(.+)$/m.exec(r.stdout)?.[1] : undefined;
+      const identity = k.verifiesDump ? /^dump-identity=(.+)$/m.exec(r.stdout)?.[1] : undefined;
       if (identity && v.ok) verified?.set(k.host, identity);
       return { check: k.check, host: k.host, ...v };
     }),
   );
-  const target = c.mechanism === "wal-pitr" && c.phase === "restore" && c.database ? [await targetCheck(c, ssh, reachable.get(c.database.host) ?? false)] : [];
-  return [...results, ...outcomes, ...target];
-}
-
-export const TARGET_CHECK = "recovery target in reach";
-
-/**
- * wal-pitr: the archive can reach the target from a base backup, with no segment missing (two
- * reads on the db host, then the same decision the program makes before declaring anything).
- */
-async function targetCheck(c: RestoreConfig, ssh: SshRunner, reachable: boolean): Promise<CheckResult> {
-  const host = c.database?.host ?? "db";
-  if (!reachable) return { check: TARGET_CHECK, host, ok: false, detail: "skipped: host unreachable" };
-  if (!c.target) return { check: TARGET_CHECK, host, ok: false, detail: "no target in config" };
-  const hosts = hostConnections(c);
-  const target = targetOf(c.target);
-  try {
-    const facts = await gatherWalFacts(c, target, async (h, command) => {
-      const r = await ssh.run(hosts[h], command, 120);
-      return { ok: r.ok, stdout: r.stdout, stderr: r.sshProblem ?? r.stderr };
-    });
-    const v = checkTarget(facts, target, c.target.inclusive);
-    return v.ok ? { check: TARGET_CHECK, host, ok: true, detail: choiceText(v.choice), pitr: v.choice } : { check: TARGET_CHECK, host, ok: false, detail: v.problem };
-  } catch (e) {
-    return { check: TARGET_CHECK, host, ok: false, detail: (e as Error).message };
-  }
+  const run: CheckRun = async (h, command, timeoutSeconds) => {
+    const r = await ssh.run(hosts[h], command, timeoutSeconds);
+    return { ok: r.ok, stdout: r.stdout, stderr: r.sshProblem ?? r.stderr };
+  };
+  const final = (await mechanismOf(c).finalChecks?.(c, run, (h) => reachable.get(h) ?? false)) ?? [];
+  return [...results, ...outcomes, ...final];
 }
 
 /** Rollback and sign-off: the data the restore kept is there (sign-off re-run: or its archive). */

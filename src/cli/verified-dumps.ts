@@ -4,7 +4,7 @@
 // the engine, before anything stops.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { VerifiedDumps } from "./preflight";
+import type { VerifiedDumps } from "../runbook/checks";
 import { STATE_DIR } from "./workspace";
 
 type Entries = Record<string, { key: string; at: string }>;

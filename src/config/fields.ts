@@ -2,6 +2,8 @@
 // paths, argv lists, seconds and times, each with the message an operator reads when it is wrong.
 import { z } from "zod";
 
+// A DNS name: labels of letters, digits and '-', joined by '.'.
+export const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // A name that is safe as a compose project/service, container, host, role or database name.
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 // Postgres role and database names: stricter, lower case, so they never need SQL quoting.

@@ -1,13 +1,10 @@
-// Pure: the data a self-managed restore keeps instead of overwriting it: pg-restore's replaced
-// database (`<db>_pre_restore_<UTC>`), a volume snapshot's data subvolume, a point-in-time
-// restore's data directory (`<data>.pre-restore-<UTC>`). Where the live data is, the name the
-// restore keeps it under, how the notice and sign-off open it, how sign-off removes it, and the
-// config keys and outputs rollback and sign-off read. Plans, the program's outputs, preflight,
-// `rollback` and `signoff` all read it here.
+// Pure: the shape of the data a self-managed restore keeps instead of overwriting it (a replaced
+// database, a data subvolume, a data directory): where the live data is, the name the restore
+// keeps it under, how the notice and sign-off open it, and the config keys and outputs rollback
+// and sign-off read. Each self-managed mechanism describes its own (src/mechanisms/<name>/kept.ts);
+// plans, the program's outputs, preflight, `rollback` and `signoff` read it through the registry.
 import type { RestoreConfig } from "../config";
-import { dbTarget } from "./commands";
-import { type KeptSide, keptDatabaseName, keptDataDirSide, keptDatabaseSide } from "../shell/kept";
-import { trimSlash as trim } from "../shell/words";
+import type { KeptSide } from "../shell/kept";
 
 export interface KeptData {
   /** What is kept: a database of the live server, a btrfs subvolume, or a plain folder. */
@@ -37,63 +34,8 @@ export function stampOf(snapshotPath: string): string {
   return /pre-restore-(\d{8}T\d{6}Z)\.dump$/.exec(snapshotPath)?.[1] ?? "<UTC>";
 }
 
-/** The kept data of a self-managed config; undefined for AWS and for pg-restore with `snapshot: before` (it overwrites). */
-export function keptDataOf(c: RestoreConfig): KeptData | undefined {
-  if (c.mechanism === "pg-restore" && c.database && c.snapshot !== "before") {
-    const name = c.database.name;
-    return {
-      kind: "database",
-      what: "database",
-      restoreWord: "restore",
-      data: name,
-      keptName: (stamp) => keptDatabaseName(name, stamp),
-      keptPath: (n) => n,
-      side: keptDatabaseSide,
-      rollbackTo: c.kept,
-      rollbackKey: "delphi-restore:kept",
-      outputs: { kept: "keptDatabase", source: "restoredFrom", sourceMarker: "dump", undone: "undoneDatabase" },
-    };
-  }
-  if (c.mechanism === "volume-snapshot" && c.volume && c.database) {
-    const v = c.volume;
-    const mount = trim(v.mount);
-    const db = dbTarget(c);
-    return {
-      kind: "subvolume",
-      what: "data subvolume",
-      restoreWord: "volume restore",
-      data: `${mount}/${v.dataSubvolume}`,
-      keptName: (stamp) => `${v.dataSubvolume}.pre-restore-${stamp}`,
-      keptPath: (n) => `${mount}/${n}`,
-      side: (n) => keptDataDirSide(db, `${mount}/${n}`),
-      rollbackTo: v.rollbackTo,
-      rollbackKey: "delphi-restore:volume.rollbackTo",
-      outputs: { kept: "keptDataSubvolume", source: "volumeSnapshot", sourceMarker: "restored-from", undone: "undoneDataSubvolume" },
-    };
-  }
-  if (c.mechanism === "wal-pitr" && c.wal && c.database) {
-    const data = trim(c.wal.dataDir);
-    const parent = data.slice(0, data.lastIndexOf("/") + 1);
-    const db = dbTarget(c);
-    return {
-      kind: "directory",
-      what: "data directory",
-      restoreWord: "point-in-time restore",
-      data,
-      keptName: (stamp) => `${data.slice(parent.length)}.pre-restore-${stamp}`,
-      keptPath: (n) => `${parent}${n}`,
-      side: (n) => keptDataDirSide(db, `${parent}${n}`),
-      rollbackTo: c.wal.rollbackTo,
-      rollbackKey: "delphi-restore:wal.rollbackTo",
-      outputs: { kept: "keptDataDirectory", source: "baseBackup", sourceMarker: "base-backup", undone: "undoneDataDirectory" },
-    };
-  }
-  return undefined;
-}
-
-/** The kept data, for the mechanisms that must have it (config validation guarantees their blocks). */
-export function keptData(c: RestoreConfig): KeptData {
-  const k = keptDataOf(c);
+/** The kept data, for the plans that must have it (config validation guarantees their blocks). */
+export function mustKeep(c: RestoreConfig, k: KeptData | undefined): KeptData {
   if (!k) throw new Error(`mechanism ${c.mechanism} keeps no data aside here (config validation should have said so)`);
   return k;
 }

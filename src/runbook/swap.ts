@@ -1,14 +1,15 @@
 // Pure: the skeleton the mechanisms that replace the database's data under it share (a volume
-// snapshot, a base backup recovered to a target): the runbook of ./plan-runbook.ts around the swap
+// snapshot, a base backup recovered to a target): the runbook of ./order.ts around the swap
 // on the db host, which keeps the replaced data aside; rollback renames the kept data back;
 // sign-off (for these and pg-restore) archives the kept data and removes it.
 import type { RestoreConfig } from "../config";
-import { type HostCommand, type RestorePlan, type RuntimeValues, STEP_TITLES, confirmStoppedCommands, quiesceCommands, reconcileCommand, resumeCommands, serviceStops, stampOfKept, verifyCommands } from ".";
-import { dbTarget, fixed } from "./commands";
+import { confirmStoppedCommands, dbTarget, fixed, quiesceCommands, reconcileCommand, resumeCommands, serviceStops, verifyCommands } from "./commands";
+import { stampOfKept } from "./markers";
+import { type HostCommand, type RestorePlan, type RuntimeValues, STEP_TITLES } from "./types";
 import { afterSnapshotCommand, noticeCommand, runbookSteps, withCapture } from "./order";
 import { removalWords, signoffKept } from "../shell/kept";
-import { putDataBack } from "../mechanisms/volume-snapshot/shell";
-import { keptData } from "./kept";
+import { putDataBack } from "../shell/data-dir";
+import type { KeptData } from "./kept";
 
 type Base = Pick<RestorePlan, "deployment" | "mechanism" | "order" | "downtime" | "stops">;
 
@@ -17,6 +18,8 @@ export interface SwapParts {
   checks: HostCommand[];
   /** snapshot: before: the pre-restore snapshot after quiesce (its stamp is the restore's). */
   beforeSnapshot: HostCommand;
+  /** The data the swap keeps aside (the mechanism's). */
+  kept: KeptData;
   /** The swap itself, on the db host, after every service stopped (it keeps the replaced data at the restore's stamp). */
   swap: HostCommand;
   downtime: string;
@@ -31,7 +34,7 @@ function base(c: RestoreConfig, downtime: string): Base {
 export function swapPlan(c: RestoreConfig, p: SwapParts): RestorePlan {
   const d = c.database;
   if (!d) throw new Error(`${c.mechanism} needs \`database\` (config validation should have said so)`);
-  const k = keptData(c);
+  const k = p.kept;
   const db = dbTarget(c);
   const side = (rt: RuntimeValues) => k.side(k.keptName(rt.stamp));
   const words = `the kept ${k.what} ${k.keptName("<UTC>")} (opened read-only by a temporary Postgres)`;
@@ -55,8 +58,7 @@ export function swapPlan(c: RestoreConfig, p: SwapParts): RestorePlan {
  * Rollback: the runbook around renaming the kept data (config's rollbackTo) back to the live
  * data's place; what the restore put there is kept as `<data>.undone-<UTC>`. No snapshot and no notice.
  */
-export function rollbackPlan(c: RestoreConfig, timeoutSeconds: number): RestorePlan {
-  const k = keptData(c);
+export function rollbackPlan(c: RestoreConfig, k: KeptData, timeoutSeconds: number): RestorePlan {
   const what = k.what;
   const dataPath = k.data;
   const keptPath = k.keptPath(k.rollbackTo ?? "");
@@ -94,8 +96,7 @@ export function archiveOf(c: RestoreConfig, kept: string): string {
 }
 
 /** Sign-off (phase signoff): archive the kept data (config's `kept`), prove the archive reads in full, then remove the kept data. No service stops. */
-export function signoffPlan(c: RestoreConfig): RestorePlan {
-  const k = keptData(c);
+export function keptSignoffPlan(c: RestoreConfig, k: KeptData): RestorePlan {
   const d = c.database;
   if (!d) throw new Error(`${c.mechanism} needs \`database\` (config validation should have said so)`);
   const name = c.kept ?? "";

@@ -3,18 +3,13 @@
 // settings; only the resource types differ. Everything here is protected and retainOnDelete:
 // `pulumi destroy` refuses to touch it, and even unprotected it would only be forgotten.
 import * as aws from "@pulumi/aws";
+
+export { type AwsStepArgs, KEEP } from "../../aws/types";
 import * as pulumi from "@pulumi/pulumi";
+import { type AwsStepArgs, KEEP } from "../../aws/types";
 import { memberIdentifier, restoredFinalSnapshotIdentifier } from "./names";
 import type { Recovery } from "./plan";
 import { type SnapshotInfo, type SourceDb, memberEngine } from "./source";
-
-/** Never deleted by Pulumi: destroy refuses (protect), and without protect it only forgets (retainOnDelete). */
-export const KEEP = { protect: true, retainOnDelete: true } as const;
-
-export interface AwsStepArgs {
-  /** The previous step: nothing here starts before it finished. */
-  after: pulumi.Resource[];
-}
 
 export interface PreRestoreSnapshotArgs extends AwsStepArgs {
   source: SourceDb;

@@ -3,15 +3,14 @@
 // resources from this plan and the driver prints it, so preview and summary never disagree.
 import { NAMESPACE, type RestoreConfig } from "../../config";
 import { type HostCommand, STEP_TITLES, quiesceCommands, reconcileCommand, resumeCommands, serviceStops, verifyCommands } from "../../runbook";
+import type { SignoffStage } from "../../aws/types";
 import { preRestoreSnapshotIdentifier, restoredIdentifier } from "./names";
 
 export type DbKind = "cluster" | "instance";
 export type AwsConfig = NonNullable<RestoreConfig["aws"]>;
 export type Recovery = { type: "time"; time: string } | { type: "latest" } | { type: "snapshot"; snapshotId: string };
+export type { SignoffStage } from "../../aws/types";
 export type AwsStepName = "snapshot" | "restore" | "quiesce" | "repoint" | "reconcile" | "resume" | "verify" | "report" | "rollback" | "signoff";
-/** Sign-off happens in two `pulumi up`s: adopt the old database unchanged, then release it for deletion. */
-export type SignoffStage = "adopt" | "release";
-
 export interface AwsStepPlan {
   step: AwsStepName;
   /** Component name, unique in the stack (rollback reruns remote steps under new names). */

@@ -3,8 +3,8 @@
 // (the restorable window), the named snapshot, and the live DATABASE_URL (sign-off safety).
 // Each read failure names the config key that points at the thing that could not be read.
 import * as aws from "@pulumi/aws";
+import { orUndefined, read } from "../../aws/read";
 import * as pulumi from "@pulumi/pulumi";
-import { NAMESPACE } from "../../config";
 import type { DbKind } from "./plan";
 
 export interface SourceMember {
@@ -55,19 +55,6 @@ export interface SnapshotInfo {
 /** The engine as the cluster instance type wants it: read from AWS itself, so AWS accepts it. */
 export function memberEngine(s: SourceDb): aws.rds.EngineType {
   return s.engine as aws.rds.EngineType;
-}
-
-/** AWS data sources report "not set" as an empty string. */
-export const orUndefined = (s: string | undefined): string | undefined => (s ? s : undefined);
-
-/** One invoke; a failure becomes a RunError naming the config key that points at what could not be read. */
-export async function read<T>(key: string, value: string, what: string, invoke: () => Promise<T>): Promise<T> {
-  try {
-    return await invoke();
-  } catch (e) {
-    const reason = (e instanceof Error ? e.message : String(e)).split("\n").find((l) => l.trim()) ?? "the provider gave no reason";
-    throw new pulumi.RunError(`${NAMESPACE}:${key} = ${value}: cannot read ${what}: ${reason}`);
-  }
 }
 
 async function readMember(id: string, opts: pulumi.InvokeOptions): Promise<SourceMember> {

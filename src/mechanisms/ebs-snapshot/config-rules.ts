@@ -1,10 +1,13 @@
-// Cross-field rules of mechanism ebs-snapshot, and the one rule the RDS mechanisms add about
-// aws.ebs. ebs-snapshot differs from the RDS mechanisms in what it needs: the database keeps its
+// Cross-field rules of mechanism ebs-snapshot. It differs from the RDS mechanisms in what it needs: the database keeps its
 // host and address (no repoint, so no secret or DNS name), and it runs on the db host's compose
 // project (so the `database` block is required and SQL spot checks can run in its container).
-// The tag and release rules every AWS mechanism shares stay in ./config.ts.
+// The tag and release rules every AWS mechanism shares are in src/config/aws-block.ts. A leaf
+// below src/config: it imports only src/config's schema, problems and the shared aws-block rules.
+import { awsTagAndReleaseChecks } from "../../config/aws-block";
+import type { MechanismConfig } from "../../config/mechanism-config";
+import type { AddProblem } from "../../config/problems";
 import { NAMESPACE, type ParsedConfig } from "../../config/schema";
-import type { AddProblem } from "../../config";
+import { EBS_SNAPSHOT_NAMES } from "./schema";
 
 type AwsBlock = NonNullable<ParsedConfig["aws"]>;
 
@@ -14,12 +17,7 @@ const set = (key: string, value: string) => `pulumi config set --path '${NAMESPA
 /** The RDS mechanisms' keys, which ebs-snapshot does not read. */
 const RDS_KEYS = ["sourceClusterIdentifier", "sourceInstanceIdentifier", "snapshotIdentifier", "targetTime", "instanceClass", "databaseUrlSecretArn", "route53"] as const;
 
-/** The RDS mechanisms: an aws.ebs block would be silently ignored. */
-export function notForEbs(c: ParsedConfig, a: AwsBlock, add: AddProblem): void {
-  if (a.ebs) add(["aws", "ebs"], `is only read by ebs-snapshot; ${c.mechanism} restores an RDS database`, rm("aws.ebs"), "{...}");
-}
-
-export function ebsChecks(c: ParsedConfig, a: AwsBlock, add: AddProblem): void {
+function ebsChecks(c: ParsedConfig, a: AwsBlock, add: AddProblem): void {
   if (!c.database)
     add(["database"], "is required for mechanism ebs-snapshot: the db host, compose project and container whose data directory is on the volume (the database is stopped and started there)", `${set("database.host", "db")} (and user, name)`);
   for (const k of RDS_KEYS)
@@ -45,3 +43,18 @@ export function ebsChecks(c: ParsedConfig, a: AwsBlock, add: AddProblem): void {
   if (mount === "")
     add(["aws", "ebs", "mount"], "is the root folder; the data volume is mounted on a folder of its own", set("aws.ebs.mount", "/var/lib/postgresql-data"), e.mount);
 }
+
+function ebsSnapshotChecks(c: ParsedConfig, add: AddProblem): void {
+  if (c.aws) {
+    ebsChecks(c, c.aws, add);
+    awsTagAndReleaseChecks(c, c.aws, add, "data volume");
+  }
+  if (c.dump) add(["dump"], "is only read by pg-restore", `remove it: pulumi config rm '${NAMESPACE}:dump'`, c.dump);
+}
+
+export const ebsSnapshotConfig = {
+  names: EBS_SNAPSHOT_NAMES,
+  selfManaged: false,
+  replaces: "data volume",
+  rules: { cloud: ebsSnapshotChecks },
+} as const satisfies MechanismConfig;

@@ -8,7 +8,7 @@ import { NAMESPACE, type EbsConfig, type RestoreConfig } from "../../config";
 import { type HostCommand, STEP_TITLES, confirmStoppedCommands, quiesceCommands, reconcileCommand, resumeCommands, serviceStops, verifyCommands } from "../../runbook";
 import { dbTarget } from "../../runbook/commands";
 import { mountAndStartDatabase, stopDatabaseAndUnmount } from "./shell";
-import type { SignoffStage } from "../aws-pitr/plan";
+import type { SignoffStage } from "../../aws/types";
 
 export type EbsStepName = "snapshot" | "restore" | "quiesce" | "confirm" | "swap" | "reconcile" | "resume" | "verify" | "report" | "rollback" | "signoff";
 export type EbsSnapshotChoice = { type: "id"; snapshotId: string } | { type: "before"; before: string };

@@ -7,9 +7,9 @@
 //             detaches it (the attachment depends on it) and deletes it after a final snapshot.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { SignoffStage } from "../aws-pitr/plan";
+import type { SignoffStage } from "../../aws/types";
 import type { EbsVolumeInfo } from "./source";
-import { type AwsStepArgs, KEEP } from "../aws-pitr/database";
+import { type AwsStepArgs, KEEP } from "../../aws/types";
 
 // Every input of aws.ebs.Volume, checked by the compiler in both directions (a provider upgrade
 // that adds or removes one fails the build): release ignores all of them but finalSnapshot.

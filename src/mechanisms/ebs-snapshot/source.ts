@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import type { EbsSnapshotChoice } from "./plan";
-import { orUndefined, read } from "../aws-pitr/source";
+import { orUndefined, read } from "../../aws/read";
 
 export interface EbsVolumeInfo {
   id: string;

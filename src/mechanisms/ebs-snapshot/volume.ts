@@ -8,7 +8,7 @@ import type { Transport } from "../../config";
 import type { VolumeCommand } from "./plan";
 import type { VolumeSpec } from "./checks";
 import { type DeclaredCommand, type HostConnection, declareCommand } from "../../resources/declare-command";
-import { type AwsStepArgs, KEEP } from "../aws-pitr/database";
+import { type AwsStepArgs, KEEP } from "../../aws/types";
 
 export interface EbsSnapshotArgs extends AwsStepArgs {
   volumeId: string;

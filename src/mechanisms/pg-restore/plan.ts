@@ -7,7 +7,15 @@ import { dbTarget, fixed, confirmStoppedCommands, quiesceCommands, reconcileComm
 import { restorePointFromName, stampOfKept } from "../../runbook/markers";
 import { afterSnapshotCommand, noticeCommand, runbookSteps, stampCommand, withCapture } from "../../runbook/order";
 import { type HostCommand, type RestorePlan, type RuntimeValues, STEP_TITLES, type StepPlan } from "../../runbook/types";
+import { mustKeep } from "../../runbook/kept";
+import { keptSignoffPlan } from "../../runbook/swap";
+import { pgRestoreKept } from "./kept";
 import { type KeptSide, keptDatabaseSide, keptDumpSide, keptNames, renameBack, restoreIntoFresh, switchKeeping } from "../../shell/kept";
+
+/** The plan of the configured phase: the restore, its rollback, or the sign-off of the kept database. */
+export function pgRestorePlan(c: RestoreConfig): RestorePlan {
+  return c.phase === "signoff" ? keptSignoffPlan(c, mustKeep(c, pgRestoreKept(c))) : planPgRestore(c);
+}
 
 /** The plan of a self-managed (pg_dump archive) restore: see ../../runbook/order.ts for the order. */
 export function planPgRestore(c: RestoreConfig): RestorePlan {

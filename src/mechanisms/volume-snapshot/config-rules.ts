@@ -1,13 +1,14 @@
 // Cross-field rules of mechanism volume-snapshot: its block, exactly what names the snapshot,
 // rollback's kept subvolume, and the keys it does not read. Each names the key and the fix.
+import type { MechanismConfig } from "../../config/mechanism-config";
+import type { AddProblem } from "../../config/problems";
 import { NAMESPACE, type ParsedConfig } from "../../config/schema";
-
-type Add = (path: (string | number)[], message: string, fix: string, value?: unknown) => void;
+import { VOLUME_SNAPSHOT_NAMES } from "./schema";
 
 /** volume-snapshot's rules: its block, exactly what names the snapshot, and keys it does not read. */
-export function volumeChecks(c: ParsedConfig, add: Add): void {
+function volumeChecks(c: ParsedConfig, add: AddProblem, active: boolean): void {
   const v = c.volume;
-  if (c.mechanism !== "volume-snapshot") {
+  if (!active) {
     if (v) add(["volume"], `is only read by mechanism volume-snapshot, not by ${c.mechanism}`, `remove it: pulumi config rm '${NAMESPACE}:volume', or set mechanism to volume-snapshot`, "{...}");
     return;
   }
@@ -33,3 +34,10 @@ export function volumeChecks(c: ParsedConfig, add: Add): void {
   if (c.order === "beforeSwitch")
     add(["order"], "cannot apply to volume-snapshot: the snapshot replaces the data directory under the database, so services stop first (beforeSwitch is for pg-restore into a new database)", `pulumi config set ${NAMESPACE}:order beforeRestore`, c.order);
 }
+
+export const volumeSnapshotConfig = {
+  names: VOLUME_SNAPSHOT_NAMES,
+  selfManaged: true,
+  rollbackKey: "volume.rollbackTo",
+  rules: { blocks: volumeChecks },
+} as const satisfies MechanismConfig;

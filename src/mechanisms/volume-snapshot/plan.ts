@@ -8,8 +8,9 @@ import type { RestorePlan } from "../../runbook";
 import { dbTarget, fixed } from "../../runbook/commands";
 import * as sh from "../../shell";
 import { swapInSnapshot, volumePreRestoreSnapshot, volumeTargetLines } from "./shell";
-import { keptData } from "../../runbook/kept";
-import { rollbackPlan, signoffPlan, swapPlan } from "../../runbook/swap";
+import { mustKeep } from "../../runbook/kept";
+import { volumeSnapshotKept } from "./kept";
+import { rollbackPlan, keptSignoffPlan, swapPlan } from "../../runbook/swap";
 
 /** The volume block; config validation guarantees it for volume-snapshot. */
 export function volumeConfig(c: RestoreConfig): VolumeConfig {
@@ -29,11 +30,12 @@ export function planVolumeSnapshot(c: RestoreConfig): RestorePlan {
   if (!d) throw new Error("volume-snapshot needs `database` (config validation should have said so)");
   const v = volumeConfig(c);
   const db = dbTarget(c);
-  const k = keptData(c);
+  const k = mustKeep(c, volumeSnapshotKept(c));
   const data = k.data;
-  if (c.phase === "rollback") return rollbackPlan(c, v.recoveryTimeoutSeconds);
-  if (c.phase === "signoff") return signoffPlan(c);
+  if (c.phase === "rollback") return rollbackPlan(c, k, v.recoveryTimeoutSeconds);
+  if (c.phase === "signoff") return keptSignoffPlan(c, k);
   return swapPlan(c, {
+    kept: k,
     checks: [{
       name: "volume-snapshot-ok",
       host: d.host,

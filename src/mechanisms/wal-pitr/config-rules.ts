@@ -1,14 +1,15 @@
 // Cross-field rules of mechanism wal-pitr: its blocks, exactly one recovery target, and the keys
 // it does not read. Each problem names the key and the fix, like every other config rule.
+import type { MechanismConfig } from "../../config/mechanism-config";
+import type { AddProblem } from "../../config/problems";
 import { NAMESPACE, type ParsedConfig } from "../../config/schema";
-
-type Add = (path: (string | number)[], message: string, fix: string, value?: unknown) => void;
+import { WAL_PITR_NAMES } from "./schema";
 
 /** The target's kinds, in the order Postgres documents them. */
 const TARGET_KINDS = ["time", "xid", "lsn", "name"] as const;
 
-export function walChecks(c: ParsedConfig, add: Add): void {
-  if (c.mechanism !== "wal-pitr") {
+function walChecks(c: ParsedConfig, add: AddProblem, active: boolean): void {
+  if (!active) {
     if (c.wal) add(["wal"], `is only read by mechanism wal-pitr, not by ${c.mechanism}`, `remove it: pulumi config rm '${NAMESPACE}:wal', or set mechanism to wal-pitr`, "{...}");
     if (c.target) add(["target"], `is only read by mechanism wal-pitr (AWS point-in-time restores take aws.targetTime)`, `remove it: pulumi config rm '${NAMESPACE}:target'`, "{...}");
     return;
@@ -37,3 +38,10 @@ export function walChecks(c: ParsedConfig, add: Add): void {
   if (c.order === "beforeSwitch")
     add(["order"], "cannot apply to wal-pitr: recovery replaces the data directory under the database, so services stop first", `pulumi config set ${NAMESPACE}:order beforeRestore`, c.order);
 }
+
+export const walPitrConfig = {
+  names: WAL_PITR_NAMES,
+  selfManaged: true,
+  rollbackKey: "wal.rollbackTo",
+  rules: { blocks: walChecks },
+} as const satisfies MechanismConfig;

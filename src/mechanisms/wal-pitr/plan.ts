@@ -8,8 +8,9 @@ import { dbTarget } from "../../runbook/commands";
 import * as sh from "../../shell";
 import { pitrRecover } from "./shell";
 import { type PitrChoice, targetOf, targetText } from "./window";
-import { rollbackPlan, signoffPlan, swapPlan } from "../../runbook/swap";
-import { keptData } from "../../runbook/kept";
+import { rollbackPlan, keptSignoffPlan, swapPlan } from "../../runbook/swap";
+import { mustKeep } from "../../runbook/kept";
+import { walPitrKept } from "./kept";
 
 export function walConfig(c: RestoreConfig): WalConfig {
   if (!c.wal) throw new Error("wal-pitr needs `wal` (config validation should have said so)");
@@ -28,12 +29,13 @@ export function planWalPitr(c: RestoreConfig, choice?: PitrChoice): RestorePlan 
   const w = walConfig(c);
   const db = dbTarget(c);
   const data = trim(w.dataDir);
-  if (c.phase === "rollback") return rollbackPlan(c, w.recoveryTimeoutSeconds);
-  if (c.phase === "signoff") return signoffPlan(c);
-  const k = keptData(c);
+  const k = mustKeep(c, walPitrKept(c));
+  if (c.phase === "rollback") return rollbackPlan(c, k, w.recoveryTimeoutSeconds);
+  if (c.phase === "signoff") return keptSignoffPlan(c, k);
   const t = c.target ? targetOf(c.target) : { kind: "latest" as const };
   const inclusive = c.target?.inclusive ?? true;
   return swapPlan(c, {
+    kept: k,
     checks: [],
     beforeSnapshot: {
       name: "pg-dump",

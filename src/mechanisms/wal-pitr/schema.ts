@@ -4,6 +4,8 @@
 import { z } from "zod";
 import { absPath, isoTime, seconds } from "../../config/fields";
 
+export const WAL_PITR_NAMES = ["wal-pitr"] as const;
+
 export const walSchema = z.strictObject({
   /** The folder archive_command copies every WAL segment to (the db host's path; the container sees it at the same path). */
   archiveDir: absPath("WAL archive folder on the db host"),

@@ -4,7 +4,7 @@
 // database container, which sees the archive at the same path.
 import type { WalConfig } from "./schema";
 import type { DbTarget } from "../../shell";
-import { startDatabaseAndWait, stopDatabase } from "../volume-snapshot/shell";
+import { startDatabaseAndWait, stopDatabase } from "../../shell/data-dir";
 import { argv, quote, script, trimSlash as trim } from "../../shell/words";
 import type { PitrChoice } from "./window";
 

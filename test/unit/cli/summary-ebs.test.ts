@@ -2,7 +2,8 @@
 // commands; preflight checks the data volume's mount instead of reading a dump.
 import { describe, expect, it } from "vitest";
 import { preflightChecks } from "../../../src/cli/preflight";
-import { renderSummary, summarizeEbs } from "../../../src/cli/summary";
+import { renderSummary } from "../../../src/cli/summary";
+import { summarizeEbs } from "../../../src/mechanisms/ebs-snapshot/summary";
 import { parseConfig } from "../../../src/config";
 import { planEbs } from "../../../src/mechanisms/ebs-snapshot/plan";
 import { INSTANCE, MOUNT, NIGHTLY, OLD_VOLUME, rawEbsConfig } from "../mechanisms/ebs-fixtures";

@@ -1,6 +1,8 @@
 // The ten-second blast-radius summary, for both kinds of restore, as text and as JSON facts.
 import { describe, expect, it } from "vitest";
-import { summarize, summarizeAws, renderSummary } from "../../../src/cli/summary";
+import { renderSummary } from "../../../src/cli/summary";
+import { summarizeAws } from "../../../src/mechanisms/aws-pitr/summary";
+import { summarize } from "../../../src/runbook/summary";
 import { parseConfig } from "../../../src/config";
 import { planAws } from "../../../src/mechanisms/aws-pitr/plan";
 import { planPgRestore } from "../../../src/mechanisms/pg-restore/plan";

@@ -3,9 +3,8 @@
 // and outputs rollback and sign-off read, and that pg-restore with snapshot: before keeps nothing.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config";
-import { keptData, keptDataOf } from "../../../src/runbook/kept";
-import { planSelfManaged } from "../../../src/mechanisms/self-managed-plan";
-import { archiveOf, signoffPlan } from "../../../src/runbook/swap";
+import { keptData, keptDataOf, planSelfManaged, signoffPlan } from "../../../src/mechanisms";
+import { archiveOf } from "../../../src/runbook/swap";
 import { PREVIEW_VALUES } from "../../../src/runbook";
 import { rawConfig } from "./aws-harness";
 import { pgConfig, volumeConfig, walPitrConfig } from "../fixtures/pg-config";

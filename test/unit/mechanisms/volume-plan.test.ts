@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config";
 import { stampOf } from "../../../src/runbook/kept";
 import { planVolumeSnapshot, snapshotChoice } from "../../../src/mechanisms/volume-snapshot/plan";
-import { planSelfManaged } from "../../../src/mechanisms/self-managed-plan";
+import { planSelfManaged } from "../../../src/mechanisms";
 import { PREVIEW_VALUES, restoreKey, restorePointFrom } from "../../../src/runbook";
 import { volumeConfig } from "../fixtures/pg-config";
 

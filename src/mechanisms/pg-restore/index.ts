@@ -1,0 +1,21 @@
+// Mechanism pg-restore: a pg_dump archive restored into a fresh database beside the live one,
+// then switched in (the replaced database is kept); rollback renames it back, sign-off archives
+// and removes it. Owns its config rules, plan, kept data, preflight check and summary; imports
+// src/config, src/shell, src/runbook, src/steps, never another mechanism.
+import { declareRunbook } from "../../steps/declare-runbook";
+import type { Mechanism } from "../mechanism";
+import { pgRestoreConfig } from "./config-rules";
+import { pgRestoreKept } from "./kept";
+import { pgRestorePlan } from "./plan";
+import { dumpCheck } from "./preflight";
+import { summarizePgRestore } from "./summary";
+
+export const pgRestore: Mechanism = {
+  config: pgRestoreConfig,
+  plan: pgRestorePlan,
+  kept: pgRestoreKept,
+  declare: async (c, secrets, ctx) => declareRunbook(c, secrets, ctx, pgRestorePlan(c), pgRestoreKept(c)),
+  preflight: (c, db, verified) => [dumpCheck(c, db, verified)],
+  summary: summarizePgRestore,
+  restoresDumps: true,
+};
