@@ -4,7 +4,7 @@
 // `docker compose up -d` everywhere. None of the plan's checks (the dump read in full, the snapshot
 // read back, still stopped, verify, the tenant notice): side A pays for those, and the figure asks
 // whether the tool's order still brings service back sooner. The commands come from the same
-// builders as the plan's (src/shell.ts) and run through the same SSH runner, so both sides pay the
+// builders as the plan's (src/shell/) and run through the same SSH runner, so both sides pay the
 // same transport.
 import type { RestoreConfig } from "../src/config";
 import { dbTarget, serviceStops } from "../src/runbook/commands";

@@ -1,3 +1,7 @@
+// src/aws/: what the AWS mechanisms (aws-pitr, ebs-snapshot) share, so that neither imports the
+// other: these types, the invoke reader (./read.ts) and the runbook steps they declare alike
+// (./shared-steps.ts). Imports src/config, src/runbook and src/steps; never a mechanism.
+//
 // What the AWS mechanisms' components share: the options that keep what they create, the
 // arguments every AWS step takes, and the two stages of sign-off.
 import type * as pulumi from "@pulumi/pulumi";

@@ -1,3 +1,7 @@
+// src/cli/: the Automation API driver (preflight, summary, confirmation, progress, rollback,
+// sign-off, report, the sandbox commands). The top layer: may import every other one, and asks
+// the registry (src/mechanisms) rather than naming a mechanism.
+//
 // The `delphi-restore` command line: a small dispatcher. Each command group lives in its own
 // module under src/cli/ and registers itself here.
 import { Command } from "commander";

@@ -1,3 +1,6 @@
+// src/resources/: the custom resources the steps declare (this host command, ./declare-command.ts
+// for either transport, and the OpenSSH runner ./ssh-exec.ts). Imports only src/config.
+//
 // The host-command resource: a Pulumi dynamic resource with the contract of
 // `command.remote.Command`, run by Pulumi's own provider host (`pulumi-resource-pulumi-nodejs`,
 // shipped in the @pulumi/pulumi npm package) through the real engine. Only create/diff/update/

@@ -1,8 +1,8 @@
 // Pure: the host commands of each runbook step, from config (which host, which folder, what runs).
-// ./plan.ts orders them into a restore plan; the AWS plan reuses the quiesce, reconcile, resume
+// ./order.ts orders them into a restore plan; the AWS plan reuses the quiesce, reconcile, resume
 // and verify commands.
 import { type RestoreConfig, consumerHosts } from "../config";
-import type { HostCommand } from ".";
+import type { HostCommand } from "./types";
 import * as sh from "../shell";
 
 export function dbTarget(c: RestoreConfig): sh.DbTarget {

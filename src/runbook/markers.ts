@@ -34,7 +34,7 @@ export interface LostWrites {
   keys: string[];
 }
 
-/** The notice's comparison output (`count\t...` and `key\t...` lines, see shell-kept.ts compareWithKept). */
+/** The notice's comparison output (`count\t...` and `key\t...` lines, see src/shell/kept.ts compareWithKept). */
 export function parseLostWrites(stdout: string): LostWrites[] {
   const out = new Map<string, LostWrites>();
   const at = (table: string, tenant: string, change: string) => {

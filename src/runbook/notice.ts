@@ -2,7 +2,7 @@
 // status page: it states the window in UTC and, per tenant, exactly which rows of which table were
 // inserted, updated or deleted after the restore point (compared by primary key with the kept
 // data), with the keys, so an admin knows what to re-enter.
-import type { LostWrites } from ".";
+import type { LostWrites } from "./markers";
 
 export interface ReportInput {
   deployment: string;

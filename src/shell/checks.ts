@@ -1,5 +1,5 @@
 // Pure builders for the verify step's HTTP checks (TelWeb's health, the admin login, telemetry),
-// quoted like every other command (./shell-words.ts).
+// quoted like every other command (./words.ts).
 import { argv, quote, script } from "./words";
 
 /** An HTTP check from a host: retries until the deadline, fails with the check's name. */

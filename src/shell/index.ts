@@ -1,7 +1,9 @@
-// Pure builders for every shell command the restore runs. Values are validated by the config
-// schema AND quoted here, so a value that slipped past validation still cannot become code.
-// The quoting primitives live in ./shell-words.ts and the HTTP verify checks in
-// ./shell-checks.ts; both are re-exported, so `import * as sh from "./shell"` has them all.
+// src/shell/: pure builders for the shell commands every mechanism shares (compose, pg_dump and
+// pg_restore, psql, the kept data in ./kept.ts, the data directory in ./data-dir.ts). Values are
+// validated by the config schema AND quoted here, so a value that slipped past validation still
+// cannot become code. The quoting primitives live in ./words.ts and the HTTP verify checks in
+// ./checks.ts; both are re-exported, so `import * as sh from "../shell"` has them all. Imports
+// nothing of the project but these files; a mechanism's own builders are in its folder.
 import { argv, inDir, quote, script } from "./words";
 
 export { andThen, argv, inDir, projectDir, quote, script, trimSlash } from "./words";

@@ -1,5 +1,5 @@
-// Pure: POSIX shell quoting and the ways commands are joined. Every builder in ./shell.ts and
-// ./shell-checks.ts makes its command lines from these, so a value can only ever be one word.
+// Pure: POSIX shell quoting and the ways commands are joined. Every builder in ./index.ts and
+// ./checks.ts makes its command lines from these, so a value can only ever be one word.
 
 /** Characters that never need quoting in a POSIX shell word. */
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;

@@ -1,3 +1,8 @@
+// src/steps/: the runbook's ComponentResources (one per step, ./runbook-steps.ts), the tenant
+// notice (./report.ts), the arguments they share (./common-args.ts) and the chain of them for a
+// self-managed plan (./declare-runbook.ts). Imports src/config, src/runbook, src/shell and
+// src/resources; never a mechanism, the program or the driver.
+//
 // The base of every runbook step: a ComponentResource whose children are the step's host
 // commands. Children wait for the previous step (dependsOn), run in parallel with each other,
 // and have no delete command: `pulumi destroy` never stops a service or touches data.

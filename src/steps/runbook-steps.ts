@@ -1,6 +1,6 @@
 // One ComponentResource type per runbook step, so `pulumi preview` shows a tree an operator can
 // read (delphi:restore:Quiesce > quiesce-web-web, ...). They differ only in their type token;
-// the behaviour lives in the plan (src/plan.ts) and in RunbookStep.
+// the behaviour lives in the plan (src/runbook/) and in RunbookStep.
 import type * as pulumi from "@pulumi/pulumi";
 import type { StepName } from "../runbook";
 import { RunbookStep, type RunbookStepArgs } from "./runbook-step";

@@ -51,7 +51,7 @@ describe("wal-pitr config", () => {
     expectRejected(walPitrConfig(undefined, { target: undefined, phase: "signoff" }), `${NS}:kept`, /is required for phase signoff/);
   });
 
-  // src/config-wal.ts still refuses phase signoff for wal-pitr ("has no sign-off for wal-pitr"),
+  // src/mechanisms/wal-pitr/config-rules.ts still refuses phase signoff for wal-pitr ("has no sign-off for wal-pitr"),
   // though the plan (signoffPlan) and `delphi-restore signoff` now support it with `kept`.
   it("sign-off with kept is accepted (the kept data directory is archived, then removed)", () => {
     expect(problems(walPitrConfig(undefined, { target: undefined, phase: "signoff", kept: "data.pre-restore-20261125T031500Z" }))).toEqual([]);

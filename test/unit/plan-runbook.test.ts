@@ -1,4 +1,4 @@
-// The runbook every self-managed restore shares (src/plan-runbook.ts): its order for each order x
+// The runbook every self-managed restore shares (src/runbook/order.ts): its order for each order x
 // snapshot combination, the stamp taken first, the notice's comparison and the snapshot from the
 // kept data after the services are back.
 import { spawnSync } from "node:child_process";

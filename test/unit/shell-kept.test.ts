@@ -1,4 +1,4 @@
-// The kept-data builders (src/shell-kept.ts): the names, the quoting, and what each script does
+// The kept-data builders (src/shell/kept.ts): the names, the quoting, and what each script does
 // to the databases, run through a real /bin/sh against a stand-in `docker` that keeps a small
 // catalogue (test/unit/fixtures/fake-catalogue.ts). No builder drops the live or the kept
 // database; only sign-off removes the kept data, and only after its archive reads in full.
@@ -249,7 +249,7 @@ describe("switchKeeping: the live database kept under the stamp, the restore und
     expect(host.get().dbs).toEqual({ delphi: "" });
   });
 
-  // src/shell-kept.ts: the beforeRestore restore command is restoreIntoFresh && capture &&
+  // src/shell/kept.ts: the beforeRestore restore command is restoreIntoFresh && capture &&
   // switchKeeping; after a complete switch, restoreIntoFresh does not recognise that the live
   // database is this run's restore (its comment says `restored <stamp>`) and restores a second
   // copy into <db>_restored, and switchKeeping then refuses ("both ... exist"), on every re-run.

@@ -1,4 +1,4 @@
-// The AWS mechanisms (aurora-pitr, rds-pitr, rds-snapshot): the plan (aws-plan.ts) becomes one
+// The AWS mechanisms (aurora-pitr, rds-pitr, rds-snapshot): the plan (./plan.ts) becomes one
 // component per step, chained by dependsOn. Everything AWS is read and checked first; only when
 // every check passes is any resource beyond the provider declared. The remote steps (quiesce,
 // reconcile, resume, verify) and the report are the self-managed mechanism's own components.

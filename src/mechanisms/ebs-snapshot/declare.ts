@@ -1,4 +1,4 @@
-// Mechanism ebs-snapshot: the plan (ebs-plan.ts) becomes one component per step, chained by
+// Mechanism ebs-snapshot: the plan (./plan.ts) becomes one component per step, chained by
 // dependsOn. The data volume, the db host's instance and the snapshot are read and checked first;
 // only when every check passes is any resource beyond the provider declared, so a missing or
 // incomplete snapshot is refused before any service stops. The remote steps (quiesce, confirm,

@@ -1,6 +1,6 @@
 // Pure builders for the db host's side of an EBS volume swap (mechanism ebs-snapshot): stop the
 // database container and unmount its data volume; mount a volume and start the container again,
-// waiting until Postgres accepts connections. Every value is quoted (./shell-words.ts), even the
+// waiting until Postgres accepts connections. Every value is quoted (src/shell/words.ts), even the
 // ones the config schema already constrains, and volume ids read from AWS.
 import { argv, quote, script } from "../../shell/words";
 import type { DbTarget } from "../../shell";

@@ -1,6 +1,6 @@
 // ebs-snapshot's sign-off: bring the OLD data volume and its attachment under management only
 // now, so that a targeted destroy detaches and deletes exactly them. Two `pulumi up`s, as for
-// the RDS mechanisms (./aws-signoff.ts):
+// the RDS mechanisms (src/mechanisms/aws-pitr/signoff.ts):
 //   adopt   - import both as they are (ignoreChanges "*": no change), protected and retained;
 //   release - finalSnapshot on the volume (a provider setting: no AWS call), protect and
 //             retainOnDelete off; `pulumi destroy --target <volume> --target-dependents` then

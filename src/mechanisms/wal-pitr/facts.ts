@@ -1,6 +1,6 @@
 // Read what the WAL archive and the base backups can reach, from the db host, read-only: one
 // listing, then pg_waldump probes of the runs' ends and of the target's own record. Both preflight
-// and the program read it this way (each with its own SSH runner), and ./wal-window.ts decides.
+// and the program read it this way (each with its own SSH runner), and ./window.ts decides.
 import type { RestoreConfig } from "../../config";
 import { markers } from "../../runbook";
 import { dbTarget } from "../../runbook/commands";

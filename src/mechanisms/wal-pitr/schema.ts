@@ -1,6 +1,6 @@
 // The config of mechanism wal-pitr: where the WAL archive, the base backups and the database's
 // data directory are on the db host, and the recovery target (exactly one of time, xid, lsn,
-// name or latest). Cross-field rules are in ./config-wal.ts.
+// name or latest). Cross-field rules are in ./config-rules.ts.
 import { z } from "zod";
 import { absPath, isoTime, seconds } from "../../config/fields";
 

@@ -1,4 +1,4 @@
-// Pure: the read-only commands find-target runs on the db host to read the WAL archive (the recovery's own are in ./shell-wal.ts).
+// Pure: the read-only commands find-target runs on the db host to read the WAL archive (the recovery's own are in ./shell.ts).
 import { composeExec, quote, type DbTarget } from "../../shell";
 
 /** The archive folder's file names, one per line (the caller keeps the segments). */

@@ -1,5 +1,5 @@
 // Pure: what a WAL archive and its base backups can reach, and whether a recovery target is in
-// that reach. The facts come from the db host (./wal-facts.ts); the decision is made here, before
+// that reach. The facts come from the db host (./facts.ts); the decision is made here, before
 // anything is declared, so a target out of reach is refused naming the window that is reachable.
 import type { TargetConfig } from "../../config";
 import { parseLsn, segmentName, segmentNumber, segmentTimeline } from "./names";

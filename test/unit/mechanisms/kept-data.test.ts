@@ -1,5 +1,5 @@
-// The data each self-managed restore keeps instead of overwriting (src/mechanisms/kept-data.ts),
-// and sign-off's plan and archive name (src/mechanisms/swap-plan.ts): the names, the config keys
+// The data each self-managed restore keeps instead of overwriting (src/mechanisms/<name>/kept.ts),
+// and sign-off's plan and archive name (src/runbook/swap.ts): the names, the config keys
 // and outputs rollback and sign-off read, and that pg-restore with snapshot: before keeps nothing.
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config";
