@@ -1,41 +1,45 @@
 // The sandbox's programmatic API: startSandbox / stopSandbox / sandboxStatus, used by the CLI
 // (`delphi-restore sandbox up|down`) and the e2e tests, plus the tests' hooks re-exported.
+// The public entry of src/sandbox/: ./engine (the Docker engine), ./hosts (sshd, compose projects,
+// the services), ./postgres (cluster, seed, WAL, volume), ./faults (fault hooks), ./images (the
+// service images); the root holds the layout, state, ports, processes and stack config they share.
+// Imports of the restore: src/config and src/shell only (and the WAL segment names).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findBinaries, findVolumeBinaries, type Binaries, type VolumeBinaries } from "./binaries";
-import { dbContainerState, startDatabase } from "./db-container";
-import { startEventRecorder } from "./engine-events";
+import { dbContainerState, startDatabase } from "./postgres/db-container";
+import { startEventRecorder } from "./engine/events";
 import { ensureEngine, engineLayout, engineRunning } from "./engine";
-import { sandboxId } from "./compose-files";
-import { prepareHosts, writeComposeFiles } from "./host-docker/install";
-import { composeInputs, startHttp, startServices, waitForTelweb } from "./services";
+import { sandboxId } from "./hosts/compose-files";
+import { prepareHosts, writeComposeFiles } from "./hosts/host-docker";
+import { composeInputs, startHttp, startServices, waitForTelweb } from "./hosts/services";
 import { ensureImages } from "./images";
 import { ADMIN_EMAIL, DB_NAME, DB_USER, layout, sandboxHostNames, sandboxHostSpecs, STACK_NAME, type Layout, type SandboxHostSpec } from "./layout";
-import { randomPassword } from "./password";
+import { randomPassword } from "./postgres/password";
 import { freePorts, LOOPBACK } from "./ports";
 import { createRole, currentUser, initCluster } from "./postgres";
 import { cmdline, readPid, running } from "./processes";
-import { installMigrations, pendingMigration, seedDatabase, takeNightlyBackup } from "./seed";
-import { keygen, startSshHost } from "./ssh-hosts";
+import { installMigrations, pendingMigration, seedDatabase, takeNightlyBackup } from "./postgres/seed";
+import { keygen, startSshHost } from "./hosts/ssh-hosts";
 import { writeStackConfig } from "./stack-config";
 import { stopSandbox } from "./stop";
 
 export { stopSandbox, type StopResult } from "./stop";
 import { readState, writeState, type SandboxHost, type SandboxInfo, type SandboxVolume, type SandboxWal } from "./state";
-import { createVolume, listSnapshots, mountedAt, releaseVolumes, requireRootForVolume, snapshotData, type VolumeKind, type VolumeSnapshot, type VolumeSnapshotEntry } from "./volume";
-import { baseBackup, prepareWalDirs, walArchiveConf } from "./wal";
+import { createVolume, listSnapshots, mountedAt, releaseVolumes, requireRootForVolume, snapshotData, type VolumeKind, type VolumeSnapshot, type VolumeSnapshotEntry } from "./postgres/volume";
+import { baseBackup, prepareWalDirs, walArchiveConf } from "./postgres/wal";
 
 export { ADMIN_EMAIL, SANDBOX_HOSTS, MAX_SANDBOX_HOSTS, layout } from "./layout";
 export { sandboxRestoreConfig } from "./stack-config";
 export type { SandboxHost, SandboxInfo, SandboxVolume, SandboxWal } from "./state";
-export { takeBaseBackup, switchWal, listArchive, type BaseBackup } from "./wal";
-export type { VolumeKind, VolumeSnapshot, VolumeSnapshotEntry } from "./volume";
-export { readEngineOps, parseEngineEvents, type EngineOp } from "./engine-events";
-export { dbContainerName } from "./db-container";
+export { takeBaseBackup, switchWal, listArchive, type BaseBackup } from "./postgres/wal";
+export type { VolumeKind, VolumeSnapshot, VolumeSnapshotEntry } from "./postgres/volume";
+export { readEngineOps, parseEngineEvents, type EngineOp } from "./engine/events";
+export { dbContainerName } from "./postgres/db-container";
 export { engineLayout, engineRunning, dockerEnv } from "./engine";
 export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration, holdAt, waitUntilHeld, release, dropConnections, revokeClientKey, restoreClientKey, rebootHost } from "./faults";
-export { setActiveCalls } from "./active-calls";
-export { writePostBackupRows, TENANTS, type PostBackupRows, type PostBackupRow } from "./post-backup";
+export { setActiveCalls } from "./hosts/active-calls";
+export { writePostBackupRows, TENANTS, type PostBackupRows, type PostBackupRow } from "./postgres/post-backup";
 export { MissingProgramError } from "./binaries";
 
 

@@ -4,14 +4,14 @@
 // config it wrote.
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { sandboxId } from "./compose-files";
-import { compose } from "./db-container";
+import { sandboxId } from "./hosts/compose-files";
+import { compose } from "./postgres/db-container";
 import { engineRunning, releaseEngine } from "./engine";
-import { stopEventRecorder } from "./engine-events";
+import { stopEventRecorder } from "./engine/events";
 import { layout, sandboxHostNames, type Layout } from "./layout";
 import { cmdline, readPid, stopProcessTree } from "./processes";
-import { stopSshHost } from "./ssh-hosts";
-import { releaseVolumes } from "./volume";
+import { stopSshHost } from "./hosts/ssh-hosts";
+import { releaseVolumes } from "./postgres/volume";
 
 /** The first line of a stack config the sandbox wrote (so down removes only its own). */
 export const CONFIG_MARKER = "# The `sandbox` stack: a local Delphi deployment made by `delphi-restore sandbox up`";

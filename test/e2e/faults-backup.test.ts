@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { holdAt, layout, readEngineOps, release, waitUntilHeld, type StartResult } from "../../src/sandbox";
-import { dbContainerState } from "../../src/sandbox/db-container";
+import { dbContainerState } from "../../src/sandbox/postgres/db-container";
 import { faultKit } from "./support/faults";
 import { until } from "./support/wait";
 import { sql, useTempSandbox } from "./support/sandbox";

@@ -11,7 +11,7 @@ import { dataLossWindow, parseLostWrites, restorePointFromName } from "../../src
 import { planPgRestore } from "../../src/mechanisms/pg-restore/plan";
 import { renderReport } from "../../src/runbook/notice";
 import { addMigration, layout, readEngineOps, removeMigration, sandboxRestoreConfig, setActiveCalls, writePostBackupRows, type EngineOp, type StartResult } from "../../src/sandbox";
-import { compose } from "../../src/sandbox/db-container";
+import { compose } from "../../src/sandbox/postgres/db-container";
 import { footprint, snapshotsSettled, sql, useTempSandbox } from "./support/sandbox";
 import { CONSUMERS, expectRunbookOrder, lastVerbs as lastVerbsIn, opsSince as opsSinceIn } from "./support/runbook-order";
 

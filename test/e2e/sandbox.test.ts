@@ -25,8 +25,8 @@ import {
   type SandboxHost,
   type StartResult,
 } from "../../src/sandbox";
-import { LABEL_HOST, LABEL_SANDBOX, projectName, sandboxId } from "../../src/sandbox/compose-files";
-import { compose } from "../../src/sandbox/db-container";
+import { LABEL_HOST, LABEL_SANDBOX, projectName, sandboxId } from "../../src/sandbox/hosts/compose-files";
+import { compose } from "../../src/sandbox/postgres/db-container";
 import { cacheDir, engineLayout, engineUsers, mountsUnder, ping } from "../../src/sandbox/engine";
 import { cmdline, running } from "../../src/sandbox/processes";
 import { tempProject } from "./support/sandbox";

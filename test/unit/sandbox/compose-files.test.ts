@@ -2,7 +2,7 @@
 // depends on (host network, tini, no restart policy, the sandbox's labels, the same paths inside).
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { composeFile, projectName, sandboxId } from "../../../src/sandbox/compose-files";
+import { composeFile, projectName, sandboxId } from "../../../src/sandbox/hosts/compose-files";
 import { hostSpec, layout } from "../../../src/sandbox/layout";
 
 const L = layout("/srv/checkout");

@@ -1,7 +1,7 @@
 // The engine's events as the tests' record of a restore: stops, starts and exec'd commands of the
 // sandbox's containers, each with its host (the sandbox's label) and its outcome.
 import { describe, expect, it } from "vitest";
-import { parseEngineEvents } from "../../../src/sandbox/engine-events";
+import { parseEngineEvents } from "../../../src/sandbox/engine/events";
 
 const attrs = (extra: Record<string, string> = {}) => ({
   "com.docker.compose.project": "dr0000abcd-db",

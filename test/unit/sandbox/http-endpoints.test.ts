@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { serveEndpoints, type ServiceSeen } from "../../../src/sandbox/http-endpoints";
+import { serveEndpoints, type ServiceSeen } from "../../../src/sandbox/hosts/http-endpoints";
 import { layout } from "../../../src/sandbox/layout";
 
 describe("telemetry endpoint", () => {

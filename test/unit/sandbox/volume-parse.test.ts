@@ -2,7 +2,7 @@
 // /proc/self/mountinfo and `losetup --list --json` print (samples from btrfs-progs 6.x and
 // util-linux 2.38 on Debian).
 import { describe, expect, it } from "vitest";
-import { btrfsTime, checkSnapshotName, loopDevicesUnder, mountsUnder, parseLosetupJson, parseMountinfo, parseSubvolumeShow, snapshotName, utcStamp } from "../../../src/sandbox/volume-parse";
+import { btrfsTime, checkSnapshotName, loopDevicesUnder, mountsUnder, parseLosetupJson, parseMountinfo, parseSubvolumeShow, snapshotName, utcStamp } from "../../../src/sandbox/postgres/volume-parse";
 
 describe("snapshot names", () => {
   it("carry the kind and the UTC second", () => {

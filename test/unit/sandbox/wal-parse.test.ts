@@ -12,7 +12,7 @@ import {
   segmentEndingAt,
   shellWord,
   walConfLines,
-} from "../../../src/sandbox/wal-parse";
+} from "../../../src/sandbox/postgres/wal-parse";
 import { isSegmentName as isWalSegment, parseLsn } from "../../../src/mechanisms/wal-pitr/names";
 
 describe("base backup names", () => {

@@ -197,7 +197,7 @@ BODY_LIMIT = 64 * 1024
 
 
 def verify_password(password, stored):
-    """The sandbox's hash format (src/sandbox/password.ts): scrypt$N$r$p$<salt b64>$<hash b64>."""
+    """The sandbox's hash format (src/sandbox/postgres/password.ts): scrypt$N$r$p$<salt b64>$<hash b64>."""
     parts = stored.split("$")
     if len(parts) != 6 or parts[0] != "scrypt" or not all(re.fullmatch(r"[1-9][0-9]{0,9}", x) for x in parts[1:4]):
         return False

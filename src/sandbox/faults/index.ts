@@ -1,15 +1,18 @@
+// src/sandbox/faults/: fault injection for the e2e tests: this file and the compose hooks the
+// hosts run (./hooks.sh). Imports the sandbox's root files and ../hosts (to stop and restart an sshd).
+//
 // Fault injection for e2e tests of the restore: a compose verb that fails or waits (the hooks in
 // each host's `docker`, host-docker/hooks.sh, before the real CLI runs), a host whose
 // SSH server is down, refuses the key, drops connections or reboots, a migration that breaks.
 // Each has its undo.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { findBinaries } from "./binaries";
-import { layout, sandboxHostNames } from "./layout";
-import { compose } from "./db-container";
-import { cmdline, descendants, readPid } from "./processes";
-import { restartSshHost, stopSshHost } from "./ssh-hosts";
-import { readState } from "./state";
+import { findBinaries } from "../binaries";
+import { layout, sandboxHostNames } from "../layout";
+import { compose } from "../postgres/db-container";
+import { cmdline, descendants, readPid } from "../processes";
+import { restartSshHost, stopSshHost } from "../hosts/ssh-hosts";
+import { readState } from "../state";
 
 /**
  * Make a `docker compose` operation on `host` fail with `message` until cleared.

@@ -1,3 +1,9 @@
+// src/sandbox/postgres/: the db host's PostgreSQL: the cluster (this file), its container
+// (./db-container.ts), the Delphi-like data (./seed.ts, ./sql/, ./post-backup.ts, ./password.ts),
+// WAL archiving and base backups (./wal.ts) and the btrfs data volume (./volume.ts). Imports the
+// sandbox's root files, ../engine, the compose project names of ../hosts and the restore's WAL
+// segment names.
+//
 // The sandbox's PostgreSQL cluster: made on the db host by initdb, run by the voiceai-postgres
 // container (db-container.ts), listening on 127.0.0.1 only, password (scram) auth for the
 // `delphi` role. Postgres refuses to run as root, so when we are root the cluster belongs to the
@@ -6,9 +12,9 @@ import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import type { Binaries } from "./binaries";
-import { DB_NAME, DB_USER, type Layout } from "./layout";
-import { LOOPBACK } from "./ports";
+import type { Binaries } from "../binaries";
+import { DB_NAME, DB_USER, type Layout } from "../layout";
+import { LOOPBACK } from "../ports";
 
 /** The OS user that owns the cluster when the sandbox runs as root. */
 export const SERVER_OS_USER = "postgres";

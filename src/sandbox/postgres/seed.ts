@@ -5,8 +5,8 @@ import { createHash } from "node:crypto";
 import { copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { hashPassword } from "./password";
-import { delphiSql, dumpDatabase } from "./postgres";
-import type { Layout } from "./layout";
+import { delphiSql, dumpDatabase } from ".";
+import type { Layout } from "../layout";
 import { utcStamp } from "./volume-parse";
 
 const SQL_DIR = join(__dirname, "sql");

@@ -1,8 +1,8 @@
 // Rows written after the nightly backup: what a restore to that backup loses, and what the
 // tenant notice must count. Tests write them, restore, and check they are gone (and counted).
-import { layout } from "./layout";
-import { delphiSql } from "./postgres";
-import { readState } from "./state";
+import { layout } from "../layout";
+import { delphiSql } from ".";
+import { readState } from "../state";
 
 export interface PostBackupRow {
   table: "conversations" | "tools" | "billing_records";

@@ -3,10 +3,10 @@
 // whether it runs (the sandbox's status, a reboot).
 import { join } from "node:path";
 import { execa, execaSync } from "execa";
-import type { Binaries } from "./binaries";
-import { projectName } from "./compose-files";
-import { docker, dockerEnv, engineLayout } from "./engine";
-import type { Layout } from "./layout";
+import type { Binaries } from "../binaries";
+import { projectName } from "../hosts/compose-files";
+import { docker, dockerEnv, engineLayout } from "../engine";
+import type { Layout } from "../layout";
 
 export const DB_SERVICE = "voiceai-postgres";
 

@@ -6,9 +6,9 @@
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { cleanupPrograms, type VolumeBinaries } from "./binaries";
-import type { Layout } from "./layout";
-import { serverUserIds } from "./postgres";
+import { cleanupPrograms, type VolumeBinaries } from "../binaries";
+import type { Layout } from "../layout";
+import { serverUserIds } from ".";
 import { checkSnapshotName, loopDevicesUnder, mountsUnder, parseLosetupJson, parseMountinfo, parseSubvolumeShow, snapshotName } from "./volume-parse";
 
 /** Sparse, so it costs only what is written; room for the seeded cluster, WAL and many snapshots. */

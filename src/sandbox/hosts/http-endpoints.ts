@@ -5,8 +5,8 @@
 import { appendFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { layout, type Layout } from "./layout";
-import { LOOPBACK } from "./ports";
+import { layout, type Layout } from "../layout";
+import { LOOPBACK } from "../ports";
 
 export interface HttpConfig {
   projectDir: string;

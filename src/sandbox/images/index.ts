@@ -1,3 +1,6 @@
+// src/sandbox/images/: the service images, built here (this file) from ./postgres/ and ./service/.
+// Imports the sandbox's root files, ../engine and ../postgres.
+//
 // The sandbox's images, built here because no registry is reachable: a Debian base made by
 // `debootstrap --variant=minbase` from the machine's own Debian mirror (its tarball cached per
 // user), imported into the sandbox's engine, and two images FROM it (src/sandbox/images/*: the
@@ -8,12 +11,12 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { MissingProgramError } from "./binaries";
-import { cacheDir, docker } from "./engine";
-import { serverUserIds } from "./postgres";
+import { MissingProgramError } from "../binaries";
+import { cacheDir, docker } from "../engine";
+import { serverUserIds } from "../postgres";
 
-const IMAGES_DIR = join(__dirname, "images");
-const SQL_DIR = join(__dirname, "sql");
+const IMAGES_DIR = __dirname;
+const SQL_DIR = join(__dirname, "..", "postgres", "sql");
 const MIRROR = "http://deb.debian.org/debian";
 
 export interface SandboxImages {

@@ -5,15 +5,15 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import type { ComposeInputs } from "./compose-files";
-import { compose } from "./db-container";
+import { compose } from "../postgres/db-container";
 import type { HttpConfig, HttpPorts } from "./http-endpoints";
-import type { SandboxImages } from "./images";
-import type { Layout, SandboxHostSpec } from "./layout";
-import { LOOPBACK } from "./ports";
-import { running } from "./processes";
+import type { SandboxImages } from "../images";
+import type { Layout, SandboxHostSpec } from "../layout";
+import { LOOPBACK } from "../ports";
+import { running } from "../processes";
 
 /** The checkout this code runs from: where node_modules (tsx) and bin/ are. */
-const CODE_ROOT = resolve(__dirname, "..", "..");
+const CODE_ROOT = resolve(__dirname, "..", "..", "..");
 
 export async function startHttp(L: Layout): Promise<{ pid: number; ports: HttpPorts }> {
   mkdirSync(L.http.dir, { recursive: true });

@@ -4,12 +4,12 @@
 import { chmodSync, chownSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Binaries } from "../binaries";
-import { composeFile, type ComposeInputs } from "../compose-files";
+import { composeFile, type ComposeInputs } from "./compose-files";
 import { dockerEnv, engineLayout } from "../engine";
 import type { Layout, SandboxHostSpec } from "../layout";
 import { serverUserIds } from "../postgres";
 
-const SQL_DIR = join(__dirname, "..", "sql");
+const SQL_DIR = join(__dirname, "..", "postgres", "sql");
 
 function q(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -31,7 +31,7 @@ export function dockerWrapper(L: Layout, bins: Pick<Binaries, "bash">, host: San
 /** Folders, wrappers and mounted files of every host; the compose files come later (they need ports). */
 export async function prepareHosts(L: Layout, bins: Pick<Binaries, "bash">, specs: readonly SandboxHostSpec[]): Promise<void> {
   mkdirSync(L.hostDocker.dir, { recursive: true });
-  copyFileSync(join(__dirname, "hooks.sh"), L.hostDocker.hooks);
+  copyFileSync(join(__dirname, "..", "faults", "hooks.sh"), L.hostDocker.hooks);
   chmodSync(L.hostDocker.hooks, 0o755);
   mkdirSync(join(L.dir, "telemetry"), { recursive: true });
   writeFileSync(L.telemetry, "");

@@ -1,3 +1,6 @@
+// src/sandbox/engine/: the sandbox's Docker engine (this file) and its event record (./events.ts).
+// Imports the sandbox's root files (binaries, processes) and the compose labels of ../hosts.
+//
 // The sandbox's own Docker engine: a dockerd started by hand with its data and exec roots, socket,
 // pid file and config under the per-user cache (never the machine's default socket, never a
 // systemd unit), no bridge and no iptables rules (every container uses the host's network, so all
@@ -9,8 +12,8 @@ import { request } from "node:http";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
-import { MissingProgramError } from "./binaries";
-import { cmdline, readPid, running, waitGone } from "./processes";
+import { MissingProgramError } from "../binaries";
+import { cmdline, readPid, running, waitGone } from "../processes";
 
 /** The per-user cache scripts/setup.sh uses (Pulumi CLI, compose plugin, images). */
 export function cacheDir(): string {
@@ -19,7 +22,7 @@ export function cacheDir(): string {
 
 /** The compose plugin version scripts/setup.sh builds (toolchain/compose/VERSION). */
 export function composeVersion(): string {
-  return readFileSync(resolve(__dirname, "..", "..", "toolchain", "compose", "VERSION"), "utf8").trim();
+  return readFileSync(resolve(__dirname, "..", "..", "..", "toolchain", "compose", "VERSION"), "utf8").trim();
 }
 
 export interface Engine {

@@ -1,3 +1,8 @@
+// src/sandbox/hosts/: the Delphi hosts: one sshd each (this file), their compose projects
+// (./compose-files.ts, ./host-docker.ts), and what serves them (./services.ts, the telemetry
+// endpoint ./http-endpoints.ts and ./http-server.ts, Voice's ./active-calls.ts). Imports the
+// sandbox's root files, ../engine, ../postgres and ../images.
+//
 // One real OpenSSH server per Delphi host, each on its own loopback port with its own host key,
 // config and services root. Key-only login as the current user. Every session is forced through
 // a small script that puts the host's bin (its `docker`) first on PATH, because the login
@@ -7,10 +12,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { execa } from "execa";
-import type { Binaries } from "./binaries";
-import type { Layout, SandboxHostSpec } from "./layout";
-import { LOOPBACK } from "./ports";
-import { readPid, stopProcessTree } from "./processes";
+import type { Binaries } from "../binaries";
+import type { Layout, SandboxHostSpec } from "../layout";
+import { LOOPBACK } from "../ports";
+import { readPid, stopProcessTree } from "../processes";
 
 const SFTP_SERVER = "/usr/lib/openssh/sftp-server";
 const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

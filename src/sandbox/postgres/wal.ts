@@ -5,11 +5,11 @@
 // to make a gap, and the waits below read the server's own view (pg_stat_archiver).
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { findBinaries, type Binaries } from "./binaries";
-import { layout, type Layout } from "./layout";
-import { asServerUser, serverUserIds, superuserSql } from "./postgres";
-import { readState } from "./state";
-import { isSegmentName } from "../mechanisms/wal-pitr/names";
+import { findBinaries, type Binaries } from "../binaries";
+import { layout, type Layout } from "../layout";
+import { asServerUser, serverUserIds, superuserSql } from ".";
+import { readState } from "../state";
+import { isSegmentName } from "../../mechanisms/wal-pitr/names";
 import { archivedThrough, baseBackupName, manifestWalEnd, segmentEndingAt, walConfLines } from "./wal-parse";
 
 export interface BaseBackup {

@@ -5,8 +5,8 @@
 // which the engine's events carry (the tests read the order of operations from them).
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
-import { DB_NAME, DB_USER, type Layout, type SandboxHostSpec } from "./layout";
-import { LOOPBACK } from "./ports";
+import { DB_NAME, DB_USER, type Layout, type SandboxHostSpec } from "../layout";
+import { LOOPBACK } from "../ports";
 
 /** Inside the service containers: where TelWeb finds the libpq password file (mounted read-only). */
 const PGPASS_IN_CONTAINER = "/run/delphi/pgpass";

@@ -1,7 +1,7 @@
 // Pure helpers of the sandbox's WAL mode (`sandbox up --wal-archive`): base backup names, the
 // archive settings as postgresql.conf lines, WAL segment names and what a base backup's manifest
 // says about its end. No I/O here, so the unit tests cover them without a server.
-import { isSegmentName, parseLsn, segmentName } from "../mechanisms/wal-pitr/names";
+import { isSegmentName, parseLsn, segmentName } from "../../mechanisms/wal-pitr/names";
 import { utcStamp } from "./volume-parse";
 
 /** `base-20260125T020007Z`: second resolution, the stamp the dumps and snapshots carry. */

@@ -5,10 +5,10 @@
 // the restore believes it ran.
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
-import { LABEL_HOST, LABEL_SANDBOX, sandboxId } from "./compose-files";
-import { dockerEnv, engineLayout } from "./engine";
-import { layout, type Layout } from "./layout";
-import { readPid, running, stopProcessTree } from "./processes";
+import { LABEL_HOST, LABEL_SANDBOX, sandboxId } from "../hosts/compose-files";
+import { dockerEnv, engineLayout } from ".";
+import { layout, type Layout } from "../layout";
+import { readPid, running, stopProcessTree } from "../processes";
 
 export interface EngineOp {
   /** ISO 8601 UTC with milliseconds (the engine's clock, which is this machine's). */

@@ -1,7 +1,7 @@
 // Entry point of the detached HTTP process: `node ... http-server.ts <config.json>`. It writes
 // its ports to the sandbox once it listens (the parent waits for that file) and exits on TERM.
 import { readFileSync, writeFileSync, renameSync } from "node:fs";
-import { layout } from "./layout";
+import { layout } from "../layout";
 import { serveEndpoints, type HttpConfig } from "./http-endpoints";
 
 async function main(): Promise<void> {
