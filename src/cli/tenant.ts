@@ -223,7 +223,7 @@ export async function tenantPreview(o: TenantOpts, out: Out = stdoutOut, then?: 
 }
 
 export async function tenantUp(o: TenantOpts, out: Out = stdoutOut): Promise<ExitCode> {
-  return tenantPreview(o, { log: out.log, json: () => undefined }, async ({ input, doc }) => {
+  return tenantPreview(o, out, async ({ input, doc }) => {
     if (!(await confirm(o))) return refuse(o, out, EXIT.DECLINED, "Not confirmed: nothing was changed. (Use --yes in scripts.)");
     const stack = await recoveryStack(o, input);
     const r = await runUp(o, out, stack, labelsOf(input.req, input.config, input), { preview: doc });
