@@ -20,7 +20,7 @@ import { recoveryProgram, type RecoveryInput } from "../tenant/program";
 import { parseRequest, recoveryStackName, sourceText, type TenantRequest } from "../tenant/request";
 import { type Conflict, parseSessionOutput, type PlanLine } from "../tenant/sql";
 import { EXIT, type ExitCode } from "./exit-codes";
-import { confirm, refuse, say, stdoutOut, type Opts, type Out } from "./output";
+import { confirm, loadOrRefuse, refuse, say, stdoutOut, type Opts, type Out } from "./output";
 import { commandsRun, ProgressTracker, type ProgressLabels } from "./progress";
 import { SshRunner } from "./ssh";
 import { COMPACT } from "./table-style";
@@ -183,15 +183,11 @@ async function runUp(o: TenantOpts, out: Out, stack: Stack, labels: ProgressLabe
   }
 }
 
+/** Keyed config problems become exit 2 (loadOrRefuse), a Refusal its own code and message. */
 async function guarded(o: TenantOpts, out: Out, run: () => Promise<ExitCode>): Promise<ExitCode> {
   try {
-    return await run();
+    return await loadOrRefuse(o, out, run);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      if (o.json) out.json({ ok: false, error: "config", problems: e.problems });
-      else say(o, out, e.message);
-      return EXIT.USAGE;
-    }
     if (e instanceof Refusal) return refuse(o, out, e.code, e.message);
     throw e;
   }
