@@ -143,3 +143,21 @@ describe("tenant up --mode missing, through the engine", () => {
     expect(containerChanges()).toBe(changes);
   });
 });
+
+describe("after a whole restore, --from kept", () => {
+  it("brings one tenant's writes the restore lost back from the kept database, and no other tenant's", async () => {
+    const lost = await writePostBackupRows(dir, 1);
+    const restore = await cliIn(dir, ["up", "--stack", "sandbox", "--yes", "--json"]);
+    expect(restore.exitCode, String(restore.stderr)).toBe(0);
+    const present = (t: string) => {
+      const ids = lost.rows.filter((r) => r.tenant === t).map((r) => `'${r.id}'`).join(",");
+      return count(`select (select count(*) from conversations where id in (${ids})) + (select count(*) from tools where id in (${ids})) + (select count(*) from billing_records where id in (${ids}))`);
+    };
+    expect(await present("ten_globex")).toBe(0); // the restore lost them; the kept database has them
+    const r = await tenant(["up", "--tenant", "ten_globex", "--from", "kept", "--yes"]);
+    expect(r.code, r.text).toBe(0);
+    expect(await present("ten_globex")).toBe(3);
+    expect(await present("ten_acme")).toBe(0);
+    expect(await present("ten_initech")).toBe(0);
+  });
+});
