@@ -13,13 +13,14 @@
 //      stop to last start) and as the whole operation's wall time.
 // The dataset is generated here (1 GiB by default, 20 MiB with --quick), never committed.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { basename, join } from "node:path";
 import { Command } from "commander";
 import { planPgRestore } from "../src/mechanisms/pg-restore/plan";
 import { layout, SANDBOX_HOSTS, sandboxRestoreConfig } from "../src/sandbox";
 import { hostSpec } from "../src/sandbox/layout";
+import { cmdline } from "../src/sandbox/processes";
 import { SshRunner } from "../src/cli/ssh";
 import type { StepProgress } from "../src/cli/progress";
 import { runByHand } from "./by-hand";
@@ -78,15 +79,29 @@ async function main(): Promise<void> {
     // Every restore keeps the database it replaced (<db>_pre_restore_<UTC>), and a rollback what it
     // put aside: at 1 GiB a round, the bench drops them between rounds (WITH (FORCE): a background
     // snapshot of one may still be reading it).
-    const dropKept = () => {
-      for (const n of sql("select datname from pg_database where datname ~ '^delphi_(pre_restore|undone|restored)_?'", postgresUrl).split("\n").filter(Boolean))
-        sql(`drop database if exists "${n}" with (force)`, postgresUrl);
+    // A background snapshot still reading one is waited for (its flock on the db host, this
+    // machine's /tmp), and a drop refused for a session it may not end (a worker still analysing
+    // the 1 GiB table it just got) is tried again; the error never carries the URL's password.
+    const snapshotRunning = () => readdirSync("/proc").some((p) => /^\d+$/.test(p) && /^flock \S*delphi-restore-pre-restore-/.test(cmdline(Number(p))));
+    const dropKept = async () => {
+      for (let i = 0; snapshotRunning() && i < 600; i++) await new Promise((r) => setTimeout(r, 500));
+      for (const n of sql("select datname from pg_database where datname ~ '^delphi_(pre_restore|undone|restored)_?'", postgresUrl).split("\n").filter(Boolean)) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            sql(`drop database if exists "${n}" with (force)`, postgresUrl);
+            break;
+          } catch (e) {
+            if (attempt >= 30) throw new Error(`could not drop ${n} between rounds: ${String((e as Error).message).replace(/\/\/[^@\s]*@/g, "//***@")}`);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+      }
     };
     let round = 0;
     const engineUp = async (order: "beforeRestore" | "beforeSwitch", name: "sandbox" | "scale" = "sandbox") => {
       round++;
       const on = name === "scale" ? scale : stack;
-      dropKept();
+      await dropKept();
       await on.setConfig("delphi-restore:order", { value: order });
       await on.setConfig("delphi-restore:restorePoint", { value: `2026-01-01T00:00:${String(round).padStart(2, "0")}Z` });
       const since = new Date().toISOString();
@@ -168,7 +183,7 @@ async function main(): Promise<void> {
     // The engine's fixed cost: an up of the same restore again, with nothing left to run.
     let noop: { seconds?: number } = {};
     const [, noopSecs] = await timedAsync(() => commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: (d) => (noop = d as typeof noop) }));
-    dropKept();
+    await dropKept();
     await stack.setConfig("delphi-restore:order", { value: "beforeRestore" });
 
     log("P4: preview latency");

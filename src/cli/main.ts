@@ -6,8 +6,9 @@
 // module under src/cli/ and registers itself here.
 import { Command } from "commander";
 import { EXIT } from "./exit-codes";
-import { registerRestoreCommands } from "./restore-commands";
+import { action, registerRestoreCommands } from "./restore-commands";
 import { registerSandboxCommands } from "./sandbox";
+import { registerTenantCommands } from "./tenant";
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command()
@@ -17,6 +18,7 @@ async function main(argv: string[]): Promise<void> {
     .exitOverride();
   registerRestoreCommands(program);
   registerSandboxCommands(program);
+  registerTenantCommands(program, action);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -29,8 +29,8 @@ function usage(o: { json?: boolean }, error: string, message: string): ExitCode 
 }
 
 /** Runs one command: checks the stack has a config file, sets the exit code, logs the run. */
-function action(name: string, run: (o: commands.Opts & CommonOpts) => Promise<ExitCode>) {
-  return async (raw: CommonOpts): Promise<void> => {
+export function action<T extends { stack: string; json?: boolean }>(name: string, run: (o: commands.Opts & T) => Promise<ExitCode>) {
+  return async (raw: T): Promise<void> => {
     const o = { ...raw, json: raw.json ?? false };
     const startedAt = new Date();
     let code: ExitCode;

@@ -76,17 +76,21 @@ export function stackConfigFile(stackName: string): string {
  * the stack's settings still come from Pulumi.yaml and Pulumi.<stack>.yaml in the checkout.
  */
 export async function openStack(stackName: string): Promise<Stack> {
-  // A project folder outside the checkout gets the checkout's project file (same name, runtime),
-  // without `main`: the program runs in-process, and the entry file lives in the checkout only.
+  return openProgramStack(stackName, () => restoreProgram({ projectDir: PROJECT_DIR }));
+}
+
+/**
+ * A stack of this project with the given in-process program: the restore's, or a single-tenant
+ * recovery's (its own stack). A project folder outside the checkout gets the checkout's project
+ * file (same name, runtime), without `main`: the entry file lives in the checkout only.
+ */
+export async function openProgramStack(stackName: string, program: () => Promise<Record<string, unknown>>): Promise<Stack> {
   const projectFile = join(PROJECT_DIR, "Pulumi.yaml");
   if (!existsSync(projectFile)) {
     const { main: _entry, ...project } = parseYaml(readFileSync(join(CHECKOUT_DIR, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
     writeFileSync(projectFile, stringifyYaml(project));
   }
-  return LocalWorkspace.createOrSelectStack(
-    { stackName, projectName: "delphi-restore", program: () => restoreProgram({ projectDir: PROJECT_DIR }) },
-    { workDir: PROJECT_DIR, envVars: engineEnv(), pulumiCommand: await pulumiCommand() },
-  );
+  return LocalWorkspace.createOrSelectStack({ stackName, projectName: "delphi-restore", program }, { workDir: PROJECT_DIR, envVars: engineEnv(), pulumiCommand: await pulumiCommand() });
 }
 
 export interface StackConfig {
@@ -119,3 +123,4 @@ export function readConfigFileFlat(stackName: string): Record<string, string> {
   }
   return flat;
 }
+

@@ -23,8 +23,19 @@ export function stackConfig(L: Layout, info: SandboxInfo): Record<string, unknow
     info.hosts.map((h) => [h.name, { address: h.address, port: h.port, user: h.user, role: h.role, servicesRoot: h.servicesRoot, services: h.services, hostKey: publicHostKey(L, h.name) }]),
   );
   const voiceDir = L.host("voice").projectDir;
+  // A WAL sandbox (`sandbox up --wal-archive`) is ready for `find-target` and a point-in-time
+  // restore as written: the mechanism, the archive and the newest reachable point; `target` is
+  // the one key an operator edits (or `find-target` prints).
+  const walKeys = info.wal
+    ? {
+        [`${NS}:mechanism`]: "wal-pitr",
+        [`${NS}:wal`]: { archiveDir: info.wal.archiveDir, baseBackupsDir: info.wal.baseBackupsDir, dataDir: info.wal.dataDir, recoveryTimeoutSeconds: 120 },
+        [`${NS}:target`]: { latest: true },
+      }
+    : {};
   return {
     [`${NS}:mechanism`]: "pg-restore",
+    ...walKeys,
     [`${NS}:deployment`]: "sandbox",
     [`${NS}:order`]: "beforeRestore",
     [`${NS}:snapshot`]: "after",
@@ -68,6 +79,8 @@ const HEADER = `# The \`sandbox\` stack: a local Delphi deployment made by \`del
 #   pulumi config set --secret delphi-restore:sshPrivateKey "$(jq -r .sshPrivateKey .sandbox/secrets.json)"
 #   pulumi config set --secret delphi-restore:adminPassword "$(jq -r .adminPassword .sandbox/secrets.json)"
 # \`dump\` is left out on purpose: the restore takes the newest non-pre-restore *.dump.
+# A sandbox started with --wal-archive is written with mechanism wal-pitr, its archive and
+# target latest: \`delphi-restore find-target --stack sandbox\` works on it as written.
 `;
 
 export function writeStackConfig(L: Layout, info: SandboxInfo): string {

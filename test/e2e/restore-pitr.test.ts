@@ -28,17 +28,26 @@ const conversations = (rows: PostBackupRows) => rows.rows.filter((r) => r.table 
 const changing = () => readEngineOps(dir).filter((op) => (op.verb === "stop" && op.event === "start") || op.verb === "start").length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** find-target on the stack file exactly as `sandbox up --wal-archive` wrote it. */
+let asWritten: Awaited<ReturnType<typeof cliIn>>;
+
 beforeAll(async () => {
   ({ dir, info } = sandbox);
   const wal = info.wal;
   if (!wal) throw new Error("the sandbox started without WAL archiving");
   expect((await cliIn(dir, ["secrets", "--stack", "sandbox", "--file", info.secretsFile])).exitCode).toBe(0);
+  asWritten = await cliIn(dir, ["find-target", "--stack", "sandbox", "--json"]);
   setStackConfig(dir, {
     mechanism: "wal-pitr",
     dump: undefined,
     wal: { archiveDir: wal.archiveDir, baseBackupsDir: wal.baseBackupsDir, dataDir: wal.dataDir, recoveryTimeoutSeconds: 120 },
     target: { latest: true },
   });
+});
+
+it("the WAL sandbox's stack is ready for find-target as written (mechanism wal-pitr, its archive, target latest)", () => {
+  expect(asWritten.exitCode, String(asWritten.stderr)).toBe(0);
+  expect(JSON.parse(String(asWritten.stdout))).toHaveProperty("candidates");
 });
 
 describe("targets out of reach are refused before any service stops, naming the reachable window", () => {

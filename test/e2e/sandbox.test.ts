@@ -321,7 +321,7 @@ describe("sandbox", () => {
     );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(readFileSync(file).subarray(0, 5).toString()).toBe("PGDMP");
-    expect(r.stdout.trim().split("\n")).toEqual(["7", "1"]); // 7 tables with data; the known conversation
+    expect(r.stdout.trim().split("\n")).toEqual(["8", "1"]); // 8 tables with data (conversation_turns among them); the known conversation
     // The engine ran each one in the database container, in order, and each exited 0.
     const ops = await recorded(() => readEngineOps(project, "db").filter((op) => op.verb === "exec" && op.ts >= since), 6, "three execs");
     expect(ops.every((op) => op.service === "voiceai-postgres" && op.project === projectName(L, "db"))).toBe(true);

@@ -20,6 +20,12 @@ SELECT format('conv_%s_%s', substr(t.id, 5), lpad(n::text, 4, '0')), t.id, forma
        now() - interval '2 days' - (n * interval '37 minutes')
 FROM tenants t, generate_series(1, 40) AS n;
 
+-- Two turns per conversation (caller, then agent).
+INSERT INTO conversation_turns (id, conversation_id, speaker, body, created_at)
+SELECT format('turn_%s_%s', substr(c.id, 6), n), c.id, CASE WHEN n = 1 THEN 'caller' ELSE 'agent' END,
+       format('Turn %s of %s', n, c.title), c.created_at + n * interval '1 minute'
+FROM conversations c, generate_series(1, 2) AS n;
+
 INSERT INTO tools (id, tenant_id, name, created_at) VALUES
   ('tool_acme_calendar', 'ten_acme', 'calendar-booking', now() - interval '100 days'),
   ('tool_acme_crm', 'ten_acme', 'crm-lookup', now() - interval '100 days'),

@@ -23,6 +23,17 @@ CREATE TABLE conversations (
 );
 CREATE INDEX conversations_tenant_created ON conversations (tenant_id, created_at);
 
+-- A conversation's turns: no tenant column of their own, they belong to a tenant through their
+-- conversation (what a single-tenant recovery follows by foreign key).
+CREATE TABLE conversation_turns (
+  id              text PRIMARY KEY,
+  conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  speaker         text NOT NULL CHECK (speaker IN ('caller', 'agent')),
+  body            text NOT NULL,
+  created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX conversation_turns_conversation ON conversation_turns (conversation_id);
+
 CREATE TABLE setup_registry (
   key        text PRIMARY KEY,
   value      text NOT NULL,
