@@ -5,7 +5,8 @@
 // self-managed ones, src/aws for the AWS ones). May import every layer but src/program.ts and src/cli.
 //
 // Adding a mechanism: its folder (see docs/architecture.md), one line in ./configs.ts (its config
-// half, which config validation reads) and one line in MECHANISMS below.
+// half, which config validation reads), one in MECHANISMS below, and its names and block in
+// src/config/schema.ts.
 import { type RestoreConfig, mechanismConfigOf } from "../config";
 import type { RestorePlan } from "../runbook";
 import { type KeptData, mustKeep } from "../runbook/kept";
