@@ -17,19 +17,15 @@ import {
   compareWithKept,
   dumpKeptLines,
   keptDataDirSide,
-  keptDatabaseName,
   keptDatabaseSide,
   keptDumpSide,
-  keptNames,
   removalWords,
-  renameBack,
-  restoreIntoFresh,
   signoffKept,
   snapshotAfter,
   snapshotJobFiles,
-  switchKeeping,
   waitForSnapshotLines,
 } from "../../src/shell/kept";
+import { keptDatabaseName, keptNames, renameBack, restoreIntoFresh, switchKeeping } from "../../src/mechanisms/pg-restore/shell";
 import { type FakeHost, fakeHost, shSyntax } from "./fixtures/fake-catalogue";
 
 const STAMP = "20261207T021500Z";

@@ -1,7 +1,7 @@
 // Mechanism pg-restore: a pg_dump archive restored into a fresh database beside the live one,
 // then switched in (the replaced database is kept); rollback renames it back, sign-off archives
-// and removes it. Owns its config rules, plan, kept data, preflight check and summary; imports
-// src/config, src/shell, src/runbook, src/steps, never another mechanism.
+// and removes it. Owns its config rules, shell builders, plan, kept data, preflight check and
+// summary; imports src/config, src/shell, src/runbook, src/steps, never another mechanism.
 import { declareRunbook } from "../../steps/declare-runbook";
 import type { Mechanism } from "../mechanism";
 import { pgRestoreConfig } from "./config-rules";

@@ -2,7 +2,8 @@
 // `snapshot: before`, which overwrites it).
 import type { RestoreConfig } from "../../config";
 import type { KeptData } from "../../runbook/kept";
-import { keptDatabaseName, keptDatabaseSide } from "../../shell/kept";
+import { keptDatabaseSide } from "../../shell/kept";
+import { keptDatabaseName } from "./shell";
 
 export function pgRestoreKept(c: RestoreConfig): KeptData | undefined {
   if (c.database && c.snapshot !== "before") {

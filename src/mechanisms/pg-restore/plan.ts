@@ -10,7 +10,8 @@ import { type HostCommand, type RestorePlan, type RuntimeValues, STEP_TITLES, ty
 import { mustKeep } from "../../runbook/kept";
 import { keptSignoffPlan } from "../../runbook/swap";
 import { pgRestoreKept } from "./kept";
-import { type KeptSide, keptDatabaseSide, keptDumpSide, keptNames, renameBack, restoreIntoFresh, switchKeeping } from "../../shell/kept";
+import { type KeptSide, keptDatabaseSide, keptDumpSide } from "../../shell/kept";
+import { keptNames, renameBack, restoreIntoFresh, switchKeeping } from "./shell";
 
 /** The plan of the configured phase: the restore, its rollback, or the sign-off of the kept database. */
 export function pgRestorePlan(c: RestoreConfig): RestorePlan {
