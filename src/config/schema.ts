@@ -177,5 +177,6 @@ export type RawConfig = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type HostConfig = z.output<typeof hostSchema>;
 export type Role = (typeof ROLES)[number];
-export type Mechanism = (typeof MECHANISMS)[number];
+/** A value of `mechanism` (the registry's `Mechanism` is the interface behind each). */
+export type MechanismName = (typeof MECHANISMS)[number];
 export type Transport = (typeof TRANSPORTS)[number];
