@@ -13,14 +13,14 @@
 //      stop to last start) and as the whole operation's wall time.
 // The dataset is generated here (1 GiB by default, 20 MiB with --quick), never committed.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { basename, join } from "node:path";
 import { Command } from "commander";
 import { planPgRestore } from "../src/mechanisms/pg-restore/plan";
 import { layout, SANDBOX_HOSTS, sandboxRestoreConfig } from "../src/sandbox";
 import { hostSpec } from "../src/sandbox/layout";
-import { cmdline } from "../src/sandbox/processes";
+import { preRestoreSnapshotRunning } from "../src/sandbox/processes";
 import { SshRunner } from "../src/cli/ssh";
 import type { StepProgress } from "../src/cli/progress";
 import { runByHand } from "./by-hand";
@@ -82,9 +82,8 @@ async function main(): Promise<void> {
     // A background snapshot still reading one is waited for (its flock on the db host, this
     // machine's /tmp), and a drop refused for a session it may not end (a worker still analysing
     // the 1 GiB table it just got) is tried again; the error never carries the URL's password.
-    const snapshotRunning = () => readdirSync("/proc").some((p) => /^\d+$/.test(p) && /^flock \S*delphi-restore-pre-restore-/.test(cmdline(Number(p))));
     const dropKept = async () => {
-      for (let i = 0; snapshotRunning() && i < 600; i++) await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; preRestoreSnapshotRunning() && i < 600; i++) await new Promise((r) => setTimeout(r, 500));
       for (const n of sql("select datname from pg_database where datname ~ '^delphi_(pre_restore|undone|restored)_?'", postgresUrl).split("\n").filter(Boolean)) {
         for (let attempt = 1; ; attempt++) {
           try {

@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { ConfigError, type RestoreConfig } from "../config";
 import { dbTarget } from "../runbook/commands";
-import { restorePointFromName } from "../runbook";
+import { markers, restorePointFromName } from "../runbook";
 import { reportDir } from "../steps/common-args";
 import { hostConnections } from "../steps/common-args";
 import { type LeftAlone, type OwnedTable, ownership, parseCatalog } from "../tenant/catalog";
@@ -43,7 +43,7 @@ interface Analysis {
   sourceTenants: string[];
 }
 
-const marker = (text: string, key: string) => new RegExp(`^${key}=(.*)$`, "m").exec(text)?.[1];
+const marker = (text: string, key: string): string | undefined => markers(text, key)[0];
 const DUMP_PATH_RE = /^\/[A-Za-z0-9_./:-]+\.dump$/;
 const KEPT_DB_RE = /^[a-z_][a-z0-9_]*_pre_restore_(\d{8}T\d{6}Z)$/;
 

@@ -123,4 +123,3 @@ export function readConfigFileFlat(stackName: string): Record<string, string> {
   }
   return flat;
 }
-

@@ -67,7 +67,7 @@ export function snapshotPathFrom(snapshotStdout: string): string {
 /** The restore's UTC stamp, from the first step's output (validated: it becomes part of names). */
 export function stampFrom(precheckStdout: string): string {
   const s = markers(precheckStdout, "stamp")[0] ?? "";
-  if (!/^\d{8}T\d{6}Z$/.test(s)) throw new Error(`the restore's first step printed no UTC stamp (got ${JSON.stringify(s)})`);
+  if (!/^\d{8}T\d{6}Z$/.test(s)) throw new Error(`the first step printed no UTC stamp (got ${JSON.stringify(s)})`);
   return s;
 }
 

@@ -11,6 +11,15 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * A background pre-restore snapshot (`snapshot: after`) is running on a sandbox db host: a `flock`
+ * holding its lock (the host's /tmp is this machine's). For the bench and the tests, which must
+ * not drop or fingerprint the data it is still reading.
+ */
+export function preRestoreSnapshotRunning(): boolean {
+  return readdirSync("/proc").some((p) => /^\d+$/.test(p) && /^flock \S*delphi-restore-pre-restore-/.test(cmdline(Number(p))));
+}
+
 export function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();

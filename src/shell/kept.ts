@@ -16,11 +16,14 @@ export function checkedStamp(stamp: string): string {
 }
 
 
-/** A database name as an SQL identifier (the stamp's T and Z are upper case, so always quoted). */
+/** A name as an SQL identifier (the stamp's T and Z are upper case, so always quoted). */
 export const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
+/** A string as an SQL literal. */
 export const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/** A shell test: the database exists on the server. */
 export const exists = (db: DbTarget, name: string) => `[ -n "$(${psql(db, `select 1 from pg_database where datname = ${lit(name)}`, "postgres")})" ]`;
+/** A shell word: the database's comment (empty when it has none). */
 export const commentOf = (db: DbTarget, name: string) =>
   `$(${psql(db, `select coalesce(shobj_description(oid, 'pg_database'), '') from pg_database where datname = ${lit(name)}`, "postgres")})`;
 export const setComment = (db: DbTarget, name: string, text: string) => psql(db, `comment on database ${ident(name)} is ${lit(text)}`, "postgres");

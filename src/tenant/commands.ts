@@ -4,10 +4,11 @@
 // of it passes through the shell's expansion; every name that reaches the shell is validated
 // (./request.ts, the stamp) and quoted.
 import { type DbTarget, inDb, newestDumpExpr, psql } from "../shell";
+import { commentOf, exists, lit, setComment } from "../shell/kept";
 import { quote, script, trimSlash } from "../shell/words";
 import { CATALOG_SQL, type OwnedTable } from "./catalog";
 import type { Source, TenantRequest } from "./request";
-import { applySession, computeSession, exportSql, lit, tenantsSql, undoSession, verifySession } from "./sql";
+import { applySession, computeSession, exportSql, tenantsSql, undoSession, verifySession } from "./sql";
 
 /** The comment that marks this tool's scratch databases: one of another name is never dropped. */
 export const SCRATCH_COMMENT = "delphi-restore: tenant recovery scratch";
@@ -60,11 +61,9 @@ export function resolveSourceLines(db: DbTarget, backupDir: string, from: Source
 
 /** Drop a scratch database if it is this tool's (its comment), refuse if it is not. */
 function dropScratchLines(db: DbTarget, name: string): string[] {
-  const comment = psql(db, `select coalesce(shobj_description(oid, 'pg_database'), '') from pg_database where datname = ${lit(name)}`, "postgres");
   return [
-    `c=$(${psql(db, `select 'present' from pg_database where datname = ${lit(name)}`, "postgres")})`,
-    `if [ -n "$c" ]; then`,
-    `  if [ "$(${comment})" = ${quote(SCRATCH_COMMENT)} ]; then ${inDb(db, ["dropdb", "-U", db.user, name])}; else echo ${quote(`database ${name} exists and is not this tool's scratch database; rename or drop it. Nothing was changed.`)} >&2; exit 1; fi`,
+    `if ${exists(db, name)}; then`,
+    `  if [ "${commentOf(db, name)}" = ${quote(SCRATCH_COMMENT)} ]; then ${inDb(db, ["dropdb", "-U", db.user, name])}; else echo ${quote(`database ${name} exists and is not this tool's scratch database; rename or drop it. Nothing was changed.`)} >&2; exit 1; fi`,
     `fi`,
   ];
 }
@@ -74,7 +73,7 @@ function scratchWithSchema(db: DbTarget, name: string): string[] {
   return [
     ...dropScratchLines(db, name),
     `${inDb(db, ["createdb", "-U", db.user, "-T", "template0", "-O", db.user, name])}`,
-    psql(db, `comment on database "${name}" is ${lit(SCRATCH_COMMENT)}`, "postgres"),
+    setComment(db, name, SCRATCH_COMMENT),
     `${inDb(db, ["pg_restore", "--schema-only", "--no-owner", "--no-acl", "--exit-on-error", "-U", db.user, "-d", name])} "$src"`,
   ];
 }

@@ -10,9 +10,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RestoreConfig } from "../config";
 import { dbTarget } from "../runbook/commands";
+import { stampFrom } from "../runbook";
 import { declareCommand } from "../resources/declare-command";
 import { quote } from "../shell/words";
-import { STAMP_RE } from "../shell/kept";
 import { hostConnections } from "../steps/common-args";
 import type { LeftAlone, OwnedTable } from "./catalog";
 import { workDir } from "./commands";
@@ -48,13 +48,6 @@ class TenantStepComponent extends pulumi.ComponentResource {
     this.stdout = cmd.stdout;
     this.registerOutputs({ stdout: this.stdout });
   }
-}
-
-/** Parse the recovery's stamp from the first step's output; anything else fails the program. */
-export function stampFrom(stdout: string): string {
-  const m = /^stamp=(\S+)$/m.exec(stdout);
-  if (!m || !STAMP_RE.test(m[1] as string)) throw new Error(`the stamp step printed no UTC stamp: ${JSON.stringify(stdout.slice(0, 200))}`);
-  return m[1] as string;
 }
 
 export function recoveryProgram(input: RecoveryInput): () => Promise<Record<string, unknown>> {

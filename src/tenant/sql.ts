@@ -5,11 +5,10 @@
 // pre-change copy of the tenant's rows written, inserts parents first, every other tenant's rows
 // proven unchanged by a checksum taken before and after inside the same snapshot; `undo` puts the
 // tenant's rows back from that copy the same way.
+import { ident, lit } from "../shell/kept";
 import type { Mode } from "./request";
 import type { OwnedTable } from "./catalog";
 
-export const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
-export const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const q = (t: string) => `public.${ident(t)}`;
 
 /** The tenant that owns the row `alias` of `table`, as an SQL expression (a chain of lookups through parents). */

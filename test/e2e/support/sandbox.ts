@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll } from "vitest";
 import { readEngineOps, startSandbox, stopSandbox, type StartResult } from "../../../src/sandbox";
-import { cmdline } from "../../../src/sandbox/processes";
+import { preRestoreSnapshotRunning } from "../../../src/sandbox/processes";
 import { tempProject } from "./temp-project";
 import { until } from "./wait";
 
@@ -39,8 +39,7 @@ export function useTempSandbox(prefix: string, opts: { projectEnv?: boolean; vol
  * folder waits for this first, or it races the previous restore's dump being renamed into place.
  */
 export async function snapshotsSettled(info: StartResult): Promise<void> {
-  const running = () => readdirSync("/proc").some((p) => /^\d+$/.test(p) && /^flock \S*delphi-restore-pre-restore-/.test(cmdline(Number(p))));
-  await until(() => !running() && !readdirSync(info.backupDir).some((f) => f.endsWith(".partial")), "the background pre-restore snapshot to end", 120_000);
+  await until(() => !preRestoreSnapshotRunning() && !readdirSync(info.backupDir).some((f) => f.endsWith(".partial")), "the background pre-restore snapshot to end", 120_000);
 }
 
 /** What the engine records when a container changes (preflight's `ps` and the read-only `exec`s change none). */
