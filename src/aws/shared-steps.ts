@@ -53,3 +53,58 @@ export function awsNotice(common: CommonArgs, config: RestoreConfig, ctx: Progra
     lostRowsUnavailable: n.lostRowsUnavailable,
   });
 }
+
+/** What `declareInOrder` hands a mechanism for one of its own steps. */
+export interface OwnStep<S> {
+  s: S;
+  /** The step before, which this one depends on. */
+  after: pulumi.Resource[];
+  /** The components declared so far, by step name. */
+  done: Partial<Record<string, pulumi.Resource>>;
+}
+
+/**
+ * The plan's steps in order, each depending on the one before. `own` declares the mechanism's own
+ * steps (snapshot, restore, repoint, swap, rollback, signoff) and returns undefined for the others:
+ * the shared remote steps and the notice, declared here the same way for both AWS mechanisms.
+ */
+export function declareInOrder<S extends PlannedStep & { step: string }>(
+  steps: S[],
+  shared: { common: CommonArgs; config: RestoreConfig; ctx: ProgramContext; restorePoint: string; lostRowsUnavailable: string },
+  own: (o: OwnStep<S>) => pulumi.Resource | undefined,
+): Partial<Record<string, pulumi.Resource>> {
+  const done: Partial<Record<string, pulumi.Resource>> = {};
+  let resumedAt: pulumi.Output<string> | undefined;
+  let previous: pulumi.Resource[] = [];
+  for (const s of steps) {
+    const after = previous;
+    let component = own({ s, after, done });
+    if (!component && s.step === "report") {
+      const { restorePoint, lostRowsUnavailable } = shared;
+      component = awsNotice(shared.common, shared.config, shared.ctx, s, { after, restorePoint, quiesce: done.quiesce as RunbookStep | undefined, resumedAt, lostRowsUnavailable });
+    } else if (!component) {
+      const step = remoteStep(shared.common, s, s.step as RemoteKind, after, resumedAt);
+      if (s.step === "resume") resumedAt = resumedAtOf(step);
+      component = step;
+    }
+    done[s.name] = component;
+    previous = [component];
+  }
+  return done;
+}
+
+/** The outputs both AWS mechanisms share: what ran (phase, order, the plan) and what the notice and verify said. */
+export function sharedOutputs(c: RestoreConfig, plan: { downtime: unknown; steps: { step: string; name: string; title: string; does: string[] }[] }, done: Partial<Record<string, pulumi.Resource>>) {
+  const report = done.report as Report | undefined;
+  const verify = (done.verify ?? done["rollback-verify"]) as RunbookStep | undefined;
+  return {
+    mechanism: c.mechanism,
+    phase: c.phase,
+    order: c.order,
+    downtime: plan.downtime,
+    plan: plan.steps.map((s) => ({ step: s.step, name: s.name, title: s.title, does: s.does })),
+    dataLossWindow: report?.window,
+    reportPath: report?.path,
+    verifyResults: verify ? pulumi.all(verify.stdout).apply((m) => Object.fromEntries(Object.keys(m).map((k) => [k, "ok"]))) : {},
+  };
+}

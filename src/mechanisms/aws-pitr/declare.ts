@@ -7,12 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RestoreConfig } from "../../config";
 import { commonStepArgs, type ProgramContext, type Secrets } from "../../steps/common-args";
-import { awsNotice, remoteStep, resumedAtOf } from "../../aws/shared-steps";
+import { declareInOrder, sharedOutputs } from "../../aws/shared-steps";
 import { AwsPreRestoreSnapshot, AwsRestore } from "./database";
 import { Repoint, Rollback, type RepointArgs } from "./repoint";
 import { SignOff } from "./signoff";
-import { Report } from "../../steps/report";
-import type { RunbookStep } from "../../steps/runbook-step";
 import { chooseInstanceClass, latestTimeProblem, restorableWindow, signoffProblem, snapshotProblem, targetTimeProblem } from "./checks";
 import { databaseUrlTarget } from "./database-url";
 import { preRestoreSnapshotIdentifier, restoredIdentifier } from "./names";
@@ -90,47 +88,28 @@ export async function declareAwsRestore(config: RestoreConfig, secrets: Secrets,
     : undefined;
   const repointTo = (host: pulumi.Input<string>, port: pulumi.Input<number>, after: pulumi.Resource[]): RepointArgs => ({ after, secret, dns: a.route53, host, port });
 
-  const done: Partial<Record<string, pulumi.Resource>> = {};
-  let resumedAt: pulumi.Output<string> | undefined;
-  let previous: pulumi.Resource[] = [];
-
-  for (const s of plan.steps) {
-    const after = previous;
-    let component: pulumi.Resource;
+  const done = declareInOrder(plan.steps, { common, config, ctx, restorePoint, lostRowsUnavailable: LOST_ROWS_NOT_COUNTED }, ({ s, after, done }) => {
     switch (s.step) {
       case "snapshot":
-        component = new AwsPreRestoreSnapshot(s.name, { after, source, identifier: suffix.hex.apply((h) => preRestoreSnapshotIdentifier(config.deployment, h)), tags: { ...tags, "delphi-restore:purpose": "pre-restore" } }, componentOpts);
-        break;
+        return new AwsPreRestoreSnapshot(s.name, { after, source, identifier: suffix.hex.apply((h) => preRestoreSnapshotIdentifier(config.deployment, h)), tags: { ...tags, "delphi-restore:purpose": "pre-restore" } }, componentOpts);
       case "restore":
-        component = new AwsRestore(
+        return new AwsRestore(
           s.name,
           { after, source, recovery: plan.recovery, snapshot, identifier: suffix.hex.apply((h) => restoredIdentifier(config.deployment, h, plan.kind)), instanceClass, readers: a.readers, tags },
           componentOpts,
         );
-        break;
       case "repoint": {
         const restored = done.restore as AwsRestore;
-        component = new Repoint(s.name, repointTo(restored.endpoint, restored.port, after), componentOpts);
-        break;
+        return new Repoint(s.name, repointTo(restored.endpoint, restored.port, after), componentOpts);
       }
       case "rollback":
-        component = new Rollback(s.name, repointTo(source.endpoint, source.port, after), componentOpts);
-        break;
+        return new Rollback(s.name, repointTo(source.endpoint, source.port, after), componentOpts);
       case "signoff":
-        component = new SignOff(s.name, { after, source, stage: plan.signoffStage ?? "adopt" }, componentOpts);
-        break;
-      case "report":
-        component = awsNotice(common, config, ctx, s, { after, restorePoint, quiesce: done.quiesce as RunbookStep | undefined, resumedAt, lostRowsUnavailable: LOST_ROWS_NOT_COUNTED });
-        break;
-      default: {
-        const step = remoteStep(common, s, s.step, after, resumedAt);
-        if (s.step === "resume") resumedAt = resumedAtOf(step);
-        component = step;
-      }
+        return new SignOff(s.name, { after, source, stage: plan.signoffStage ?? "adopt" }, componentOpts);
+      default:
+        return undefined;
     }
-    done[s.name] = component;
-    previous = [component];
-  }
+  });
   return outputs(config, plan, source, restorePoint, done);
 }
 
@@ -138,26 +117,18 @@ function outputs(c: RestoreConfig, plan: AwsPlan, source: SourceDb, restorePoint
   const snapshot = done.snapshot as AwsPreRestoreSnapshot | undefined;
   const restored = done.restore as AwsRestore | undefined;
   const repoint = (done.repoint ?? done.rollback) as Repoint | Rollback | undefined;
-  const report = done.report as Report | undefined;
-  const verify = (done.verify ?? done["rollback-verify"]) as RunbookStep | undefined;
   const signoff = done.signoff as SignOff | undefined;
   const window = c.phase === "restore" && plan.recovery.type !== "snapshot" ? restorableWindow(source.kind, source.backupRetentionPeriod, Date.now()) : undefined;
+  const shared = sharedOutputs(c, plan, done);
   return {
-    mechanism: c.mechanism,
-    phase: c.phase,
-    order: c.order,
-    downtime: plan.downtime,
-    plan: plan.steps.map((s) => ({ step: s.step, name: s.name, title: s.title, does: s.does })),
+    ...shared,
     source: { kind: source.kind, id: source.id, endpoint: source.endpoint, port: source.port },
     restored: restored ? { identifier: restored.identifier, endpoint: restored.endpoint, port: restored.port } : undefined,
     restorePoint,
     restorableWindow: window,
     preRestoreSnapshot: snapshot?.snapshotId,
     repoint: repoint ? { secretVersionId: repoint.secretVersionId, dnsName: repoint.dnsName } : undefined,
-    dataLossWindow: report?.window,
-    reportPath: report?.path,
-    lostRows: report ? "not counted for AWS restores (needs SQL on the old database)" : undefined,
-    verifyResults: verify ? pulumi.all(verify.stdout).apply((m) => Object.fromEntries(Object.keys(m).map((k) => [k, "ok"]))) : {},
+    lostRows: done.report ? "not counted for AWS restores (needs SQL on the old database)" : undefined,
     signoff: signoff ? { stage: plan.signoffStage, finalSnapshotIdentifier: signoff.finalSnapshotIdentifier, destroyTargets: signoff.destroyTargets } : undefined,
   };
 }

@@ -7,11 +7,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RestoreConfig } from "../../config";
 import { commonStepArgs, type ProgramContext, type Secrets } from "../../steps/common-args";
-import { awsNotice, remoteStep, resumedAtOf } from "../../aws/shared-steps";
+import { declareInOrder, sharedOutputs, type OwnStep } from "../../aws/shared-steps";
 import { EbsPreRestoreSnapshot, EbsRestoreVolume, EbsRollback, EbsSwap } from "./volume";
 import { EbsSignOff } from "./signoff";
-import { Report } from "../../steps/report";
-import type { RunbookStep } from "../../steps/runbook-step";
 import { placementProblems, snapshotProblems, volumeSpec, type VolumeSpec } from "./checks";
 import { type EbsPlan, type EbsStepPlan, ebsConfig, planEbs, snapshotChoice } from "./plan";
 import { type EbsInstanceInfo, type EbsSnapshotInfo, type EbsVolumeInfo, readChosenSnapshot, readInstance, readVolume } from "./source";
@@ -66,26 +64,22 @@ export async function declareEbsRestore(config: RestoreConfig, secrets: Secrets,
   const restorePoint = snapshot.startTime;
   const componentOpts: pulumi.ComponentResourceOptions = { providers: [provider] };
   const common = commonStepArgs(config, secrets);
-  const done: Partial<Record<string, pulumi.Resource>> = {};
-  let resumedAt: pulumi.Output<string> | undefined;
-  let previous: pulumi.Resource[] = [];
-  const remount = (s: EbsStepPlan, tags: Record<string, pulumi.Input<string>>) => ({
-    after: previous,
+  const remount = (o: OwnStep<EbsStepPlan>, tags: Record<string, pulumi.Input<string>>) => ({
+    after: o.after,
     tagged: { volumeId: e.volumeId, tags },
-    commands: s.volumeCommands,
-    newVolumeId: (done.restore as EbsRestoreVolume).volumeId,
+    commands: o.s.volumeCommands,
+    newVolumeId: (o.done.restore as EbsRestoreVolume).volumeId,
     hosts: common.hosts,
     transport: common.transport,
     restoreKey: common.restoreKey,
     privateKey: common.privateKey,
   });
 
-  for (const s of plan.steps) {
-    const after = previous;
-    let component: pulumi.Resource;
+  const done = declareInOrder(plan.steps, { common, config, ctx, restorePoint, lostRowsUnavailable: LOST_ROWS_NOT_COUNTED }, (o) => {
+    const { s, after, done } = o;
     switch (s.step) {
       case "snapshot":
-        component = new EbsPreRestoreSnapshot(
+        return new EbsPreRestoreSnapshot(
           s.name,
           {
             after,
@@ -95,56 +89,35 @@ export async function declareEbsRestore(config: RestoreConfig, secrets: Secrets,
           },
           componentOpts,
         );
-        break;
       case "restore":
-        component = new EbsRestoreVolume(s.name, { after, spec, instanceId: e.instanceId, deviceName: plan.restoreDeviceName, tags: restoredTags(config, old, snapshot) }, componentOpts);
-        break;
+        return new EbsRestoreVolume(s.name, { after, spec, instanceId: e.instanceId, deviceName: plan.restoreDeviceName, tags: restoredTags(config, old, snapshot) }, componentOpts);
       case "swap": {
         const newVolumeId = (done.restore as EbsRestoreVolume).volumeId;
-        component = new EbsSwap(s.name, remount(s, { "delphi-restore:state": "replaced", "delphi-restore:replaced-by": newVolumeId, "delphi-restore:keep-until": "signoff" }), componentOpts);
-        break;
+        return new EbsSwap(s.name, remount(o, { "delphi-restore:state": "replaced", "delphi-restore:replaced-by": newVolumeId, "delphi-restore:keep-until": "signoff" }), componentOpts);
       }
       case "rollback":
-        component = new EbsRollback(s.name, remount(s, { "delphi-restore:state": "in-use" }), componentOpts);
-        break;
+        return new EbsRollback(s.name, remount(o, { "delphi-restore:state": "in-use" }), componentOpts);
       case "signoff":
-        component = new EbsSignOff(s.name, { after, old, instanceId: e.instanceId, deviceName: e.deviceName, stage: plan.signoffStage ?? "adopt" }, componentOpts);
-        break;
-      case "report":
-        component = awsNotice(common, config, ctx, s, { after, restorePoint, quiesce: done.quiesce as RunbookStep | undefined, resumedAt, lostRowsUnavailable: LOST_ROWS_NOT_COUNTED });
-        break;
-      default: {
-        const step = remoteStep(common, s, s.step, after, resumedAt);
-        if (s.step === "resume") resumedAt = resumedAtOf(step);
-        component = step;
-      }
+        return new EbsSignOff(s.name, { after, old, instanceId: e.instanceId, deviceName: e.deviceName, stage: plan.signoffStage ?? "adopt" }, componentOpts);
+      default:
+        return undefined;
     }
-    done[s.name] = component;
-    previous = [component];
-  }
+  });
   return outputs(config, plan, snapshot, done);
 }
 
 function outputs(c: RestoreConfig, plan: EbsPlan, snapshot: EbsSnapshotInfo, done: Partial<Record<string, pulumi.Resource>>): Record<string, unknown> {
   const pre = done.snapshot as EbsPreRestoreSnapshot | undefined;
   const restored = done.restore as EbsRestoreVolume | undefined;
-  const report = done.report as Report | undefined;
-  const verify = (done.verify ?? done["rollback-verify"]) as RunbookStep | undefined;
   const signoff = done.signoff as EbsSignOff | undefined;
+  const shared = sharedOutputs(c, plan, done);
   return {
-    mechanism: c.mechanism,
-    phase: c.phase,
-    order: c.order,
-    downtime: plan.downtime,
-    plan: plan.steps.map((s) => ({ step: s.step, name: s.name, title: s.title, does: s.does })),
+    ...shared,
     oldVolume: { id: plan.volumeId, instanceId: plan.instanceId, deviceName: plan.deviceName, mount: plan.mount },
     restored: restored ? { volumeId: restored.volumeId, deviceName: plan.restoreDeviceName, fromSnapshot: snapshot.id } : undefined,
     restorePoint: snapshot.startTime,
     preRestoreSnapshot: pre?.snapshotId,
-    dataLossWindow: report?.window,
-    reportPath: report?.path,
-    lostRows: report ? "not counted for EBS restores (needs SQL on the replaced volume's database)" : undefined,
-    verifyResults: verify ? pulumi.all(verify.stdout).apply((m) => Object.fromEntries(Object.keys(m).map((k) => [k, "ok"]))) : {},
+    lostRows: done.report ? "not counted for EBS restores (needs SQL on the replaced volume's database)" : undefined,
     signoff: signoff ? { stage: plan.signoffStage, destroyTargets: signoff.destroyTargets } : undefined,
   };
 }
