@@ -28,6 +28,7 @@ import { figure, median, renderFigures, type Figure } from "./figures";
 import { engineCostPerCommand, hostEntries, scopeHosts, stepSeconds } from "./host-scale";
 import { clearSnapshots, downtimeMs, runBench, withBenchSandbox } from "./support";
 import { runbookSteps, runRunbook, spanSeconds } from "./time-to-service";
+import { growTo } from "./dataset";
 
 const MB = 1024 * 1024;
 /** P3's two sides: consumer hosts quiesced and resumed. The sandbox has them and the db host. */
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
     const { config } = sandboxRestoreConfig(info);
 
     log(`growing the database to ${targetMb} MiB`);
-    const dbBytes = grow(sql, targetMb);
+    const dbBytes = growTo(sql, targetMb);
     const dbMb = dbBytes / MB;
     log(`database: ${dbMb.toFixed(0)} MiB`);
 
@@ -251,23 +252,6 @@ async function main(): Promise<void> {
     writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), quick: Boolean(opts.quick), machine, datasetMiB: Math.round(dbMb), figures }, null, 2)}\n`);
     log(`wrote ${out}`);
   }, { hosts: MANY + 1 }); // MANY consumer hosts and the db host
-}
-
-/** Add incompressible-ish rows (random md5 text) until the database holds `mb` MiB; its size in bytes. */
-function grow(sql: (q: string) => string, mb: number): number {
-  sql("create table if not exists bench_payload (id bigserial primary key, tenant_id text not null, created_at timestamptz not null, payload text not null)");
-  const size = () => Number(sql("select pg_database_size(current_database())"));
-  // ~330 bytes a row on disk: batches sized so the last one overshoots by at most ~5%.
-  for (let s = size(); s < mb * MB; s = size()) {
-    const rows = Math.max(1000, Math.min(500_000, Math.ceil((mb * MB - s) / 330)));
-    sql(`insert into bench_payload (tenant_id, created_at, payload)
-      select (array['ten_acme','ten_globex','ten_initech'])[1 + g % 3], now() - interval '2 hours',
-             md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) ||
-             md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text)
-      from generate_series(1, ${rows}) g`);
-  }
-  sql("vacuum analyze bench_payload");
-  return size();
 }
 
 /** A stack whose program declares nothing, on the same CLI, backend and machine, in a folder of the sandbox's project. */
