@@ -69,7 +69,7 @@ export function restoreIntoFresh(db: DbTarget, dumpExpr: string, n: KeptNames, j
     `owner=$(printf '%s' "$p" | cut -d'|' -f1) enc=$(printf '%s' "$p" | cut -d'|' -f2) coll=$(printf '%s' "$p" | cut -d'|' -f3) ctype=$(printf '%s' "$p" | cut -d'|' -f4)`,
     `${inDb(db, ["createdb", "-U", db.user, "-T", "template0"])} -O "$owner" -E "$enc" --lc-collate="$coll" --lc-ctype="$ctype" ${quote(n.restored)}`,
     setComment(db, n.restored, COMMENTS.restoring(n.stamp)),
-    `${inDb(db, ["pg_restore", ...flags, "-U", db.user, "-d", n.restored])} "$d"`,
+    `${inDb(db, ["pg_restore", ...flags, "-U", db.user, "-d", n.restored])} "$d" || { echo "pg_restore of $d into "${quote(`${n.restored} failed (above); ${n.live} is untouched: nothing was dropped or overwritten`)} >&2; exit 1; }`,
     setComment(db, n.restored, COMMENTS.restored(n.stamp)),
     `echo "restored $d into "${quote(n.restored)}`,
   ]);
