@@ -5,7 +5,7 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { RestoreConfig } from "../config";
 import { mechanismOf } from "../mechanisms";
-import { restoreKey } from "../runbook";
+import { configPartOfKey, restoreKey } from "../runbook";
 import { urnName } from "./progress";
 
 export type StateResource = { urn: string; outputs?: { triggers?: unknown[] } };
@@ -18,11 +18,14 @@ export async function stateResources(stack: Stack): Promise<StateResource[]> {
 
 /**
  * Names of the commands done for THIS restore: a command left in the state by an earlier restore
- * (another dump, or the old side of a replacement that failed) carries another restore key.
+ * of another config (another named dump, order, phase or target, or the old side of a replacement
+ * that failed) carries another restore key.
  */
 export function doneForThisRestore(resources: StateResource[], config: RestoreConfig): Set<string> {
+  // The config's part of the key: the driver does not resolve the newest dump here (the program
+  // does, and keys by it), so a command of this config's restore counts whatever dump it ran on.
   const key = restoreKey(config);
-  return new Set(resources.filter((r) => r.outputs?.triggers?.[0] === key).map((r) => urnName(r.urn)));
+  return new Set(resources.filter((r) => configPartOfKey(r.outputs?.triggers?.[0]) === key).map((r) => urnName(r.urn)));
 }
 
 /** True when this restore's quiesce finished in an earlier update and its destructive step has not. */

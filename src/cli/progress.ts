@@ -113,7 +113,10 @@ export class ProgressTracker {
       if (!item || QUIET_OPS.has(m.op)) return;
       item.state = "done";
       item.seconds = (Date.now() - (this.started.get(m.urn) ?? Date.now())) / 1000;
-      if (m.op !== "same") this.print(`${t}  ok    ${this.label(item)}  ${item.seconds.toFixed(1)}s`);
+      // An in-place update of a host command (a new host address or port, the same restore) runs
+      // nothing: it keeps the last run's results. Saying "ok" with a time would read as a run.
+      if (m.op === "update" && !item.type.startsWith("aws:")) this.print(`${t}  upd   ${this.label(item)}  updated (no command ran)`);
+      else if (m.op !== "same") this.print(`${t}  ok    ${this.label(item)}  ${item.seconds.toFixed(1)}s`);
     } else if (e.resOpFailedEvent) {
       const m = e.resOpFailedEvent.metadata;
       const item = this.items.get(m.urn);

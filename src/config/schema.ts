@@ -36,7 +36,7 @@ export const TRANSPORTS = ["ssh", "pulumi-command"] as const;
 /** Config keys whose values are secrets: read with requireSecret, never printed. */
 export const SECRET_KEYS = ["sshPrivateKey", "adminPassword"] as const;
 
-const DUMP_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,200}\.dump$/;
+export const DUMP_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,200}\.dump$/;
 const IPV4_RE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6_RE = /^[0-9A-Fa-f:]{2,39}$/;
 const UNIX_USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;

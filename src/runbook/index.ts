@@ -5,5 +5,5 @@
 // tenant notice's text. Imports only src/config and src/shell; never steps, mechanisms, program or cli.
 export * from "./types";
 export * from "./markers";
-export { restoreKey } from "./restore-key";
+export { configPartOfKey, restoreKey, type Resolved, type ResolvedBackup } from "./restore-key";
 export { confirmStoppedCommands, quiesceCommands, reconcileCommand, resumeCommands, serviceStops, verifyCommands, voiceCallsCheck } from "./commands";

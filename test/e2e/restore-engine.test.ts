@@ -46,6 +46,8 @@ const idsOf = (rows: PostBackupRows, table: string) => rows.rows.filter((r) => r
 /** Compose operations that change a host or the data (preflight's `ps` and read-only `exec`s do not). */
 const changing = () => readEngineOps(dir).filter((op) => ["stop", "start"].includes(op.verb) || (op.verb === "exec" && /^(pg_dump|pg_restore --clean|pg_restore --no-owner|psql.*alter database)/i.test(op.detail))).length;
 const snapshotsSettled = () => settled(info);
+/** `delphi-20261123T020000Z.dump` -> `2026-11-23T02:00:00Z`, the restore point a dump's name gives. */
+const restorePointOf = (file: string) => file.replace(/^.*-(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z\.dump$/, "$1-$2-$3T$4:$5:$6Z");
 
 beforeAll(async () => {
   ({ dir, info } = sandbox);
@@ -237,6 +239,39 @@ describe("order: beforeSwitch through the engine", () => {
     const kept = String(r.doc.outputs.keptDatabase);
     expect(await sql(info, `select count(*) from pg_database where datname = '${kept}'`)).toBe("1");
     setConfig({ order: "beforeRestore" });
+  });
+});
+
+describe("dump: newest, two incidents in a row on one stack", () => {
+  it("each up restores the dump that is newest then: a newer one is a new restore, never \"nothing to do\"; the same one again runs nothing", async () => {
+    await snapshotsSettled();
+    setConfig({ dump: undefined });
+    const first = await up();
+    expect(first.code, first.text).toBe(0);
+    expect(first.doc.commandsRun).toBeGreaterThan(20);
+    expect(first.doc.outputs.restorePoint).toBe(restorePointOf(basename(info.nightlyDump)));
+
+    // A week later: rows written since, then a newer nightly dump that holds them.
+    const written = await writePostBackupRows(dir, 1);
+    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    const newer = join(info.backupDir, `delphi-${stamp}.dump`);
+    await execa(join(info.database.pgBin, "pg_dump"), ["-Fc", "-f", newer, info.databaseUrl]);
+    await snapshotsSettled();
+    try {
+      const second = await up();
+      expect(second.code, second.text).toBe(0);
+      expect(second.text).not.toContain("Nothing to do");
+      expect(second.doc.commandsRun).toBeGreaterThan(20);
+      expect(second.doc.outputs.restorePoint).toBe(restorePointOf(basename(newer)));
+      for (const table of ["conversations", "tools", "billing_records"]) expect(await count(table, idsOf(written, table)), table).toBe(String(idsOf(written, table).length));
+      await snapshotsSettled();
+      const again = await up();
+      expect(again.code, again.text).toBe(0);
+      expect(again.doc.commandsRun).toBe(0);
+    } finally {
+      rmSync(newer, { force: true });
+      setConfig({ dump: basename(info.nightlyDump) });
+    }
   });
 });
 

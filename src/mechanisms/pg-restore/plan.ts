@@ -6,6 +6,7 @@ import * as sh from "../../shell";
 import { dbTarget, fixed, confirmStoppedCommands, quiesceCommands, reconcileCommand, resumeCommands, serviceStops, verifyCommands, voiceCallsCheck } from "../../runbook/commands";
 import { restorePointFromName, stampOfKept } from "../../runbook/markers";
 import { afterSnapshotCommand, noticeCommand, runbookSteps, stampCommand, withCapture } from "../../runbook/order";
+import type { Resolved } from "../../runbook/restore-key";
 import { type HostCommand, type RestorePlan, type RuntimeValues, STEP_TITLES, type StepPlan } from "../../runbook/types";
 import { mustKeep } from "../../runbook/kept";
 import { keptSignoffPlan } from "../../runbook/swap";
@@ -14,12 +15,12 @@ import { type KeptSide, keptDatabaseSide, keptDumpSide } from "../../shell/kept"
 import { keptNames, renameBack, restoreIntoFresh, switchKeeping } from "./shell";
 
 /** The plan of the configured phase: the restore, its rollback, or the sign-off of the kept database. */
-export function pgRestorePlan(c: RestoreConfig): RestorePlan {
+export function pgRestorePlan(c: Resolved): RestorePlan {
   return c.phase === "signoff" ? keptSignoffPlan(c, mustKeep(c, pgRestoreKept(c))) : planPgRestore(c);
 }
 
 /** The plan of a self-managed (pg_dump archive) restore: see ../../runbook/order.ts for the order. */
-export function planPgRestore(c: RestoreConfig): RestorePlan {
+export function planPgRestore(c: Resolved): RestorePlan {
   const d = c.database;
   if (!d) throw new Error("pg-restore needs `database`");
   if (c.phase === "rollback") return planPgRollback(c);
@@ -29,15 +30,18 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
   const names = (stamp: string) => keptNames(d.name, stamp);
   const restoreTarget = overwrite ? d.name : `${d.name}_restored`;
   const kept = `${d.name}_pre_restore_<UTC>`;
-  const dumpExpr = c.dump ? sh.quote(`${d.backupDir.replace(/\/+$/, "")}/${c.dump}`) : sh.newestDumpExpr(db, d.backupDir);
-  const dumpWords = c.dump ?? "the newest *.dump (not a pre-restore snapshot)";
-  const restorePoint = c.restorePoint ?? (c.dump ? restorePointFromName(c.dump) : undefined);
+  // The dump the program resolved on the host (`dump: newest`), pinned: the restore is of the dump
+  // its key names, even if a newer one lands while it runs.
+  const dumpFile = c.dump ?? c.resolved?.dumpFile;
+  const dumpExpr = dumpFile ? sh.quote(`${d.backupDir.replace(/\/+$/, "")}/${dumpFile}`) : sh.newestDumpExpr(db, d.backupDir);
+  const dumpWords = dumpFile ?? "the newest *.dump (not a pre-restore snapshot)";
+  const restorePoint = c.restorePoint ?? (dumpFile ? restorePointFromName(dumpFile) : undefined);
   const jobs = d.jobs > 1 ? ` --jobs=${d.jobs}` : "";
 
   const check: HostCommand = {
     name: "dump-reads-in-full",
     host: d.host,
-    description: `read ${c.dump ?? "the newest *.dump"} through completely (refused before anything stops if it cannot be)`,
+    description: `read ${dumpFile ?? "the newest *.dump"} through completely (refused before anything stops if it cannot be)`,
     render: fixed(sh.script([`cd ${sh.quote(db.dir)}`, ...sh.dumpReadsInFull(db, dumpExpr, "the restore is refused; nothing was stopped or changed")])),
     needs: [],
   };
@@ -92,7 +96,7 @@ export function planPgRestore(c: RestoreConfig): RestorePlan {
     order: c.order,
     steps,
     restorePoint,
-    dump: { file: c.dump, description: c.dump ? `${d.backupDir}/${c.dump}` : `newest *.dump in ${d.backupDir} (resolved on ${d.host} when the restore runs)` },
+    dump: { file: dumpFile, description: dumpFile ? `${d.backupDir}/${dumpFile}${c.dump ? "" : " (the newest *.dump, resolved on the host)"}` : `newest *.dump in ${d.backupDir} (resolved on ${d.host} when the restore runs)` },
     restoreTarget,
     keptOldDatabase: overwrite ? undefined : kept,
     downtime: beforeSwitch

@@ -2,20 +2,15 @@
 // so a target out of reach refuses the restore with nothing changed.
 import * as pulumi from "@pulumi/pulumi";
 import type { RestoreConfig } from "../../config";
-import { explainSshFailure, runOnHost } from "../../resources/ssh-exec";
-import { type ProgramContext, type Secrets, hostConnections } from "../../steps/common-args";
+import type { ProgramContext, Secrets } from "../../steps/common-args";
+import { programHostRun } from "../../steps/host-run";
 import { gatherWalFacts } from "./facts";
 import { type PitrChoice, checkTarget, targetOf } from "./window";
 
 /** Read the archive on the db host (read-only) and check the target; refuse before declaring anything. */
 export async function walChoice(config: RestoreConfig, secrets: Secrets, ctx: ProgramContext): Promise<PitrChoice | undefined> {
   if (config.phase !== "restore" || !config.target) return undefined;
-  const hosts = hostConnections(config);
-  const key = secrets.privateKey ? await new Promise<string>((r) => pulumi.output(secrets.privateKey).apply((k) => (r(k ?? ""), k))) : undefined;
-  const run = ctx.hostRun ?? (async (host: string, command: string) => {
-    const r = await runOnHost(hosts[host], command, { privateKey: key || undefined, timeoutSeconds: 120, connectTimeoutSeconds: 10 });
-    return { ok: r.exitCode === 0, stdout: r.stdout, stderr: explainSshFailure(hosts[host], r.exitCode, r.stderr) ?? r.stderr };
-  });
+  const run = programHostRun(config, secrets, ctx);
   const target = targetOf(config.target);
   let verdict;
   try {

@@ -40,6 +40,17 @@ describe("ProgressTracker", () => {
     expect(saved[1]?.error).toBe("voice: 2 active calls; refusing to stop Voice");
   });
 
+  it("an in-place update of a host command (a new connection, the same restore) says no command ran, never ok with a time", () => {
+    const lines: string[] = [];
+    const t = new progress.ProgressTracker("restore", (l) => lines.push(l));
+    const upd = (e: "resourcePreEvent" | "resOutputsEvent"): EngineEvent => ({ sequence: 1, timestamp: 0, [e]: { metadata: meta("quiesce-web-web", "update") } }) as unknown as EngineEvent;
+    t.onEvent(upd("resourcePreEvent"));
+    t.onEvent(upd("resOutputsEvent"));
+    expect(lines[1]).toMatch(/upd {3}quiesce-web-web +updated \(no command ran\)$/);
+    expect(lines.join("\n")).not.toMatch(/\bok\b/);
+    expect(progress.commandsRun([...t.items.values()])).toBe(0);
+  });
+
   it("ignores components and resources left unchanged", () => {
     const lines: string[] = [];
     const t = new progress.ProgressTracker("restore", (l) => lines.push(l));

@@ -1,0 +1,44 @@
+// What the configured dump is on the db host right now (`dump: newest` resolved, or the named one
+// as it is now): read by the program before it declares anything, so the restore key names the
+// backup (a newer dump is a new restore, not "nothing to do") and the commands restore exactly the
+// dump preflight read, even if a newer one lands while the restore runs.
+import * as pulumi from "@pulumi/pulumi";
+import { DUMP_FILE_RE, type RestoreConfig } from "../../config";
+import { dbTarget } from "../../runbook/commands";
+import type { Resolved } from "../../runbook";
+import * as sh from "../../shell";
+import type { HostRun } from "../../steps/host-run";
+
+/** Pure: a read-only command printing `backup=<path> <size> <mtime>` for the dump to restore (nothing when there is none). */
+export function dumpIdentityCommand(c: RestoreConfig): string {
+  const d = c.database;
+  if (!d) throw new Error("pg-restore needs database (config validation should have said so)");
+  const db = dbTarget(c);
+  const dumpExpr = c.dump ? sh.quote(`${sh.trimSlash(d.backupDir)}/${c.dump}`) : sh.newestDumpExpr(db, d.backupDir);
+  return sh.script([`cd ${sh.quote(db.dir)}`, `d=${dumpExpr}`, `[ -n "$d" ] || exit 0`, `id=$(${sh.inDb(db, ["stat", "-c", "%s %Y"])} "$d") || exit 0`, `echo "backup=$d $id"`]);
+}
+
+/** Pure: the resolved backup from the command's output; a file name only when it is one config would accept. */
+export function parseDumpIdentity(stdout: string): Resolved["resolved"] {
+  const line = stdout.split("\n").find((l) => l.startsWith("backup="));
+  const m = line && /^backup=(.+) (\d+) (\d+)$/.exec(line.trim());
+  if (!m) return undefined;
+  const file = m[1].split("/").at(-1) ?? "";
+  return { identity: `${m[1]} ${m[2]} ${m[3]}`, ...(DUMP_FILE_RE.test(file) ? { dumpFile: file } : {}) };
+}
+
+/**
+ * The config with its dump resolved (phase restore only). A host that cannot be read leaves it
+ * unresolved, keyed as before: preflight (and the restore's own first step) then refuses the
+ * restore with the reason, and a preview away from the hosts still shows the plan.
+ */
+export async function resolveDump(c: RestoreConfig, run: HostRun): Promise<Resolved> {
+  if (c.phase !== "restore" || !c.database) return c;
+  const r = await run(c.database.host, dumpIdentityCommand(c)).catch((e: unknown) => ({ ok: false, stdout: "", stderr: String(e) }));
+  const resolved = r.ok ? parseDumpIdentity(r.stdout) : undefined;
+  if (!resolved) {
+    pulumi.log.warn(`pg-restore: could not read which dump to restore on ${c.database.host} (${r.ok ? "no *.dump found" : r.stderr.trim().split("\n").at(-1) ?? "no answer"}); the restore is keyed by its config alone`);
+    return c;
+  }
+  return { ...c, resolved };
+}
