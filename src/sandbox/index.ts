@@ -37,7 +37,7 @@ export type { VolumeKind, VolumeSnapshot, VolumeSnapshotEntry } from "./postgres
 export { readEngineOps, parseEngineEvents, type EngineOp } from "./engine/events";
 export { dbContainerName } from "./postgres/db-container";
 export { engineLayout, engineRunning, dockerEnv } from "./engine";
-export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration, holdAt, waitUntilHeld, release, dropConnections, revokeClientKey, restoreClientKey, rebootHost } from "./faults";
+export { injectFault, clearFaults, hostDown, hostUp, addMigration, removeMigration, holdAt, waitUntilHeld, release, standIn, clearStandIns, dropConnections, revokeClientKey, restoreClientKey, rebootHost } from "./faults";
 export { setActiveCalls } from "./hosts/active-calls";
 export { writePostBackupRows, TENANTS, type PostBackupRows, type PostBackupRow } from "./postgres/post-backup";
 export { MissingProgramError } from "./binaries";

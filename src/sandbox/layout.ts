@@ -23,10 +23,10 @@ export const SANDBOX_HOSTS: readonly SandboxHostSpec[] = [
   { name: "db", role: "db", project: "postgres", services: ["voiceai-postgres"] },
 ];
 
-/** The most hosts a sandbox starts (an sshd each): enough for the host-scale benchmark's 20 consumers. */
-export const MAX_SANDBOX_HOSTS = 40;
+/** The most hosts a sandbox starts (an sshd each): enough for the host-scale benchmark's 40 consumers and the db host. */
+export const MAX_SANDBOX_HOSTS = 48;
 
-/** The number of an extra API host (`api2` ... `api35`), a deployment scaled out as large ones are; undefined for any other name. */
+/** The number of an extra API host (`api2` ... `api43`), a deployment scaled out as large ones are; undefined for any other name. */
 function extraHostNumber(name: string): number | undefined {
   const m = /^api([1-9][0-9]*)$/.exec(name);
   const n = m ? Number(m[1]) : 0;
@@ -84,6 +84,7 @@ export function layout(projectDir: string) {
       projectDir: join(servicesRoot, spec.project),
       faults: join(hdir, "faults"),
       holds: join(hdir, "holds"),
+      standins: join(hdir, "standins"),
       sshdConfig: join(hdir, "sshd_config"),
       hostKey: join(hdir, "ssh_host_ed25519_key"),
       authorizedKeys: join(hdir, "authorized_keys"),

@@ -15,6 +15,9 @@
 # its dashes> (e.g. exec.pg_restore.clean for `pg_restore --clean ...`, not `pg_restore --list`).
 # Hold hooks: when <host>/holds/<name> exists, the operation waits until that file is removed,
 # and says so in holds/<name>.waiting (its pid).
+# Stand-in hooks (the benchmarks' hosts of a fixed wall time): when <host>/standins/<name> exists,
+# the operation never reaches the engine: it sleeps the file's seconds (no CPU), prints nothing
+# and succeeds. A stand-in `ps` thus lists no running service.
 set -uo pipefail
 cli=${DELPHI_DOCKER_CLI:?}
 dir=${DELPHI_HOST_DIR:?}
@@ -70,6 +73,13 @@ for n in "${names[@]}"; do
   printf '%s\n' "$$" >"$dir/holds/$n.waiting"
   while [[ -f $dir/holds/$n ]]; do sleep 0.05; done
   rm -f "$dir/holds/$n.waiting"
+done
+for n in "${names[@]}"; do
+  if [[ -n $n && -f $dir/standins/$n ]]; then
+    secs=$(<"$dir/standins/$n")
+    [[ $secs =~ ^[0-9]+(\.[0-9]+)?$ ]] && sleep "$secs"
+    exit 0
+  fi
 done
 for n in "${names[@]}"; do
   if [[ -n $n && -f $dir/faults/$n ]]; then

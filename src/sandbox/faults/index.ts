@@ -102,6 +102,24 @@ export function release(projectDir: string, host: string, name: string): void {
 }
 
 /**
+ * Benchmarks: make a `docker compose` operation on `host` a stand-in that takes `seconds` of wall
+ * time and no CPU (it sleeps, never reaches the engine, and succeeds), until clearStandIns.
+ */
+export function standIn(projectDir: string, host: string, name: string, seconds: number): void {
+  if (!/^[a-z]+(\.[A-Za-z0-9_.-]+)?$/.test(name)) throw new Error(`bad stand-in name '${name}': use <verb>, <verb>.<service> or exec.<program>`);
+  if (!(seconds >= 0 && seconds <= 600)) throw new Error(`a stand-in takes 0 to 600 seconds, not ${seconds}`);
+  const dir = layout(projectDir).host(host).standins;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), String(seconds));
+}
+
+/** Remove every stand-in of `hosts` (every host when none is named). */
+export function clearStandIns(projectDir: string, hosts?: string[]): void {
+  const L = layout(projectDir);
+  for (const h of hosts ?? sandboxHostNames(L)) rmSync(L.host(h).standins, { recursive: true, force: true });
+}
+
+/**
  * Drop every SSH connection to `host` at once, as a network failure would: its sshd's session
  * processes are killed (the listener stays, so the host answers again right away). The commands
  * those sessions ran are not signalled: on a real host they run on after a drop, too.
