@@ -23,11 +23,19 @@ export { recover } from "./lock-commands";
 export { stdoutOut, type Opts, type Out } from "./output";
 import { openStack, readConfigFileWithoutSecrets, readStackConfig } from "./workspace";
 
-async function load(o: Opts, out: Out): Promise<{ stack: Stack; config: RestoreConfig; key?: string } | ExitCode> {
+type Loaded = { stack: Stack; config: RestoreConfig; key?: string };
+
+/**
+ * The stack and its validated config. `opened` is told the stack as soon as it is selected (with
+ * the config read from the file, secrets as placeholders), so preview can start the engine's
+ * preview while the secrets are still being decrypted by the Pulumi CLI.
+ */
+async function load(o: Opts, out: Out, opened?: (stack: Stack, plain: RestoreConfig) => void): Promise<Loaded | ExitCode> {
   return loadOrRefuse(o, out, async () => {
     // Validate the file first: bad config must not even create the stack in the backend.
-    readConfigFileWithoutSecrets(o.stack);
+    const plain = readConfigFileWithoutSecrets(o.stack);
     const stack = await openStack(o.stack);
+    opened?.(stack, plain);
     const { config, secrets } = await readStackConfig(stack);
     return { stack, config, key: secrets.sshPrivateKey };
   });
@@ -70,11 +78,25 @@ export async function preview(o: Opts, out: Out = stdoutOut, opts: { engine?: bo
 
 /** preview, and the stack it opened (up goes on with it instead of selecting it again). */
 async function checkedPreview(o: Opts, out: Out, opts: { engine?: boolean }): Promise<{ code: ExitCode; stack?: Stack }> {
-  const loaded = await load(o, out);
-  if (typeof loaded === "number") return { code: loaded };
-  const code = await previewLoaded(o, out, opts, loaded);
+  // The engine's preview only reads (the program and the state), as preflight does: it starts as
+  // soon as the stack is open and runs beside the config's decryption and preflight (bench P4).
+  // Its output is printed after preflight's table and the summary, or not at all when a check
+  // fails. The command transport checks its plugin first, so it waits.
+  const abort = new AbortController();
+  let early: EarlyPreview | undefined;
+  const loaded = await load(o, out, (stack, plain) => {
+    if (opts.engine !== false && plain.transport !== "pulumi-command") early = enginePreview(stack, abort.signal);
+  });
+  if (typeof loaded === "number") {
+    abort.abort();
+    await early;
+    return { code: loaded };
+  }
+  const code = await previewLoaded(o, out, opts, loaded, { abort, early });
   return { code, stack: loaded.stack };
 }
+
+type EarlyPreview = ReturnType<typeof enginePreview>;
 
 /** The engine's preview, its output kept to print later; it settles with the error instead of rejecting. */
 function enginePreview(stack: Stack, signal: AbortSignal): Promise<{ text: string; res?: PreviewResult; error?: unknown }> {
@@ -85,13 +107,9 @@ function enginePreview(stack: Stack, signal: AbortSignal): Promise<{ text: strin
   );
 }
 
-async function previewLoaded(o: Opts, out: Out, opts: { engine?: boolean }, loaded: { stack: Stack; config: RestoreConfig; key?: string }): Promise<ExitCode> {
+async function previewLoaded(o: Opts, out: Out, opts: { engine?: boolean }, loaded: Loaded, started: { abort: AbortController; early?: EarlyPreview }): Promise<ExitCode> {
   const t0 = performance.now();
-  // The engine's preview only reads (the program and the state), as preflight does: both run at
-  // once (bench P4), and the engine's output is printed after preflight's table and the summary,
-  // or not at all when a check fails. The command transport checks its plugin first, so it waits.
-  const abort = new AbortController();
-  const early = opts.engine !== false && loaded.config.transport !== "pulumi-command" ? enginePreview(loaded.stack, abort.signal) : undefined;
+  const { abort, early } = started;
   const checks = await preflightResults(loaded.stack, loaded.config, loaded.key);
   // How long the checks took (--json): the part of a preview or an up that is not the engine's.
   const preflightSeconds = Math.round(performance.now() - t0) / 1000;

@@ -162,7 +162,16 @@ export function pgRestore(db: DbTarget, dumpPath: string, opts: RestoreOptions):
 
 /** psql -At -c <sql> inside the container: one unaligned value per row. */
 export function psql(db: DbTarget, sql: string, database = db.name): string {
-  return inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", database, "-c", sql]);
+  return psqlEach(db, [sql], database);
+}
+
+/**
+ * Several statements in one psql, each its own transaction, the first error stopping the rest.
+ * One `docker compose exec` instead of one per statement (~0.15 s each): for steps inside the
+ * downtime.
+ */
+export function psqlEach(db: DbTarget, sqls: string[], database = db.name): string {
+  return inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", database, ...sqls.flatMap((q) => ["-c", q])]);
 }
 
 /**
@@ -202,7 +211,8 @@ export function startAndWaitForLogLines(dir: string, service: string, patterns: 
     `  if grep -q -- ${quote(failPattern)} "$tmp"; then grep -- ${quote(failPattern)} "$tmp" >&2; echo ${quote(`${service}: migration failed; the database is restored but the schema is not reconciled`)} >&2; exit 1; fi`,
     `  if ${checks}; then grep ${patterns.map((p) => `-e ${quote(p)}`).join(" ")} "$tmp"; exit 0; fi`,
     `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`${service}: timed out after ${timeoutSeconds}s waiting for ${patterns.join(" and ")} in its logs`)} >&2; tail -n 20 "$tmp" >&2; exit 1; fi`,
-    `  sleep 1`,
+    // A short poll: this wait is inside the downtime, and TelWeb's migrations often take under a second.
+    `  sleep 0.25`,
     `done`,
   ]);
 }

@@ -2,7 +2,7 @@
 // live one, switch it in under the live name while the replaced one is kept (`<db>_pre_restore_<UTC>`,
 // a rename: O(1)), and rollback's rename back. Names are validated by the config schema
 // (lower-case identifiers, a UTC stamp) and quoted here as well.
-import { type DbTarget, dumpVariable, inDb, psql } from "../../shell";
+import { type DbTarget, dumpVariable, inDb, psql, psqlEach } from "../../shell";
 import { ident, lit, exists, commentOf, setComment, COMMENTS } from "../../shell/kept";
 import { quote, script } from "../../shell/words";
 
@@ -83,17 +83,35 @@ export function restoreIntoFresh(db: DbTarget, dumpExpr: string, n: KeptNames, j
  * so. Prints `kept-database=<name>` and `switched-at=<UTC>`.
  */
 export function switchKeeping(db: DbTarget, n: KeptNames): string {
+  // The switch is inside the downtime: one query for what it needs to know (the three databases
+  // and their comments, newlines flattened so one line is one database), and two psql calls for
+  // the renames, instead of a `docker compose exec` per question and per statement.
+  const listed = psql(
+    db,
+    `select datname || '|' || replace(coalesce(shobj_description(oid, 'pg_database'), ''), chr(10), ' ') from pg_database where datname in (${[n.restored, n.live, n.kept].map(lit).join(", ")})`,
+    "postgres",
+  );
+  const terminate = `select pg_terminate_backend(pid) from pg_stat_activity where datname = ${lit(n.live)} and pid <> pg_backend_pid() and backend_type = 'client backend'`;
   return script([
     `cd ${quote(db.dir)}`,
-    `if ${exists(db, n.restored)}; then`,
-    `  [ "${commentOf(db, n.restored)}" = ${quote(COMMENTS.restored(n.stamp))} ] || { echo ${quote(`${n.restored} is not the complete restore of this run (${n.stamp}); refusing to switch it in. Nothing was changed.`)} >&2; exit 1; }`,
-    `  if ${exists(db, n.live)}; then`,
-    `    if ${exists(db, n.kept)}; then echo ${quote(`both ${n.live} and ${n.kept} exist; refusing to rename over a kept database. Nothing was changed.`)} >&2; exit 1; fi`,
-    ...renameLive(db, n.live, n.kept, `could not rename ${n.live}: sessions keep connecting to it (are all services stopped?); nothing was switched`),
-    `    ${setComment(db, n.kept, COMMENTS.kept(n.stamp))}`,
+    `dbs=$(${listed})`,
+    `there() { printf '%s\\n' "$dbs" | cut -d'|' -f1 | grep -qxF -- "$1"; }`,
+    `if there ${quote(n.restored)}; then`,
+    `  printf '%s\\n' "$dbs" | grep -qxF -- ${quote(`${n.restored}|${COMMENTS.restored(n.stamp)}`)} || { echo ${quote(`${n.restored} is not the complete restore of this run (${n.stamp}); refusing to switch it in. Nothing was changed.`)} >&2; exit 1; }`,
+    `  if there ${quote(n.live)}; then`,
+    `    if there ${quote(n.kept)}; then echo ${quote(`both ${n.live} and ${n.kept} exist; refusing to rename over a kept database. Nothing was changed.`)} >&2; exit 1; fi`,
+    // Client sessions of the live database end first (the services are stopped; autovacuum
+    // workers end by themselves); one that connects in between fails the rename, so it is tried
+    // again, ten times at most.
+    `    i=0`,
+    `    until ${psqlEach(db, [terminate, `alter database ${ident(n.live)} rename to ${ident(n.kept)}`], "postgres")} >/dev/null; do`,
+    `      i=$((i + 1)); [ "$i" -lt 10 ] || { echo ${quote(`could not rename ${n.live}: sessions keep connecting to it (are all services stopped?); nothing was switched`)} >&2; exit 1; }; sleep 0.5`,
+    `    done`,
+    `    ${psqlEach(db, [`comment on database ${ident(n.kept)} is ${lit(COMMENTS.kept(n.stamp))}`, `alter database ${ident(n.restored)} rename to ${ident(n.live)}`], "postgres")}`,
+    `  else`,
+    `    ${psql(db, `alter database ${ident(n.restored)} rename to ${ident(n.live)}`, "postgres")}`,
     `  fi`,
-    `  ${psql(db, `alter database ${ident(n.restored)} rename to ${ident(n.live)}`, "postgres")}`,
-    `elif ${exists(db, n.live)} && ${exists(db, n.kept)}; then`,
+    `elif there ${quote(n.live)} && there ${quote(n.kept)}; then`,
     `  echo ${quote(`already switched: ${n.live} is the restored database and ${n.kept} the kept one`)}`,
     `else`,
     `  echo ${quote(`neither ${n.restored} (the restore) nor ${n.kept} (the kept database) exists; nothing to switch. Nothing was changed.`)} >&2; exit 1`,
