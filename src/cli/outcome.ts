@@ -49,7 +49,7 @@ export function renderSuccess(o: Outcome): string {
   const ran = o.ran;
   if (ran === 0)
     return [
-      `Nothing to do on stack '${o.stack}': this restore already completed (${o.changes.same ?? 0} resources unchanged); no command ran.`,
+      `Nothing to do on stack '${o.stack}': this restore already completed (${o.changes.same ?? 0} resources unchanged${o.changes.update ? `, ${o.changes.update} updated in place for a changed host connection` : ""}); no command ran.`,
       `A new restore needs a new dump, order or restore point in Pulumi.${o.stack}.yaml.`,
     ].join("\n");
   // Sign-off and rollback say what they did to the kept data, not a restore's lines.
