@@ -1,11 +1,12 @@
 // End-to-end tests: real processes (Postgres, sshd, the Pulumi engine) on this machine, long
 // timeouts. Each file starts a sandbox of its own (its own folder, ports, compose project names and
-// Pulumi backend), so files run side by side, two at a time by default (DELPHI_E2E_WORKERS): most
-// of a restore's wall time is waiting on sshd, compose and Postgres, not the CPU. The Docker
-// engine they share is started once for the suite (./test/e2e/support/global-engine.ts).
+// Pulumi backend), so files could run side by side (DELPHI_E2E_WORKERS=2); on two cores they do
+// not gain: a restore keeps both cores busy (compose, sshd, Postgres, the engine), and two files
+// at once took each about twice as long. One file at a time by default. The Docker engine is
+// started once for the suite (./test/e2e/support/global-engine.ts), not once per file.
 import { defineConfig } from "vitest/config";
 
-const workers = Number(process.env.DELPHI_E2E_WORKERS ?? 2);
+const workers = Number(process.env.DELPHI_E2E_WORKERS ?? 1);
 
 export default defineConfig({
   test: {

@@ -12,8 +12,8 @@ tsc --noEmit -p tsconfig.json
 printf '\n==> unit tests\n'
 vitest run --config vitest.config.mts
 printf '\n==> end-to-end tests (sandbox on loopback, real engine)\n'
-# Every file but the sandbox's own, side by side on one shared Docker engine; then the sandbox's
-# test alone, on an engine of its own, so it sees the last sandbox down stop the engine.
+# Every file but the sandbox's own on one Docker engine the suite starts once; then the sandbox's
+# test on an engine of its own, so it sees the last sandbox down stop the engine.
 vitest run --config vitest.e2e.config.mts --exclude test/e2e/sandbox.test.ts
-DELPHI_E2E_OWN_ENGINE=1 DELPHI_E2E_WORKERS=1 vitest run --config vitest.e2e.config.mts test/e2e/sandbox.test.ts
+DELPHI_E2E_OWN_ENGINE=1 vitest run --config vitest.e2e.config.mts test/e2e/sandbox.test.ts
 printf '\n==> all tests passed in %ss\n' "$((SECONDS - started))"
