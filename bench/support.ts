@@ -20,7 +20,9 @@ export async function withBenchSandbox<T>(prefix: string, run: (dir: string, inf
 
 export function runBench(main: () => Promise<void>): void {
   main().catch((e: unknown) => {
-    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    // A failed psql or pg_dump names its database URL: never print the password in it.
+    const text = ((e as Error).stack ?? String(e)).replace(/(\/\/[^:/@\s]+):[^@\s]*@/g, "$1:***@");
+    process.stderr.write(`bench failed: ${text}\n`);
     process.exitCode = 1;
   });
 }
