@@ -21,6 +21,8 @@ import { planPgRestore } from "../src/mechanisms/pg-restore/plan";
 import { clearStandIns, layout, SANDBOX_HOSTS, sandboxRestoreConfig, standIn } from "../src/sandbox";
 import { hostSpec } from "../src/sandbox/layout";
 import { preRestoreSnapshotRunning } from "../src/sandbox/processes";
+import { findBinaries } from "../src/sandbox/binaries";
+import { superuserSql } from "../src/sandbox/postgres";
 import { SshRunner } from "../src/cli/ssh";
 import type { StepProgress } from "../src/cli/progress";
 import { runByHand } from "./by-hand";
@@ -91,7 +93,9 @@ async function main(): Promise<void> {
       for (const n of sql("select datname from pg_database where datname ~ '^delphi_(pre_restore|undone|restored)_?'", postgresUrl).split("\n").filter(Boolean)) {
         for (let attempt = 1; ; attempt++) {
           try {
-            sql(`drop database if exists "${n}" with (force)`, postgresUrl);
+            // As the superuser: WITH (FORCE) must also end the autovacuum workers analysing the
+            // tables the restore just loaded, which the application role may not signal.
+            await superuserSql(layout(dir), findBinaries(), info.database.port, `drop database if exists "${n}" with (force)`);
             break;
           } catch (e) {
             if (attempt >= 30) throw new Error(`could not drop ${n} between rounds: ${String((e as Error).message).replace(/\/\/[^@\s]*@/g, "//***@")}`);
