@@ -71,7 +71,7 @@ export function dumpReadsInFull(db: DbTarget, dumpExpr: string, refusal: string,
     opts.skipIfUnchanged === undefined
       ? []
       : [
-          `id=$(${inDb(db, ["stat", "-c", "%s %Y"])} "$d")`,
+          `id=${dumpSizeAndMtime(db)}`,
           `if [ "$d $id" = ${quote(opts.skipIfUnchanged)} ]; then echo "dump-unchanged=$d"; exit 0; fi`,
           `echo "dump-identity=$d $id"`,
         ];
@@ -268,3 +268,14 @@ export function newestDumpExpr(db: DbTarget, backupDir: string): string {
   const list = inDb(db, ["sh", "-c", `ls -1t ${quote(backupDir.replace(/\/+$/, ""))}/*.dump`]);
   return `$(${list} 2>/dev/null | grep -v '/pre-restore-' | head -n 1)`;
 }
+
+/** The dump to restore as a shell word: `file` in the backup folder (quoted), or the newest there. */
+export function dumpExprOf(db: DbTarget, backupDir: string, file?: string): string {
+  return file ? quote(`${backupDir.replace(/\/+$/, "")}/${file}`) : newestDumpExpr(db, backupDir);
+}
+
+/**
+ * A shell word: the size and mtime of the file in `$d` as the container sees them. With `$d`, a
+ * dump's identity (preflight's record of dumps it read in full, and the restore key).
+ */
+export const dumpSizeAndMtime = (db: DbTarget) => `$(${inDb(db, ["stat", "-c", "%s %Y"])} "$d")`;

@@ -33,7 +33,7 @@ export function planPgRestore(c: Resolved): RestorePlan {
   // The dump the program resolved on the host (`dump: newest`), pinned: the restore is of the dump
   // its key names, even if a newer one lands while it runs.
   const dumpFile = c.dump ?? c.resolved?.dumpFile;
-  const dumpExpr = dumpFile ? sh.quote(`${d.backupDir.replace(/\/+$/, "")}/${dumpFile}`) : sh.newestDumpExpr(db, d.backupDir);
+  const dumpExpr = sh.dumpExprOf(db, d.backupDir, dumpFile);
   const dumpWords = dumpFile ?? "the newest *.dump (not a pre-restore snapshot)";
   const restorePoint = c.restorePoint ?? (dumpFile ? restorePointFromName(dumpFile) : undefined);
   const jobs = d.jobs > 1 ? ` --jobs=${d.jobs}` : "";

@@ -10,7 +10,7 @@ export function dumpCheck(c: RestoreConfig, db: sh.DbTarget, verified?: Verified
   const d = c.database;
   if (!d) throw new Error("pg-restore needs database (config validation should have said so)");
   const dump = d.backupDir.replace(/\/+$/, "") + "/" + (c.dump ?? "");
-  const dumpExpr = c.dump ? sh.quote(dump) : sh.newestDumpExpr(db, d.backupDir);
+  const dumpExpr = sh.dumpExprOf(db, d.backupDir, c.dump);
   // The whole dump, not only its table of contents: a dump cut short lists fine and fails
   // half-way through pg_restore, after services stopped (docs/safety.md has the cost).
   return {

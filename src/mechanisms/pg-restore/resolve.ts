@@ -14,8 +14,7 @@ export function dumpIdentityCommand(c: RestoreConfig): string {
   const d = c.database;
   if (!d) throw new Error("pg-restore needs database (config validation should have said so)");
   const db = dbTarget(c);
-  const dumpExpr = c.dump ? sh.quote(`${sh.trimSlash(d.backupDir)}/${c.dump}`) : sh.newestDumpExpr(db, d.backupDir);
-  return sh.script([`cd ${sh.quote(db.dir)}`, `d=${dumpExpr}`, `[ -n "$d" ] || exit 0`, `id=$(${sh.inDb(db, ["stat", "-c", "%s %Y"])} "$d") || exit 0`, `echo "backup=$d $id"`]);
+  return sh.script([`cd ${sh.quote(db.dir)}`, `d=${sh.dumpExprOf(db, d.backupDir, c.dump)}`, `[ -n "$d" ] || exit 0`, `id=${sh.dumpSizeAndMtime(db)} || exit 0`, `echo "backup=$d $id"`]);
 }
 
 /** Pure: the resolved backup from the command's output; a file name only when it is one config would accept. */

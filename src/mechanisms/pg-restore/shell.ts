@@ -25,14 +25,15 @@ export function keptNames(live: string, stamp: string): KeptNames {
 
 /**
  * Rename the live database `from` to `to`, ending its client sessions first (autovacuum workers end
- * by themselves). A session that connects between the two statements makes the rename fail, so it
- * is tried again, ten times at most; then the script fails with `giveUp`. Lines for an if-branch.
+ * by themselves), both in one psql (one `docker compose exec`: the switch and the rollback run
+ * inside the downtime). A session that connects between the two statements makes the rename fail,
+ * so it is tried again, ten times at most; then the script fails with `giveUp`. Lines for an if-branch.
  */
 function renameLive(db: DbTarget, from: string, to: string, giveUp: string): string[] {
   const terminate = `select pg_terminate_backend(pid) from pg_stat_activity where datname = ${lit(from)} and pid <> pg_backend_pid() and backend_type = 'client backend'`;
   return [
     `    i=0`,
-    `    until { ${psql(db, terminate, "postgres")} >/dev/null && ${psql(db, `alter database ${ident(from)} rename to ${ident(to)}`, "postgres")}; }; do`,
+    `    until ${psqlEach(db, [terminate, `alter database ${ident(from)} rename to ${ident(to)}`], "postgres")} >/dev/null; do`,
     `      i=$((i + 1)); [ "$i" -lt 10 ] || { echo ${quote(giveUp)} >&2; exit 1; }; sleep 0.5`,
     `    done`,
   ];
@@ -91,7 +92,6 @@ export function switchKeeping(db: DbTarget, n: KeptNames): string {
     `select datname || '|' || replace(coalesce(shobj_description(oid, 'pg_database'), ''), chr(10), ' ') from pg_database where datname in (${[n.restored, n.live, n.kept].map(lit).join(", ")})`,
     "postgres",
   );
-  const terminate = `select pg_terminate_backend(pid) from pg_stat_activity where datname = ${lit(n.live)} and pid <> pg_backend_pid() and backend_type = 'client backend'`;
   return script([
     `cd ${quote(db.dir)}`,
     `dbs=$(${listed})`,
@@ -100,13 +100,7 @@ export function switchKeeping(db: DbTarget, n: KeptNames): string {
     `  printf '%s\\n' "$dbs" | grep -qxF -- ${quote(`${n.restored}|${COMMENTS.restored(n.stamp)}`)} || { echo ${quote(`${n.restored} is not the complete restore of this run (${n.stamp}); refusing to switch it in. Nothing was changed.`)} >&2; exit 1; }`,
     `  if there ${quote(n.live)}; then`,
     `    if there ${quote(n.kept)}; then echo ${quote(`both ${n.live} and ${n.kept} exist; refusing to rename over a kept database. Nothing was changed.`)} >&2; exit 1; fi`,
-    // Client sessions of the live database end first (the services are stopped; autovacuum
-    // workers end by themselves); one that connects in between fails the rename, so it is tried
-    // again, ten times at most.
-    `    i=0`,
-    `    until ${psqlEach(db, [terminate, `alter database ${ident(n.live)} rename to ${ident(n.kept)}`], "postgres")} >/dev/null; do`,
-    `      i=$((i + 1)); [ "$i" -lt 10 ] || { echo ${quote(`could not rename ${n.live}: sessions keep connecting to it (are all services stopped?); nothing was switched`)} >&2; exit 1; }; sleep 0.5`,
-    `    done`,
+    ...renameLive(db, n.live, n.kept, `could not rename ${n.live}: sessions keep connecting to it (are all services stopped?); nothing was switched`),
     `    ${psqlEach(db, [`comment on database ${ident(n.kept)} is ${lit(COMMENTS.kept(n.stamp))}`, `alter database ${ident(n.restored)} rename to ${ident(n.live)}`], "postgres")}`,
     `  else`,
     `    ${psql(db, `alter database ${ident(n.restored)} rename to ${ident(n.live)}`, "postgres")}`,
