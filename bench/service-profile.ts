@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     await stack.setConfig("delphi-restore:sshPrivateKey", { value: secrets.sshPrivateKey, secret: true });
     await stack.setConfig("delphi-restore:adminPassword", { value: secrets.adminPassword, secret: true });
     await stack.setConfig("delphi-restore:order", { value: opts.order });
+    await stack.setConfig("delphi-restore:reconcile.beforeStop", { value: String(opts.order === "beforeSwitch") }, true);
     await stack.setConfig("delphi-restore:snapshot", { value: "after" });
     await stack.setConfig("delphi-restore:restorePoint", { value: "2026-01-01T00:00:00Z" });
     const pg = (bin: string, args: string[]) => execFileSync(join(info.database.pgBin, bin), args, { encoding: "utf8", maxBuffer: 64 * MB }).trim();

@@ -11,6 +11,11 @@ export interface MechanismConfig {
   readonly names: readonly string[];
   /** The database runs in a container on the db host, reached over SSH (the others are AWS's). */
   readonly selfManaged: boolean;
+  /**
+   * With order beforeSwitch, the restore is a second database beside the live one while the
+   * services still run on the live one, so migrations can run against it first (reconcile.beforeStop).
+   */
+  readonly restoresBeside?: boolean;
   /** Self-managed: the config key rollback reads the kept data from (`kept`, `volume.rollbackTo`, ...). */
   readonly rollbackKey?: string;
   /** AWS: what the restore replaces and sign-off releases, in words ("database", "data volume"). */

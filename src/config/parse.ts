@@ -135,6 +135,8 @@ function crossChecks(c: ParsedConfig): ConfigProblem[] {
     add(["kept"], "is only read in phases rollback and signoff; a restore with it set would not say which data it acts on", `remove it: pulumi config rm ${NAMESPACE}:kept`, c.kept);
   if (c.order === "beforeSwitch" && c.snapshot === "before")
     add(["snapshot"], "cannot be before with order beforeSwitch: beforeSwitch keeps the replaced database beside the restored one, so the snapshot is taken from it after the services are back", `pulumi config set ${NAMESPACE}:snapshot after (or order beforeRestore with snapshot before, for a disk that cannot hold two databases)`, c.snapshot);
+  if (c.reconcile.beforeStop && (c.order !== "beforeSwitch" || c.snapshot === "before" || !m.restoresBeside))
+    add(["reconcile", "beforeStop"], `needs a restore beside the live database with order beforeSwitch (mechanism pg-restore, snapshot after or none): the migrations run against the restored database while the services still use the live one; here the mechanism is ${c.mechanism}, order ${c.order}, snapshot ${c.snapshot}`, `pulumi config set ${NAMESPACE}:order beforeSwitch (mechanism pg-restore), or: pulumi config set --path '${NAMESPACE}:reconcile.beforeStop' false`, c.reconcile.beforeStop);
   m.rules.database?.(c, add);
 
   for (const [name, h] of hosts) {

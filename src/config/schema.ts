@@ -93,9 +93,26 @@ export const voiceSchema = z.strictObject({
   forceStop: z.boolean({ error: "must be true or false" }).default(false),
 });
 
+// An environment variable's name, as it reaches the one-off container's shell unquoted.
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
 export const reconcileSchema = z.strictObject({
   service: name("compose service name").default("voiceai-telweb"),
   timeoutSeconds: seconds("the migrate deploy wait", 3600).default(300),
+  /**
+   * order beforeSwitch: run the service's migrations against the restored database before
+   * anything stops (a one-off container of its image), then start every service at once after the
+   * switch. Takes the migrations out of the downtime, and a failing migration fails the update
+   * while every service still runs on the live database.
+   */
+  beforeStop: z.boolean({ error: "must be true or false" }).default(false),
+  /** What applies the migrations and the baseline seed in a one-off container of the service (then exits). */
+  migrateCommand: argv("migrate command of the service's image").default(["npx", "prisma", "migrate", "deploy"]),
+  /** The service's variable that names its database: a URL (its path is replaced) or a bare name. */
+  databaseEnv: z
+    .string({ error: "must be an environment variable's name (text)" })
+    .regex(ENV_NAME_RE, { error: "must be an environment variable's name: letters, digits and '_', not starting with a digit" })
+    .default("DATABASE_URL"),
 });
 
 export const spotCheckSchema = z.strictObject({
@@ -163,7 +180,7 @@ export const configSchema = z
       .optional(),
     database: databaseSchema.optional(),
     voice: voiceSchema.default({ forceStop: false }),
-    reconcile: reconcileSchema.default({ service: "voiceai-telweb", timeoutSeconds: 300 }),
+    reconcile: reconcileSchema.default({ service: "voiceai-telweb", timeoutSeconds: 300, beforeStop: false, migrateCommand: ["npx", "prisma", "migrate", "deploy"], databaseEnv: "DATABASE_URL" }),
     verify: verifySchema.default({ telemetryServices: [], spotChecks: [], timeoutSeconds: 120 }),
     adminPassword: z.string().min(1, { error: "must not be empty" }).max(1000).optional(),
     report: reportSchema.default({ dir: "reports", contact: "your Delphi operator", tables: ["conversations", "tools", "billing_records"], tenantColumn: "tenant_id" }),

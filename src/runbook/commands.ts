@@ -74,14 +74,47 @@ export function confirmStoppedCommands(c: RestoreConfig): HostCommand[] {
   }));
 }
 
-export function resumeCommands(c: RestoreConfig): HostCommand[] {
-  return serviceStops(c).map(({ host, service, dir }) => ({
-    name: `${host}-${service}`,
-    host,
-    description: `docker compose up -d in ${dir}`,
-    render: fixed(sh.andThen(`echo "resumed-at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`, sh.composeUp(dir))),
+/**
+ * docker compose up -d in every consumer project, hosts at once. With `withTelweb` (the migrations
+ * already ran against this database before anything stopped, reconcile.beforeStop), TelWeb starts
+ * in the same step instead of alone before it: its project's command starts it first and waits for
+ * its migrate deploy (nothing pending now) and baseline-seed lines, while the other hosts start.
+ */
+export function resumeCommands(c: RestoreConfig, withTelweb = false): HostCommand[] {
+  const [web, wh] = webHost(c);
+  const telwebDir = sh.projectDir(wh.servicesRoot, wh.services[0]);
+  return serviceStops(c).map(({ host, service, dir }) => {
+    const telweb = withTelweb && host === web && dir === telwebDir;
+    return {
+      name: `${host}-${service}`,
+      host,
+      description: telweb
+        ? `docker compose up -d ${c.reconcile.service} in ${dir}, wait ${c.reconcile.timeoutSeconds}s for 'migrate deploy' (nothing pending: they ran before the stop) and 'baseline-seed', then docker compose up -d`
+        : `docker compose up -d in ${dir}`,
+      render: fixed(sh.andThen(`echo "resumed-at=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`, ...(telweb ? [telwebStart(c, dir)] : []), sh.composeUp(dir))),
+      needs: [],
+    };
+  });
+}
+
+const telwebStart = (c: RestoreConfig, dir: string) => sh.startAndWaitForLogLines(dir, c.reconcile.service, ["migrate deploy", "baseline-seed"], "migrate deploy failed", c.reconcile.timeoutSeconds);
+
+/**
+ * reconcile.beforeStop: TelWeb's migrations and baseline seed against `database` (the restored
+ * database beside the live one) in a one-off container of its image, while every service still
+ * runs on the live database. A failing migration fails the update here, before anything stopped.
+ */
+export function reconcileBeforeStopCommand(c: RestoreConfig, database: string): HostCommand {
+  const [web, h] = webHost(c);
+  const dir = sh.projectDir(h.servicesRoot, h.services[0]);
+  const r = c.reconcile;
+  return {
+    name: `${web}-${r.service}-against-${database}`,
+    host: web,
+    description: `docker compose run --rm ${r.service} ${sh.argv(r.migrateCommand)} in ${dir}, its ${r.databaseEnv} pointed at ${database} (the services still run on the live database)`,
+    render: fixed(sh.runAgainstDatabase(dir, r.service, r.databaseEnv, database, r.migrateCommand, `${r.service}: the migrations failed against ${database} before anything stopped; every service still runs on the live database`)),
     needs: [],
-  }));
+  };
 }
 
 export function verifyCommands(c: RestoreConfig): HostCommand[] {
@@ -122,7 +155,7 @@ export function reconcileCommand(c: RestoreConfig): HostCommand {
     name: `${web}-${svc}`,
     host: web,
     description: `docker compose up -d ${svc} in ${dir}, wait ${c.reconcile.timeoutSeconds}s for 'migrate deploy' and 'baseline-seed'`,
-    render: fixed(sh.startAndWaitForLogLines(dir, svc, ["migrate deploy", "baseline-seed"], "migrate deploy failed", c.reconcile.timeoutSeconds)),
+    render: fixed(telwebStart(c, dir)),
     needs: [],
   };
 }

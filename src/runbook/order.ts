@@ -6,9 +6,11 @@
 //
 //   order beforeRestore:  check, quiesce, confirm, restore (+ capture, + switch), reconcile, resume, verify, report, snapshot
 //   order beforeSwitch:   check, restore (+ capture), quiesce, confirm, repoint (switch), reconcile, resume, verify, report, snapshot
+//     with reconcile.beforeStop: check, restore (+ capture), reconcile (against the restored
+//     database, the services still up), quiesce, confirm, repoint, resume (TelWeb with the rest), ...
 //   snapshot: before:     check, quiesce, snapshot, confirm, restore (+ capture), reconcile, resume, verify, report
 import type { RestoreConfig } from "../config";
-import { confirmStoppedCommands, dbTarget, fixed, quiesceCommands, reconcileCommand, resumeCommands, verifyCommands, voiceCallsCheck } from "./commands";
+import { confirmStoppedCommands, dbTarget, fixed, quiesceCommands, reconcileBeforeStopCommand, reconcileCommand, resumeCommands, verifyCommands, voiceCallsCheck } from "./commands";
 import { type HostCommand, type RuntimeValues, STEP_TITLES, type StepPlan } from "./types";
 import { type DbTarget, andThen, inDb, quote, script } from "../shell";
 import { type KeptSide, captureRestored, compareWithKept, snapshotAfter } from "../shell/kept";
@@ -77,6 +79,8 @@ export interface RunbookParts {
   restoreTitle?: string;
   /** order beforeSwitch: the switch, after quiesce. */
   repoint?: HostCommand;
+  /** order beforeSwitch: the database the restore fills beside the live one (reconcile.beforeStop migrates it before the stop). */
+  restoredBeside?: string;
   /** snapshot: before: the pre-restore snapshot, after quiesce (so it is complete). */
   beforeSnapshot?: HostCommand;
   /** snapshot: after: the pre-restore snapshot from the kept data, after the services are back. */
@@ -92,17 +96,23 @@ export function runbookSteps(c: RestoreConfig, p: RunbookParts): StepPlan[] {
   const quiesce = step("quiesce", quiesceCommands(c));
   const confirm = step("confirm", confirmStoppedCommands(c));
   const restore = step("restore", [p.restore], p.restoreTitle);
+  // The migrations before the stop need a restored database beside the live one (config
+  // validation refuses reconcile.beforeStop otherwise).
+  const early = c.reconcile.beforeStop && c.order === "beforeSwitch" && p.restoredBeside ? p.restoredBeside : undefined;
+  const reconcile = early
+    ? step("reconcile", [reconcileBeforeStopCommand(c, early)], `${STEP_TITLES.reconcile} against ${early}, before anything stops`)
+    : step("reconcile", [reconcileCommand(c)]);
   const middle =
     c.order === "beforeSwitch"
-      ? [restore, quiesce, confirm, ...(p.repoint ? [step("repoint", [p.repoint])] : [])]
+      ? [restore, ...(early ? [reconcile] : []), quiesce, confirm, ...(p.repoint ? [step("repoint", [p.repoint])] : [])]
       : p.beforeSnapshot
         ? [quiesce, step("snapshot", [p.beforeSnapshot]), confirm, restore]
         : [quiesce, confirm, restore];
   return [
     check,
     ...middle,
-    step("reconcile", [reconcileCommand(c)]),
-    step("resume", resumeCommands(c)),
+    ...(early ? [] : [reconcile]),
+    step("resume", resumeCommands(c, Boolean(early)), early ? `${STEP_TITLES.resume} (TelWeb with the rest: its migrations already ran)` : STEP_TITLES.resume),
     step("verify", verifyCommands(c)),
     step("report", [p.notice]),
     ...(p.afterSnapshot ? [step("snapshot", [p.afterSnapshot], `${STEP_TITLES.snapshot} (from the kept data, in the background)`)] : []),

@@ -52,7 +52,8 @@ export function stackConfig(L: Layout, info: SandboxInfo): Record<string, unknow
       jobs: 2,
     },
     [`${NS}:voice`]: { activeCallsCommand: ["docker", "compose", "exec", "-T", "voiceai-voice", "voiceai-calls", "active"], forceStop: false },
-    [`${NS}:reconcile`]: { service: "voiceai-telweb", timeoutSeconds: 60 },
+    // The stand-in TelWeb names its database in libpq's PGDATABASE, and migrates alone with `delphi-service migrate`.
+    [`${NS}:reconcile`]: { service: "voiceai-telweb", timeoutSeconds: 60, migrateCommand: ["python3", "-u", "/usr/local/bin/delphi-service", "migrate"], databaseEnv: "PGDATABASE" },
     [`${NS}:verify`]: {
       telwebUrl: info.telwebUrl,
       loginUrl: info.loginUrl,

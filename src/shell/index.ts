@@ -8,6 +8,7 @@ import { argv, inDir, quote, script } from "./words";
 
 export { andThen, argv, inDir, projectDir, quote, script, trimSlash } from "./words";
 export * from "./checks";
+export * from "./reconcile";
 
 /** The project's services that run now, one per line (nothing when every one is stopped). */
 export const RUNNING_SERVICES = argv(["docker", "compose", "ps", "--status", "running", "--services"]);
@@ -189,31 +190,6 @@ export function switchDatabases(db: DbTarget, restored: string, keepOldAs: strin
     psql(db, `alter database ${db.name} rename to ${keepOldAs}`, "postgres"),
     psql(db, `alter database ${restored} rename to ${db.name}`, "postgres"),
     `echo ${quote(`switched: ${db.name} is the restored database; the previous one is kept as ${keepOldAs}`)}`,
-  ]);
-}
-
-/**
- * Start a service and wait until its logs (since this start only, so lines from an earlier
- * start cannot satisfy it) show every pattern; fail fast on the failure pattern or timeout.
- */
-export function startAndWaitForLogLines(dir: string, service: string, patterns: string[], failPattern: string, timeoutSeconds: number): string {
-  const logs = `${argv(["docker", "compose", "logs", "--no-color", "--since"])} "$since" ${quote(service)}`;
-  const checks = patterns.map((p) => `grep -q -- ${quote(p)} "$tmp"`).join(" && ");
-  return script([
-    `cd ${quote(dir)}`,
-    `since=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)`,
-    `tmp=$(mktemp)`,
-    `trap 'rm -f "$tmp"' EXIT`,
-    `${argv(["docker", "compose", "up", "-d", service])} || { echo ${quote(`${service} failed to start`)} >&2; exit 1; }`,
-    `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
-    `while :; do`,
-    `  ${logs} > "$tmp" 2>&1 || true`,
-    `  if grep -q -- ${quote(failPattern)} "$tmp"; then grep -- ${quote(failPattern)} "$tmp" >&2; echo ${quote(`${service}: migration failed; the database is restored but the schema is not reconciled`)} >&2; exit 1; fi`,
-    `  if ${checks}; then grep ${patterns.map((p) => `-e ${quote(p)}`).join(" ")} "$tmp"; exit 0; fi`,
-    `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`${service}: timed out after ${timeoutSeconds}s waiting for ${patterns.join(" and ")} in its logs`)} >&2; tail -n 20 "$tmp" >&2; exit 1; fi`,
-    // A short poll: this wait is inside the downtime, and TelWeb's migrations often take under a second.
-    `  sleep 0.25`,
-    `done`,
   ]);
 }
 

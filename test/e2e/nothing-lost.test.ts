@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { basename, join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { holdAt, release, waitUntilHeld, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
+import { addMigration, holdAt, readEngineOps, release, removeMigration, waitUntilHeld, writePostBackupRows, type PostBackupRows, type StartResult } from "../../src/sandbox";
 import { layout } from "../../src/sandbox/layout";
 import { cliIn, pulumiIn } from "./support/cli";
 import { faultKit, type Run } from "./support/faults";
@@ -217,5 +217,60 @@ describe("a sign-off whose archive fails", () => {
     expect(again.exitCode, `${again.stdout}\n${again.stderr}`).toBe(0);
     expect(await databases()).not.toContain(kept);
     await kit.configSet("delphi-restore:snapshot", "after");
+  });
+});
+
+describe("order beforeSwitch with reconcile.beforeStop: TelWeb's migrations before anything stops", () => {
+  const EARLY = "Reconcile schema (TelWeb migrate deploy) against delphi_restored, before anything stops";
+  /** Any consumer container stopped on the engine since `since`. */
+  const stoppedSince = (since: string) => readEngineOps(dir).filter((op) => op.ts > since && op.verb === "stop");
+
+  it("a migration that fails against the restored database fails the update at reconcile on web with nothing stopped and the live database untouched; without it, up finishes", async () => {
+    await kit.configSet("delphi-restore:order", "beforeSwitch");
+    await kit.configSet("delphi-restore:reconcile.beforeStop", "true");
+    const before = await kit.counts();
+    const r = await kit.newRestoreWith(
+      () => addMigration(dir, "20991231000000_broken", "ALTER TABLE no_such_table ADD COLUMN x int;\n"),
+      () => removeMigration(dir, "20991231000000_broken"),
+    );
+    expect(r.code, JSON.stringify(r.doc)).toBe(1);
+    expect(r.doc.failed?.map((f) => [f.step, f.host])).toEqual([[EARLY, "web"]]);
+    expect(r.doc.error).toContain("migrate deploy failed: migration `20991231000000_broken`");
+    expect(r.doc.error).toContain("before anything stopped; every service still runs on the live database");
+    expect(stoppedSince(r.since)).toEqual([]);
+    expect(await kit.counts()).toEqual(before);
+    const again = await kit.resume();
+    expect(again.code, JSON.stringify(again.doc)).toBe(0);
+    expect(again.doc.resumed?.keptSteps).toContain("Restore database");
+    expect(again.doc.resumed?.from).toBe(EARLY);
+  });
+
+  it("a pending migration is applied to the restored database before the first stop; after the switch TelWeb starts with the rest, and every write is kept and counted", async () => {
+    const written = await writePostBackupRows(dir, 1);
+    addMigration(dir, "20991231000001_tool_note", "ALTER TABLE tools ADD COLUMN IF NOT EXISTS note text;\n");
+    let r: Run;
+    try {
+      r = await kit.newRestore();
+    } finally {
+      removeMigration(dir, "20991231000001_tool_note");
+    }
+    expect(r.code, JSON.stringify(r.doc)).toBe(0);
+    const ops = readEngineOps(dir).filter((op) => op.ts > r.since);
+    const firstStop = ops.findIndex((op) => op.verb === "stop");
+    // The one-off TelWeb container (compose run) started and ended cleanly on web before any service stopped.
+    const oneOff = ops.findIndex((op) => op.host === "web" && op.service === "voiceai-telweb" && op.verb === "die" && op.event === "ok");
+    expect(oneOff).toBeGreaterThanOrEqual(0);
+    expect(oneOff).toBeLessThan(firstStop);
+    // Its migration is in the database now serving (the restored one), recorded as applied.
+    expect(await sql(info, "select count(*) from _prisma_migrations where migration_name = '20991231000001_tool_note' and finished_at is not null")).toBe("1");
+    expect(await sql(info, "select count(*) from information_schema.columns where table_name = 'tools' and column_name = 'note'")).toBe("1");
+    // After the switch, no step waited for TelWeb alone: every consumer started in the one resume step.
+    const steps = (r.doc as unknown as { progress?: { step?: string }[] }).progress?.map((p) => p.step) ?? [];
+    expect(steps).not.toContain("Reconcile schema (TelWeb migrate deploy)");
+    const kept = String(outputsOf(r).keptDatabase);
+    expect(await found(kept, [written])).toBe(total([written]));
+    const report = readFileSync(String(outputsOf(r).reportPath), "utf8");
+    for (const row of written.rows) expect(report).toContain(`\`${row.id}\``);
+    await kit.configSet("delphi-restore:reconcile.beforeStop", "false");
   });
 });

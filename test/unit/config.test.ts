@@ -182,6 +182,16 @@ describe("snapshot, database name and report keys of the keeping restore", () =>
     expect(problems(pgConfig({ order: "beforeSwitch", snapshot: "none" }))).toEqual([]);
   });
 
+  it("reconcile.beforeStop needs order beforeSwitch (a restored database beside the live one); its variable's name is checked", () => {
+    const early = (top: Record<string, unknown>, reconcile: Record<string, unknown> = {}) => pgConfig({ ...top, reconcile: { service: "voiceai-telweb", timeoutSeconds: 300, beforeStop: true, ...reconcile } });
+    expect(problems(early({ order: "beforeSwitch" }))).toEqual([]);
+    expect(problems(early({ order: "beforeSwitch", snapshot: "none" }))).toEqual([]);
+    expectRejected(early({}), `${NS}:reconcile.beforeStop`, /needs a restore beside the live database with order beforeSwitch .* order beforeRestore/);
+    expectRejected(early({ order: "beforeSwitch" }, { databaseEnv: "DATABASE URL; rm -rf /" }), `${NS}:reconcile.databaseEnv`, /environment variable's name/);
+    expectRejected(early({ order: "beforeSwitch" }, { migrateCommand: [] }), `${NS}:reconcile.migrateCommand`, /at least one argument/);
+    expect(parseConfig(pgConfig()).reconcile).toMatchObject({ beforeStop: false, migrateCommand: ["npx", "prisma", "migrate", "deploy"], databaseEnv: "DATABASE_URL" });
+  });
+
   it("a database name longer than 34 characters is refused for pg-restore (the kept name adds 29, Postgres stops at 63)", () => {
     expect(problems(withValue("database.name", "d".repeat(34)))).toEqual([]);
     expectRejected(withValue("database.name", "d".repeat(35)), `${NS}:database.name`, "is 35 characters; the restore keeps the replaced database as <name>_pre_restore_<UTC> (29 more)");

@@ -59,6 +59,24 @@ describe("step order", () => {
     expect(p.downtime).toMatch(/^switch time/);
   });
 
+  it("beforeSwitch with reconcile.beforeStop: TelWeb's migrations run against the restored database before anything stops; TelWeb then starts with the rest", () => {
+    const p = plan({ order: "beforeSwitch", reconcile: { service: "voiceai-telweb", timeoutSeconds: 300, beforeStop: true, databaseEnv: "PGDATABASE" } });
+    expect(p.steps.map((s) => s.step)).toEqual(["precheck", "restore", "reconcile", "quiesce", "confirm", "repoint", "resume", "verify", "report", "snapshot"]);
+    const [early] = p.steps.find((s) => s.step === "reconcile")?.commands ?? [];
+    expect([early?.host, early?.name]).toEqual(["web", "web-voiceai-telweb-against-delphi_restored"]);
+    const run = early?.render(RT) ?? "";
+    expect(run).toContain("docker compose run --rm --no-deps -T --entrypoint sh voiceai-telweb -c");
+    expect(run).toContain("sh PGDATABASE delphi_restored npx prisma migrate deploy");
+    expect(run).not.toContain("up -d");
+    const resume = p.steps.find((s) => s.step === "resume")?.commands ?? [];
+    expect(resume.map((c) => c.host)).toEqual(CONSUMERS);
+    // web's project starts TelWeb first and waits for its lines; the other hosts start at once.
+    expect(resume[0]?.render(RT)).toMatch(/docker compose up -d voiceai-telweb[\s\S]*migrate deploy[\s\S]*baseline-seed[\s\S]*&& cd \/opt\/services\/web && docker compose up -d$/);
+    for (const c of resume.slice(1)) expect(c.render(RT)).not.toContain("voiceai-telweb");
+    // Without it, the runbook's order: TelWeb alone after the switch.
+    expect(plan({ order: "beforeSwitch" }).steps.find((s) => s.step === "resume")?.commands[0]?.render(RT)).not.toContain("voiceai-telweb");
+  });
+
   it("the precheck comes first in every mode, and the stamp is its first command", () => {
     for (const top of [{}, { order: "beforeSwitch" }, { snapshot: "before" }, { snapshot: "none" }]) {
       const first = plan(top).steps[0];

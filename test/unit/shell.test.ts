@@ -203,6 +203,7 @@ describe("builders: the runbook's flags and behaviour", () => {
       sh.pgRestore(db, sh.newestDumpExpr(db, "/b"), { jobs: 4, intoDatabase: "delphi_restored" }),
       sh.switchDatabases(db, "delphi_restored", "delphi_pre_restore"),
       sh.startAndWaitForLogLines("/opt/web", "voiceai-telweb", ["migrate deploy", "baseline-seed"], "P3009", 60),
+      sh.runAgainstDatabase("/opt/web", "voiceai-telweb", "DATABASE_URL", "delphi_restored", ["npx", "prisma", "migrate", "deploy"], "failed"),
       sh.activeCallsGuard("/opt/voice", ["voiceai-calls", "active"], false),
       sh.httpCheck("telweb-health", "https://telweb.example/health", 60),
       sh.loginCheck("https://telweb.example/api/auth/login", "a@b.c", 60),
@@ -215,6 +216,43 @@ describe("builders: the runbook's flags and behaviour", () => {
       const inner = run(`printf '%s' ${s.replace(/^sh -c /, "")}`).stdout;
       const r = spawnSync("/bin/sh", ["-n", "-c", inner], { encoding: "utf8" });
       expect(r.status, `${r.stderr}\n${inner}`).toBe(0);
+    }
+  });
+});
+
+describe("runAgainstDatabase: the one-off container's own shell points its database variable at the restored database", () => {
+  // Stands in for `docker compose run ... --entrypoint sh <service> <args>`: runs sh with <args>,
+  // in this environment, as the container would with the service's.
+  const ONE_OFF = `#!/bin/sh\nshift 7\nshift\nexec sh "$@"\n`;
+  const against = (env: Record<string, string>, database = "delphi_restored") => {
+    writeFileSync(join(work, "bin", "docker"), ONE_OFF);
+    try {
+      return run(sh.runAgainstDatabase(work, "voiceai-telweb", "DATABASE_URL", database, ["printenv", "DATABASE_URL"], "the migrations failed before anything stopped"), "", env);
+    } finally {
+      writeFileSync(join(work, "bin", "docker"), RECORDING_DOCKER);
+    }
+  };
+
+  it("a URL keeps its scheme, credentials, host and query; only its path changes", () => {
+    expect(against({ DATABASE_URL: "postgresql://telweb:p%40ss@10.0.1.20:5432/delphi" }).stdout.trim()).toBe("postgresql://telweb:p%40ss@10.0.1.20:5432/delphi_restored");
+    expect(against({ DATABASE_URL: "postgresql://telweb:pw@db/delphi?schema=public&sslmode=require" }).stdout.trim()).toBe("postgresql://telweb:pw@db/delphi_restored?schema=public&sslmode=require");
+  });
+
+  it("a bare name is replaced; a URL without a database, or no variable at all, fails with the failure's words and never prints the URL", () => {
+    expect(against({ DATABASE_URL: "delphi" }).stdout.trim()).toBe("delphi_restored");
+    const noPath = against({ DATABASE_URL: "postgresql://telweb:secret-pw@db" });
+    expect(noPath.status).not.toBe(0);
+    expect(noPath.stderr).toContain("DATABASE_URL names no database");
+    expect(noPath.stderr).toContain("the migrations failed before anything stopped");
+    expect(noPath.stdout + noPath.stderr).not.toContain("secret-pw");
+    expect(against({ DATABASE_URL: "" }).stderr).toContain("DATABASE_URL is not set");
+  });
+
+  it("hostile database names arrive as one word and never run", () => {
+    for (const v of HOSTILE.filter(Boolean)) {
+      const r = against({ DATABASE_URL: "postgresql://u@h/delphi" }, v);
+      expect(r.stdout.replace(/\n$/, ""), JSON.stringify(v)).toBe(`postgresql://u@h/${v}`);
+      expect(existsSync(join(work, "PWNED")), v).toBe(false);
     }
   });
 });

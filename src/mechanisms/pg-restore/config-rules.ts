@@ -21,6 +21,7 @@ function databaseChecks(c: ParsedConfig, add: AddProblem): void {
 export const pgRestoreConfig = {
   names: PG_RESTORE_NAMES,
   selfManaged: true,
+  restoresBeside: true,
   rollbackKey: "kept",
   rules: { phase: phaseChecks, database: databaseChecks },
 } as const satisfies MechanismConfig;

@@ -86,6 +86,7 @@ export function planPgRestore(c: Resolved): RestorePlan {
     checks: beforeSwitch && !overwrite ? [] : [check],
     restore,
     repoint,
+    restoredBeside: beforeSwitch && !overwrite ? restoreTarget : undefined,
     beforeSnapshot,
     afterSnapshot: c.snapshot === "after" ? afterSnapshotCommand(c, keptSide, keptWords) : undefined,
     notice: noticeCommand(c, keptSide, overwrite ? ["snapshotPath"] : ["stamp"], keptWords),

@@ -8,7 +8,8 @@ wording is an interface (the restore waits for the `migrate deploy` and `baselin
 
 voiceai-telweb does what TelWeb's entrypoint does: `prisma migrate deploy` (each pending migration
 and its history row in one transaction), the baseline seed, then it serves /health and the admin
-login. The others only say they are ready. Every service then reports a heartbeat to the
+login (`delphi-service migrate`: the migrations and the seed alone, then exit). The others only
+say they are ready. Every service then reports a heartbeat to the
 sandbox's telemetry endpoint, which is how the restore's verify step sees it is back.
 
 Environment: SERVICE, SANDBOX_HOST, PROJECT, TELEMETRY_URL, IMAGE, HEARTBEAT_SECONDS (2).
@@ -335,6 +336,13 @@ def main():
     beat = (env("TELEMETRY_URL"), {"host": env("SANDBOX_HOST"), "service": service, "project": env("PROJECT")}, heartbeat_seconds(service))
     port = telweb_port() if service == TELWEB else 0
     log(f"starting {service} (image {env('IMAGE', 'unknown')})")
+    if service == TELWEB and sys.argv[1:] == ["migrate"]:
+        # TelWeb's migrations alone, as a one-off container runs them (the restore's
+        # reconcile.beforeStop, against the restored database): migrate deploy, the seed, exit.
+        pg = Psql()
+        migrate_deploy(pg, env("MIGRATIONS_DIR", "/app/migrations"), env("MIGRATIONS_TABLE_SQL", "/app/prisma-migrations-table.sql"))
+        baseline_seed(pg, env("SEED_FILE", "/app/seed/baseline.sql"))
+        return
     if service == TELWEB:
         pg = Psql()
         migrate_deploy(pg, env("MIGRATIONS_DIR", "/app/migrations"), env("MIGRATIONS_TABLE_SQL", "/app/prisma-migrations-table.sql"))
