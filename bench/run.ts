@@ -192,7 +192,9 @@ async function main(): Promise<void> {
     };
     log("P5: pg_restore single-job and with the tool's jobs");
     const restore1 = restoreInto(1);
-    const restoreN = restoreInto(config.database?.jobs ?? 1);
+    // The jobs the plan uses: database.jobs, else the db host's cores (the sandbox's db host is this machine).
+    const planJobs = config.database?.jobs ?? Math.min(16, cpus().length);
+    const restoreN = restoreInto(planJobs);
     const fdDir = mkdtempSync(join(tmpdir(), "delphi-bench-fd-"));
     const [, dumpFdSecs] = timed(() => pg("pg_dump", ["-Fd", `--jobs=${cpus().length}`, "-f", join(fdDir, "d"), info.databaseUrl]));
     rmSync(fdDir, { recursive: true, force: true });
@@ -269,7 +271,7 @@ async function main(): Promise<void> {
     const runbookEngineDown = (downtimeMs(dir, runbookSince, serviceSince) ?? Number.NaN) / 1000;
     const stepsOf = runbook.map((t) => `${t.step} ${((t.endedAt - t.startedAt) / 1000).toFixed(2)}`).join(", ");
 
-    const jobs = config.database?.jobs ?? 1;
+    const jobs = planJobs;
     const figures: Figure[] = [
       figure("P1", "engine overhead", "s", { label: "delphi-restore up", value: before.whole }, { label: "by hand (SSH)", value: byHand }, { op: "<=", value: 1.1 }, [
         `the engine's fixed cost: an update with nothing to run ${(noop.seconds ?? Number.NaN).toFixed(2)} s (the whole up ${noopSecs.toFixed(2)} s); its cost per command ${(before.perCommand * 1000).toFixed(0)} ms (median, the engine's start-to-done of a command less the command's own run)`,

@@ -83,7 +83,8 @@ export const databaseSchema = z.strictObject({
   user: pgIdent("role name"),
   name: pgIdent("database name"),
   backupDir: absPath("backup folder").default("/backup"),
-  jobs: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be between 1 and 16" }).max(16, { error: "must be between 1 and 16" }).default(2),
+  /** pg_restore --jobs; unset, the db host's cores as the program reads them before declaring (1-16), or 2 when it cannot. */
+  jobs: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(1, { error: "must be between 1 and 16" }).max(16, { error: "must be between 1 and 16" }).optional(),
   /** Free space the backup folder must have, as a multiple of the database's size. */
   freeSpaceFactor: z.number({ error: "must be a number" }).min(1, { error: "must be at least 1" }).max(10, { error: "must be at most 10" }).default(1.5),
 });

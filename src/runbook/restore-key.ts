@@ -11,6 +11,8 @@ export interface ResolvedBackup {
   identity: string;
   /** The resolved dump's file name in database.backupDir, when it has a safe name to pin. */
   dumpFile?: string;
+  /** The db host's cores (nproc), read with the dump: pg_restore's --jobs when database.jobs is unset. */
+  cores?: number;
 }
 
 /** A config, with the backup the program resolved on the host (absent where nothing was resolved). */

@@ -49,7 +49,6 @@ export function stackConfig(L: Layout, info: SandboxInfo): Record<string, unknow
       name: DB_NAME,
       // Mounted into voiceai-postgres at the same path (and at /backup): the path is the same inside and out.
       backupDir: info.backupDir,
-      jobs: 2,
     },
     [`${NS}:voice`]: { activeCallsCommand: ["docker", "compose", "exec", "-T", "voiceai-voice", "voiceai-calls", "active"], forceStop: false },
     // The stand-in TelWeb names its database in libpq's PGDATABASE, and migrates alone with `delphi-service migrate`.

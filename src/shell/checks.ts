@@ -1,5 +1,7 @@
 // Pure builders for the verify step's HTTP checks (TelWeb's health, the admin login, telemetry),
-// quoted like every other command (./words.ts).
+// quoted like every other command (./words.ts). Each retries every half second: verify runs right
+// after the services start, and a check that first finds one still starting should not cost the
+// operator two seconds of waiting per retry.
 import { argv, quote, script } from "./words";
 
 /** An HTTP check from a host: retries until the deadline, fails with the check's name. */
@@ -8,7 +10,7 @@ export function httpCheck(name: string, url: string, timeoutSeconds: number, ext
     `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
     `until out=$(${argv(["curl", "-fsS", "--max-time", "10", ...extra, url])} 2>&1); do`,
     `  if [ "$(date +%s)" -ge "$end" ]; then echo ${quote(`verify ${name} failed:`)} "$out" >&2; exit 1; fi`,
-    `  sleep 2`,
+    `  sleep 0.5`,
     `done`,
     `echo ${quote(`verify ${name}: ok`)}`,
   ]);
@@ -22,7 +24,7 @@ export function loginCheck(url: string, user: string, timeoutSeconds: number): s
     `end=$(( $(date +%s) + ${Math.trunc(timeoutSeconds)} ))`,
     `until code=$(printf '%s' "$body" | ${argv(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-H", "content-type: application/json", "--data-binary", "@-", url])}) && [ "$code" = 200 ]; do`,
     `  if [ "$(date +%s)" -ge "$end" ]; then echo "verify admin-login failed: HTTP $code" >&2; exit 1; fi`,
-    `  sleep 2`,
+    `  sleep 0.5`,
     `done`,
     `echo 'verify admin-login: ok'`,
   ]);
@@ -40,7 +42,7 @@ export function telemetryCheck(url: string, services: string[], sinceShellExpr: 
     `  for s in ${services.map(quote).join(" ")}; do printf '%s' "$out" | grep -q "\\"$s\\"" || missing="$missing $s"; done`,
     `  [ -z "$missing" ] && { echo 'verify telemetry: every service reported since '"$since"; exit 0; }`,
     `  if [ "$(date +%s)" -ge "$end" ]; then echo "verify telemetry failed: no telemetry since $since from:$missing" >&2; exit 1; fi`,
-    `  sleep 2`,
+    `  sleep 0.5`,
     `done`,
   ]);
 }

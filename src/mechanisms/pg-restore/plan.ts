@@ -13,6 +13,7 @@ import { keptSignoffPlan } from "../../runbook/swap";
 import { pgRestoreKept } from "./kept";
 import { type KeptSide, keptDatabaseSide, keptDumpSide } from "../../shell/kept";
 import { keptNames, renameBack, restoreIntoFresh, switchKeeping } from "./shell";
+import { restoreJobs } from "./resolve";
 
 /** The plan of the configured phase: the restore, its rollback, or the sign-off of the kept database. */
 export function pgRestorePlan(c: Resolved): RestorePlan {
@@ -36,7 +37,8 @@ export function planPgRestore(c: Resolved): RestorePlan {
   const dumpExpr = sh.dumpExprOf(db, d.backupDir, dumpFile);
   const dumpWords = dumpFile ?? "the newest *.dump (not a pre-restore snapshot)";
   const restorePoint = c.restorePoint ?? (dumpFile ? restorePointFromName(dumpFile) : undefined);
-  const jobs = d.jobs > 1 ? ` --jobs=${d.jobs}` : "";
+  const jobsN = restoreJobs(c);
+  const jobs = jobsN > 1 ? ` --jobs=${jobsN}${d.jobs === undefined ? " (the db host's cores)" : ""}` : "";
 
   const check: HostCommand = {
     name: "dump-reads-in-full",
@@ -50,7 +52,7 @@ export function planPgRestore(c: Resolved): RestorePlan {
         name: "pg-restore",
         host: d.host,
         description: `pg_restore --clean --if-exists --no-owner --exit-on-error${jobs} of ${dumpWords} over ${d.name} (snapshot: before: the live database is overwritten; the pre-restore snapshot file is its copy), then capture the restored rows of ${c.report.tables.join(", ")} for the notice`,
-        render: (rt) => withCapture(c, db, sh.pgRestore(db, dumpExpr, { jobs: d.jobs }), d.name, rt.stamp),
+        render: (rt) => withCapture(c, db, sh.pgRestore(db, dumpExpr, { jobs: jobsN }), d.name, rt.stamp),
         needs: ["stamp"],
       }
     : {
@@ -59,7 +61,7 @@ export function planPgRestore(c: Resolved): RestorePlan {
         description: `pg_restore --no-owner --exit-on-error${jobs} of ${dumpWords} into a fresh ${restoreTarget} (same owner, encoding and locale as ${d.name}; nothing is dropped or overwritten), capture its rows of ${c.report.tables.join(", ")} for the notice${beforeSwitch ? " (the live database keeps serving)" : `, then rename ${d.name} to ${kept} (kept) and ${restoreTarget} to ${d.name}`}`,
         render: (rt) => {
           const n = names(rt.stamp);
-          const restored = withCapture(c, db, restoreIntoFresh(db, dumpExpr, n, d.jobs), n.restored, rt.stamp);
+          const restored = withCapture(c, db, restoreIntoFresh(db, dumpExpr, n, jobsN), n.restored, rt.stamp);
           return beforeSwitch ? restored : sh.andThen(restored, switchKeeping(db, n));
         },
         needs: ["stamp"],

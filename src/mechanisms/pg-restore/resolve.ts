@@ -14,7 +14,7 @@ export function dumpIdentityCommand(c: RestoreConfig): string {
   const d = c.database;
   if (!d) throw new Error("pg-restore needs database (config validation should have said so)");
   const db = dbTarget(c);
-  return sh.script([`cd ${sh.quote(db.dir)}`, `d=${sh.dumpExprOf(db, d.backupDir, c.dump)}`, `[ -n "$d" ] || exit 0`, `id=${sh.dumpSizeAndMtime(db)} || exit 0`, `echo "backup=$d $id"`]);
+  return sh.script([`cd ${sh.quote(db.dir)}`, `d=${sh.dumpExprOf(db, d.backupDir, c.dump)}`, `[ -n "$d" ] || exit 0`, `id=${sh.dumpSizeAndMtime(db)} || exit 0`, `echo "backup=$d $id"`, `echo "cores=$(nproc 2>/dev/null || echo 0)"`]);
 }
 
 /** Pure: the resolved backup from the command's output; a file name only when it is one config would accept. */
@@ -23,7 +23,13 @@ export function parseDumpIdentity(stdout: string): Resolved["resolved"] {
   const m = line && /^backup=(.+) (\d+) (\d+)$/.exec(line.trim());
   if (!m) return undefined;
   const file = m[1].split("/").at(-1) ?? "";
-  return { identity: `${m[1]} ${m[2]} ${m[3]}`, ...(DUMP_FILE_RE.test(file) ? { dumpFile: file } : {}) };
+  const cores = Number(/^cores=(\d+)$/m.exec(stdout)?.[1] ?? 0);
+  return { identity: `${m[1]} ${m[2]} ${m[3]}`, ...(DUMP_FILE_RE.test(file) ? { dumpFile: file } : {}), ...(cores > 0 ? { cores } : {}) };
+}
+
+/** pg_restore's --jobs: database.jobs, else the db host's cores (1-16), else 2 (a host not read). */
+export function restoreJobs(c: Resolved): number {
+  return c.database?.jobs ?? Math.min(16, Math.max(1, c.resolved?.cores ?? 2));
 }
 
 /**

@@ -68,3 +68,25 @@ describe("the resolved dump is pinned in the plan", () => {
     expect(cmd).not.toMatch(/pg_restore|dropdb|rm |mv /);
   });
 });
+
+describe("pg_restore's jobs follow the db host's cores by default", () => {
+  const restoreOf = async (top: Record<string, unknown>, stdout: string) => {
+    const p = planPgRestore(await resolveDump(parseConfig(pgConfig(top)), run(stdout)));
+    return p.steps.find((s) => s.step === "restore")?.commands[0]?.render({ ...PREVIEW_VALUES, stamp: "20261207T021500Z" }) ?? "";
+  };
+  const database = (jobs?: number) => ({ database: { host: "db", composeProject: "postgres", container: "voiceai-postgres", user: "delphi", name: "delphi", backupDir: "/var/backups/delphi", ...(jobs ? { jobs } : {}) } });
+
+  it("the resolve command asks the host for its cores; unset jobs take them (at most 16); a set value wins", async () => {
+    expect(dumpIdentityCommand(parseConfig(pgConfig()))).toContain("nproc");
+    expect(await restoreOf(database(), `backup=${A}\ncores=8\n`)).toContain("--jobs=8");
+    expect(await restoreOf(database(), `backup=${A}\ncores=64\n`)).toContain("--jobs=16");
+    expect(await restoreOf(database(), `backup=${A}\ncores=1\n`)).not.toContain("--jobs");
+    expect(await restoreOf(database(3), `backup=${A}\ncores=8\n`)).toContain("--jobs=3");
+  });
+
+  it("a host not read (or not saying) falls back to 2", async () => {
+    expect(await restoreOf(database(), `backup=${A}\n`)).toContain("--jobs=2");
+    expect(await restoreOf(database(), `backup=${A}\ncores=0\n`)).toContain("--jobs=2");
+    expect(parseDumpIdentity(`backup=${A}\ncores=4\n`)).toEqual({ identity: A, dumpFile: "delphi-20261123T020000Z.dump", cores: 4 });
+  });
+});
