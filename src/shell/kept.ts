@@ -4,7 +4,7 @@
 // primary key for the tenant notice, snapshot and sign off the kept data. pg-restore's own
 // (restore beside the live database, switch, rename back) are in src/mechanisms/pg-restore/shell.ts. Names are validated by
 // the config schema (lower-case identifiers, a UTC stamp) and quoted here as well.
-import { type DbTarget, inDb, psql } from ".";
+import { type DbTarget, inDb, inDbScript, psql } from ".";
 import { argv, quote, script, trimSlash } from "./words";
 
 /** A UTC stamp as the restore prints it (`20261207T021500Z`); anything else is refused. */
@@ -122,23 +122,42 @@ function rowsQuery(table: string, tenantColumn: string): string {
   ].join(" ");
 }
 
-/** \copy the rows of every table from one side into files in the container, `<prefix>_<table>.tsv`. */
+/** psql inside the container (for inDbScript's lines) on the given connection arguments. */
+const psqlOn = (db: DbTarget, conn: string[], sql: string, extra: string[] = []) => argv(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", ...extra, "-U", db.user, ...conn, "-c", sql]);
+/** The same catalogue reads as exists/commentOf/setComment, inside the container. */
+const existsIn = (db: DbTarget, name: string) => `[ -n "$(${psqlOn(db, ["-d", "postgres"], `select 1 from pg_database where datname = ${lit(name)}`)})" ]`;
+const commentIn = (db: DbTarget, name: string) => `$(${psqlOn(db, ["-d", "postgres"], `select coalesce(shobj_description(oid, 'pg_database'), '') from pg_database where datname = ${lit(name)}`)})`;
+const setCommentIn = (db: DbTarget, name: string, text: string) => psqlOn(db, ["-d", "postgres"], `comment on database ${ident(name)} is ${lit(text)}`);
+
+/** Lines inside the container: \copy the rows of every table from one side into files, `<prefix>_<table>.tsv`. */
 function exportRows(db: DbTarget, conn: string[], prefix: string, tables: string[], tenantColumn: string): string[] {
   return tables.map((t) => {
     const file = `${DIFF_DIR}/${prefix}_${t}.tsv`;
-    const psqlOn = (sql: string) => inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, ...conn, "-c", sql]);
     // A counted table this side lacks (a migration made it after the dump) has no rows here.
-    return `if [ "$(${psqlOn(`select to_regclass(${lit(t)}) is null`)})" = t ]; then ${inDb(db, ["sh", "-c", `: > ${file}`])}; else ${psqlOn(`\\copy (${rowsQuery(t, tenantColumn)}) to '${file}'`)}; fi`;
+    return `if [ "$(${psqlOn(db, conn, `select to_regclass(${lit(t)}) is null`)})" = t ]; then : > ${file}; else ${psqlOn(db, conn, `\\copy (${rowsQuery(t, tenantColumn)}) to '${file}'`)}; fi`;
   });
 }
 
+/**
+ * Lines inside the container: the keyed table `<prefix>_<table>` of every table in `scratch`,
+ * loaded from its file (made again when `replace`: a comparison re-run after a failure).
+ */
+function loadRows(db: DbTarget, scratch: string, prefix: string, tables: string[], replace: boolean): string[] {
+  return tables.map((t) => {
+    const table = ident(`${prefix}_${t}`);
+    const create = `${replace ? `drop table if exists ${table}; ` : ""}create table ${table} (pk text primary key, tenant text, h jsonb)`;
+    return `${psqlOn(db, ["-d", scratch], create)} && ${psqlOn(db, ["-d", scratch], `\\copy ${table} from '${DIFF_DIR}/${prefix}_${t}.tsv'`)}`;
+  });
+}
+
+/** Lines inside the container: a fresh scratch database (an earlier one of this tool's is dropped; another is refused). */
 function scratchDatabase(db: DbTarget, scratch: string): string[] {
   return [
-    `if ${exists(db, scratch)}; then`,
-    `  case "${commentOf(db, scratch)}" in ${quote(COMMENTS.diff)}*) ${inDb(db, ["dropdb", "-U", db.user, scratch])};; *) echo ${quote(`database ${scratch} exists and is not this tool's scratch database; rename or drop it`)} >&2; exit 1;; esac`,
+    `if ${existsIn(db, scratch)}; then`,
+    `  case "${commentIn(db, scratch)}" in ${quote(COMMENTS.diff)}*) ${argv(["dropdb", "-U", db.user, scratch])};; *) echo ${quote(`database ${scratch} exists and is not this tool's scratch database; rename or drop it`)} >&2; exit 1;; esac`,
     `fi`,
-    `${inDb(db, ["createdb", "-U", db.user, "-O", db.user, scratch])}`,
-    setComment(db, scratch, COMMENTS.diff),
+    argv(["createdb", "-U", db.user, "-O", db.user, scratch]),
+    setCommentIn(db, scratch, COMMENTS.diff),
   ];
 }
 
@@ -148,21 +167,21 @@ function scratchDatabase(db: DbTarget, scratch: string): string[] {
  * `scratch` until the notice compares them with the kept data.
  */
 export function captureRestored(db: DbTarget, database: string, scratch: string, tables: string[], tenantColumn: string, stamp: string): string[] {
+  // One exec: some twenty catalogue reads and \copy calls, each a local psql in the container.
   return [
     `cd ${quote(db.dir)}`,
-    // A re-run after this restore's capture (the step failed later, at the switch): kept as it is,
-    // since the restored side may already be under the live name, or have been written to.
-    `if ${exists(db, scratch)} && [ "${commentOf(db, scratch)}" = ${quote(COMMENTS.captured(stamp))} ]; then echo ${quote(`captured already (${stamp})`)}; exit 0; fi`,
-    ...scratchDatabase(db, scratch),
-    `${inDb(db, ["sh", "-c", `rm -rf ${DIFF_DIR} && mkdir -p ${DIFF_DIR}`])}`,
-    ...exportRows(db, ["-d", database], "r", tables, tenantColumn),
-    ...tables.flatMap((t) => [
-      psql(db, `create table ${ident(`r_${t}`)} (pk text primary key, tenant text, h jsonb)`, scratch),
-      `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", scratch, "-c", `\\copy ${ident(`r_${t}`)} from '${DIFF_DIR}/r_${t}.tsv'`])}`,
+    inDbScript(db, [
+      // A re-run after this restore's capture (the step failed later, at the switch): kept as it
+      // is, since the restored side may already be under the live name, or have been written to.
+      `if ${existsIn(db, scratch)} && [ "${commentIn(db, scratch)}" = ${quote(COMMENTS.captured(stamp))} ]; then echo ${quote(`captured already (${stamp})`)}; exit 0; fi`,
+      ...scratchDatabase(db, scratch),
+      `diff_done() { rm -rf ${DIFF_DIR}; }; trap diff_done EXIT`,
+      `rm -rf ${DIFF_DIR} && mkdir -p ${DIFF_DIR}`,
+      ...exportRows(db, ["-d", database], "r", tables, tenantColumn),
+      ...loadRows(db, scratch, "r", tables, false),
+      setCommentIn(db, scratch, COMMENTS.captured(stamp)),
+      `echo ${quote(`captured=${tables.join(",")}`)}`,
     ]),
-    `${inDb(db, ["rm", "-rf", DIFF_DIR])}`,
-    setComment(db, scratch, COMMENTS.captured(stamp)),
-    `echo ${quote(`captured=${tables.join(",")}`)}`,
   ];
 }
 
@@ -197,19 +216,20 @@ export function compareWithKept(db: DbTarget, kept: KeptSide, scratch: string, t
   return script([
     `cd ${quote(db.dir)}`,
     `tmp=$(mktemp -d)`,
-    `cleanup() { ${[...kept.close, `${inDb(db, ["rm", "-rf", DIFF_DIR])} >/dev/null 2>&1 || true`, `rm -rf "$tmp"`].join("; ")}; }`,
+    `cleanup() { ${[...kept.close, `rm -rf "$tmp"`].join("; ")}; }`,
     "trap cleanup EXIT",
     `if ! ${exists(db, scratch)}; then echo ${quote(`the restored side was not captured (no scratch database ${scratch}); the notice cannot count the difference`)} >&2; exit 1; fi`,
     ...kept.open,
-    `${inDb(db, ["sh", "-c", `rm -rf ${DIFF_DIR} && mkdir -p ${DIFF_DIR}`])}`,
-    ...exportRows(db, kept.conn, "k", tables, tenantColumn),
-    ...tables.flatMap((t) => [
-      psql(db, `drop table if exists ${ident(`k_${t}`)}; create table ${ident(`k_${t}`)} (pk text primary key, tenant text, h jsonb)`, scratch),
-      `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d", scratch, "-c", `\\copy ${ident(`k_${t}`)} from '${DIFF_DIR}/k_${t}.tsv'`])}`,
+    // One exec for the rest: the kept side's rows exported and loaded, the comparison, the drop.
+    inDbScript(db, [
+      `diff_done() { rm -rf ${DIFF_DIR}; }; trap diff_done EXIT`,
+      `rm -rf ${DIFF_DIR} && mkdir -p ${DIFF_DIR}`,
+      ...exportRows(db, kept.conn, "k", tables, tenantColumn),
+      ...loadRows(db, scratch, "k", tables, true),
+      ...tables.map((t) => psqlOn(db, ["-d", scratch], compareQuery(t), ["-F", "\t"])),
+      argv(["dropdb", "-U", db.user, scratch]),
+      `echo ${quote(`compared=${tables.join(",")}`)}`,
     ]),
-    ...tables.map((t) => `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-U", db.user, "-d", scratch, "-c", compareQuery(t)])}`),
-    `${inDb(db, ["dropdb", "-U", db.user, scratch])}`,
-    `echo ${quote(`compared=${tables.join(",")}`)}`,
   ]);
 }
 
