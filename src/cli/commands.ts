@@ -9,6 +9,7 @@ import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
 import { verifiedDumps } from "./verified-dumps";
 import { doneForThisRestore, stateResources, stoppedSinceQuiesce } from "./mid-restore";
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
+import { upFromEvents } from "./engine-up";
 import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromState, type StepProgress } from "./progress";
 import { SshRunner } from "./ssh";
 import { renderSummary, type Summary } from "./summary";
@@ -186,7 +187,7 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   process.on("SIGINT", onSigint);
   const started = Date.now();
   try {
-    const res = await stack.up({
+    const res = await upFromEvents(stack, {
       onEvent: (e) => {
         // The engine says so in its event stream when it takes the first SIGINT.
         if (!engineCancelling && /received; cancelling/.test(e.stdoutEvent?.message ?? "")) {
@@ -200,8 +201,8 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
       // would run a step across 20 hosts in waves, though the work is on the hosts, not here.
       parallel: Math.max(8, 2 * Math.max(0, ...(summary?.steps ?? []).map((s) => s.commands.length))),
     });
-    const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
-    const changes = (res.summary.resourceChanges ?? {}) as Record<string, number>;
+    const outputs = res.outputs;
+    const changes = res.changes as Record<string, number>;
     const resumed = resumedFrom([...tracker.items.values()]);
     const outcome = { stack: o.stack, seconds: (Date.now() - started) / 1000, changes, ran: commandsRun(tracker.items.values()), outputs, resumed };
     if (o.json) out.json({ ok: true, stack: o.stack, commandsRun: outcome.ran, seconds: outcome.seconds, resumed, changes, preview: previewDoc, outputs, progress: [...tracker.items.values()] });

@@ -15,8 +15,14 @@ export interface StepProgress {
   host?: string;
   command?: string;
   type: string;
-  /** The engine's operation: create, create-replacement (a new restore), update, same. */
+  /**
+   * The engine's operation: create (a first restore), update (a host command: a new restore, which
+   * runs it again, or a new connection alone, which runs nothing), create-replacement (a
+   * pulumi-command resource of a new restore), same.
+   */
   op: string;
+  /** The command runs (ran) in this update: created, or updated with a new command or trigger. */
+  runs?: boolean;
   state: "running" | "done" | "failed";
   startedAt: string;
   seconds?: number;
@@ -53,9 +59,22 @@ export function isProgressType(type: string): boolean {
 
 const QUIET_OPS = new Set(["replace", "delete-replaced", "discard-replaced"]);
 
-/** Host commands that ran in this update (created, or created again for a new restore). */
+/** Host commands that ran in this update (created, or run again for a new restore). */
 export function commandsRun(items: Iterable<StepProgress>): number {
-  return [...items].filter((i) => i.state === "done" && !i.type.startsWith("aws:") && (i.op === "create" || i.op === "create-replacement")).length;
+  return [...items].filter((i) => i.state === "done" && !i.type.startsWith("aws:") && runs(i.op, i.runs)).length;
+}
+
+const runs = (op: string, updateRuns?: boolean) => op === "create" || op === "create-replacement" || (op === "update" && updateRuns === true);
+
+type StepMeta = NonNullable<EngineEvent["resourcePreEvent"]>["metadata"];
+/**
+ * An update of a host command runs it again when its command or triggers changed (a new
+ * restore); a changed connection alone runs nothing (src/resources/host-command.ts diff).
+ */
+export function updateRuns(m: StepMeta): boolean {
+  const before = m.old?.outputs ?? {};
+  const after = m.new?.inputs ?? {};
+  return before.create !== after.create || JSON.stringify(before.triggers ?? []) !== JSON.stringify(after.triggers ?? []);
 }
 
 /**
@@ -104,9 +123,10 @@ export class ProgressTracker {
       if (!isProgressType(m.type) || QUIET_OPS.has(m.op)) return;
       const name = urnName(m.urn);
       this.started.set(m.urn, Date.now());
-      const item: StepProgress = { resource: name, urn: m.urn, ...this.labels.get(name), type: m.type, op: m.op, state: "running", startedAt: new Date().toISOString() };
+      const ranAgain = m.op === "update" && m.type === HOST_COMMAND_TYPE && updateRuns(m);
+      const item: StepProgress = { resource: name, urn: m.urn, ...this.labels.get(name), type: m.type, op: m.op, ...(m.op === "update" ? { runs: ranAgain } : {}), state: "running", startedAt: new Date().toISOString() };
       this.items.set(m.urn, item);
-      if (m.op !== "same") this.print(`${t}  ..    ${this.label(item)}  started (${m.op})`);
+      if (m.op !== "same") this.print(`${t}  ..    ${this.label(item)}  started (${ranAgain ? "new restore: runs again" : m.op})`);
     } else if (e.resOutputsEvent) {
       const m = e.resOutputsEvent.metadata;
       const item = this.items.get(m.urn);
@@ -115,7 +135,7 @@ export class ProgressTracker {
       item.seconds = (Date.now() - (this.started.get(m.urn) ?? Date.now())) / 1000;
       // An in-place update of a host command (a new host address or port, the same restore) runs
       // nothing: it keeps the last run's results. Saying "ok" with a time would read as a run.
-      if (m.op === "update" && !item.type.startsWith("aws:")) this.print(`${t}  upd   ${this.label(item)}  updated (no command ran)`);
+      if (m.op === "update" && !item.type.startsWith("aws:") && !item.runs) this.print(`${t}  upd   ${this.label(item)}  updated (no command ran)`);
       else if (m.op !== "same") this.print(`${t}  ok    ${this.label(item)}  ${item.seconds.toFixed(1)}s`);
     } else if (e.resOpFailedEvent) {
       const m = e.resOpFailedEvent.metadata;

@@ -226,6 +226,9 @@ describe("order beforeSwitch with reconcile.beforeStop: TelWeb's migrations befo
   const stoppedSince = (since: string) => readEngineOps(dir).filter((op) => op.ts > since && op.verb === "stop");
 
   it("a migration that fails against the restored database fails the update at reconcile on web with nothing stopped and the live database untouched; without it, up finishes", async () => {
+    // After the sign-off above: a new restore again (phase restore, no kept name).
+    await kit.configSet("delphi-restore:phase", "restore");
+    await pulumiIn(dir, ["config", "rm", "--stack", "sandbox", "delphi-restore:kept"]);
     await kit.configSet("delphi-restore:order", "beforeSwitch");
     await kit.configSet("delphi-restore:reconcile.beforeStop", "true");
     const before = await kit.counts();

@@ -51,6 +51,22 @@ describe("ProgressTracker", () => {
     expect(progress.commandsRun([...t.items.values()])).toBe(0);
   });
 
+  it("a host command's update for a new restore (another trigger) runs it: started and ok like a create, and counted; the same command and trigger on a new connection runs nothing", async () => {
+    const { HOST_COMMAND_TYPE } = await import("../../../src/resources/host-command");
+    const hostMeta = (triggers: string[]) => ({ urn: urn("quiesce-web-web"), type: HOST_COMMAND_TYPE, op: "update", old: { outputs: { create: "docker compose stop", triggers: ['{"dump":"a"}'] } }, new: { inputs: { create: "docker compose stop", triggers } } }) as never;
+    for (const [triggers, runs] of [[['{"dump":"b"}'], true], [['{"dump":"a"}'], false]] as const) {
+      const lines: string[] = [];
+      const t = new progress.ProgressTracker("restore", (l) => lines.push(l));
+      t.onEvent({ sequence: 1, timestamp: 0, resourcePreEvent: { metadata: hostMeta([...triggers]) } } as EngineEvent);
+      t.onEvent({ sequence: 2, timestamp: 0, resOutputsEvent: { metadata: hostMeta([...triggers]) } } as EngineEvent);
+      if (runs) {
+        expect(lines[0]).toMatch(/started \(new restore: runs again\)$/);
+        expect(lines[1]).toMatch(/ok {4}quiesce-web-web +\d+\.\ds$/);
+      } else expect(lines[1]).toMatch(/updated \(no command ran\)$/);
+      expect(progress.commandsRun([...t.items.values()])).toBe(runs ? 1 : 0);
+    }
+  });
+
   it("ignores components and resources left unchanged", () => {
     const lines: string[] = [];
     const t = new progress.ProgressTracker("restore", (l) => lines.push(l));

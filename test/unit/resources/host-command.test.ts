@@ -49,16 +49,22 @@ describe("diff, update, delete", () => {
     expect(await provider.diff("id", olds, news)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
   });
 
-  it("a changed command or trigger replaces the resource, so the command runs again", async () => {
-    expect((await provider.diff("id", olds, { ...news, create: "docker compose stop -t 5" })).replaces).toEqual(["create"]);
-    expect((await provider.diff("id", olds, { ...news, triggers: ['{"dump":"b.dump"}'] })).replaces).toEqual(["triggers"]);
+  it("a changed command or trigger (a new restore) is an in-place update that runs the command again, not a replacement", async () => {
+    for (const changed of [{ ...news, create: "docker compose stop -t 5" }, { ...news, triggers: ['{"dump":"b.dump"}'] }]) expect(await provider.diff("id", olds, changed)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    const ran = join(scratch, "update-ran-again");
+    const u = await provider.update("id", olds, { ...news, connection: local, create: `touch ${ran}; echo again`, triggers: ['{"dump":"b.dump"}'] });
+    expect(existsSync(ran)).toBe(true);
+    expect(u.outs).toMatchObject({ stdout: "again\n", exitCode: 0, triggers: ['{"dump":"b.dump"}'], create: `touch ${ran}; echo again` });
+    expect(u.outs.startedAt).not.toBe(olds.startedAt);
+    // A failing run fails the update: the engine keeps the old outputs, so `up` tries it again.
+    await expect(provider.update("id", olds, { ...news, connection: local, create: "exit 4", triggers: ['{"dump":"c.dump"}'] })).rejects.toThrow(/exit code 4/);
   });
 
   it("a moved host (new port) is an update that keeps the last run's output and runs nothing", async () => {
     const moved = { ...news, create: `touch ${join(scratch, "update-ran")}`, connection: { ...news.connection, port: 2223 } };
     const d = await provider.diff("id", { ...olds, create: moved.create }, moved);
     expect([d.changes, d.replaces]).toEqual([true, []]);
-    const u = await provider.update("id", olds, moved);
+    const u = await provider.update("id", { ...olds, create: moved.create }, moved);
     expect(u.outs).toMatchObject({ stdout: "stopped-at=x", connection: { port: 2223 } });
     expect(JSON.stringify(u.outs)).not.toContain("KEY");
     expect(existsSync(join(scratch, "update-ran"))).toBe(false);
