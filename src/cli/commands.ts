@@ -7,7 +7,7 @@ import type { RestoreConfig } from "../config";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { renderPreflight, runPreflight, type CheckResult } from "./preflight";
 import { verifiedDumps } from "./verified-dumps";
-import { doneForThisRestore, stateResources, stoppedSinceQuiesce } from "./mid-restore";
+import { doneForThisRestore, type StateResource, stateResources, stoppedSinceQuiesce } from "./mid-restore";
 import { renderFailure, renderInterrupt, renderSuccess, resumedFrom } from "./outcome";
 import { upFromEvents } from "./engine-up";
 import { commandsRun, labelsFromPlan, ProgressTracker, progressFile, settleFromState, type StepProgress } from "./progress";
@@ -24,7 +24,8 @@ export { recover } from "./lock-commands";
 export { stdoutOut, type Opts, type Out } from "./output";
 import { openStack, readConfigFileWithoutSecrets, readStackConfig } from "./workspace";
 
-type Loaded = { stack: Stack; config: RestoreConfig; key?: string };
+/** `state`: the engine's state, read from the moment the stack is open (preflight needs it). */
+type Loaded = { stack: Stack; config: RestoreConfig; key?: string; state: Promise<StateResource[]> };
 
 /**
  * The stack and its validated config. `opened` is told the stack as soon as it is selected (with
@@ -37,8 +38,11 @@ async function load(o: Opts, out: Out, opened?: (stack: Stack, plain: RestoreCon
     const plain = readConfigFileWithoutSecrets(o.stack);
     const stack = await openStack(o.stack);
     opened?.(stack, plain);
+    // Read beside the config's decryption rather than after it (~0.6 s of every preview and up).
+    const state = stateResources(stack);
+    state.catch(() => undefined); // awaited (and its error thrown) by preflight
     const { config, secrets } = await readStackConfig(stack);
-    return { stack, config, key: secrets.sshPrivateKey };
+    return { stack, config, key: secrets.sshPrivateKey, state };
   });
 }
 
@@ -53,16 +57,17 @@ async function toolchainProblem(stack: Stack): Promise<string | undefined> {
 export async function preflight(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
-  const results = await preflightResults(loaded.stack, loaded.config, loaded.key);
+  const results = await preflightResults(loaded);
   const ok = results.every((r) => r.ok);
   if (o.json) out.json({ ok, stack: o.stack, checks: results });
   else say(o, out, renderPreflight(results));
   return ok ? EXIT.OK : EXIT.FAILED;
 }
 
-async function preflightResults(stack: Stack, config: RestoreConfig, key?: string): Promise<CheckResult[]> {
+async function preflightResults(loaded: Loaded): Promise<CheckResult[]> {
+  const { config, key } = loaded;
   // Read from the engine's state while the SSH checks run; awaited (and its error thrown) by preflight.
-  const stopped = stoppedSinceQuiesce(stack, config);
+  const stopped = stoppedSinceQuiesce(config, loaded.state);
   stopped.catch(() => undefined);
   return runPreflight(config, new SshRunner(key), verifiedDumps(), { stoppedSinceQuiesce: stopped });
 }
@@ -111,7 +116,7 @@ function enginePreview(stack: Stack, signal: AbortSignal): Promise<{ text: strin
 async function previewLoaded(o: Opts, out: Out, opts: { engine?: boolean }, loaded: Loaded, started: { abort: AbortController; early?: EarlyPreview }): Promise<ExitCode> {
   const t0 = performance.now();
   const { abort, early } = started;
-  const checks = await preflightResults(loaded.stack, loaded.config, loaded.key);
+  const checks = await preflightResults(loaded);
   // How long the checks took (--json): the part of a preview or an up that is not the engine's.
   const preflightSeconds = Math.round(performance.now() - t0) / 1000;
   const summary = summaryOf(o, loaded.config, checks);
@@ -236,7 +241,7 @@ export async function up(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
 export async function status(o: Opts, out: Out = stdoutOut): Promise<ExitCode> {
   const loaded = await load(o, out);
   if (typeof loaded === "number") return loaded;
-  const resources = await stateResources(loaded.stack);
+  const resources = await loaded.state;
   const created = doneForThisRestore(resources, loaded.config);
   let progress: { resource: string; state: string; error?: string }[] = [];
   try {

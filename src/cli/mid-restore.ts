@@ -29,11 +29,11 @@ export function doneForThisRestore(resources: StateResource[], config: RestoreCo
 }
 
 /** True when this restore's quiesce finished in an earlier update and its destructive step has not. */
-export async function stoppedSinceQuiesce(stack: Stack, config: RestoreConfig): Promise<boolean> {
+export async function stoppedSinceQuiesce(config: RestoreConfig, state: Promise<StateResource[]>): Promise<boolean> {
   // Only a self-managed restore has a plan of host commands to read this from.
   const plan = mechanismOf(config).plan?.(config);
   if (!plan) return false;
-  const done = doneForThisRestore(await stateResources(stack), config);
+  const done = doneForThisRestore(await state, config);
   const finished = (i: number) => {
     const step = plan.steps[i];
     return step !== undefined && step.commands.length > 0 && step.commands.every((c) => done.has(`${step.step}-${c.name}`));

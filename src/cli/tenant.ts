@@ -8,6 +8,7 @@ import { basename } from "node:path";
 import Table from "cli-table3";
 import type { Command } from "commander";
 import type { Stack } from "@pulumi/pulumi/automation";
+import { upFromEvents } from "./engine-up";
 import { ConfigError, type RestoreConfig } from "../config";
 import { dbTarget } from "../runbook/commands";
 import { markers, restorePointFromName } from "../runbook";
@@ -170,8 +171,7 @@ async function runUp(o: TenantOpts, out: Out, stack: Stack, labels: ProgressLabe
   const tracker = new ProgressTracker(stack.name, (l) => say(o, out, l), labels);
   const started = Date.now();
   try {
-    const res = await stack.up({ onEvent: (e) => tracker.onEvent(e) });
-    const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
+    const { outputs } = await upFromEvents(stack, { onEvent: (e) => tracker.onEvent(e) });
     const ran = commandsRun(tracker.items.values());
     return { code: EXIT.OK, outputs: { ...outputs, seconds: (Date.now() - started) / 1000 }, ran };
   } catch (e) {
