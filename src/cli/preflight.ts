@@ -76,16 +76,19 @@ function backupRoomCheck(c: RestoreConfig, db: sh.DbTarget, kept: KeptData | und
   if (!d) throw new Error("a self-managed restore needs database (config validation should have said so)");
   // Keeping a replaced database (pg-restore) needs room for a second one on the live server.
   const keeps = kept?.kind === "database";
-  const df = (pathExpr: string) => `${sh.argv(["docker", "compose", "exec", "-T", d.container, "df", "-Pk"])} ${pathExpr} | awk 'NR==2 {print $4 * 1024, $6}'`;
+  const df = (pathExpr: string) => `df -Pk ${pathExpr} | awk 'NR==2 {print $4 * 1024, $6}'`;
   return {
     check: "backup room",
     host: d.host,
+    // One exec into the database container (four before: ~0.2 s each, on preflight's longest path).
     command: sh.script([
       `cd ${sh.quote(db.dir)}`,
-      `size=$(${sh.psql(db, `select pg_database_size('${d.name}')`)})`,
-      // Reading data_directory needs pg_read_all_settings; without it, one filesystem is assumed (both needs counted there).
-      `data=$(${sh.psql(db, "show data_directory")} 2>/dev/null) || data=${sh.quote(d.backupDir)}`,
-      `echo "$size $(${df(sh.quote(d.backupDir))}) $(${df('"$data"')})"`,
+      sh.inDbScript(db, [
+        `size=$(${sh.psqlLocal(db, [`select pg_database_size('${d.name}')`])})`,
+        // Reading data_directory needs pg_read_all_settings; without it, one filesystem is assumed (both needs counted there).
+        `data=$(${sh.psqlLocal(db, ["show data_directory"])} 2>/dev/null) || data=${sh.quote(d.backupDir)}`,
+        `echo "$size $(${df(sh.quote(d.backupDir))}) $(${df('"$data"')})"`,
+      ]),
     ]),
     judge: (out) => {
       const [sizeText, backupFree, backupMount, dataFree, dataMount] = out.trim().split(/\s+/);
