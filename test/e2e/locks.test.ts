@@ -98,7 +98,8 @@ describe("a hard kill mid-update", () => {
     const refused = await cli(["up", "--stack", "sandbox", "--yes"]);
     expect(refused.exitCode).toBe(5);
     expect(String(refused.stdout)).toContain("is locked by an update whose process is gone");
-    expect(String(refused.stdout)).toContain("verify-test-call (creating)");
+    // A changed command on a stack that ran it before is an in-place update (src/resources/host-command.ts).
+    expect(String(refused.stdout)).toContain("verify-test-call (updating)");
     expect(String(refused.stdout)).toContain("delphi-restore recover --stack sandbox");
 
     const t0 = Date.now();
@@ -107,7 +108,7 @@ describe("a hard kill mid-update", () => {
     expect(lockFiles().length).toBe(1);
     const recovered = await cli(["recover", "--stack", "sandbox", "--yes"]);
     expect(recovered.exitCode, String(recovered.stdout)).toBe(0);
-    expect(String(recovered.stdout)).toContain("forget the unfinished create of verify-test-call: the next up runs it again");
+    expect(String(recovered.stdout)).toContain("forget the unfinished update of verify-test-call: the next up runs it again");
     expect(lockFiles()).toEqual([]);
 
     setTestCall(["true"]);
