@@ -234,6 +234,7 @@ async function main(): Promise<void> {
     const [, noopSecs] = await timedAsync(() => commands.up({ stack: "sandbox", json: true, yes: true }, { log: () => undefined, json: (d) => (noop = d as typeof noop) }));
     await dropKept();
     await stack.setConfig("delphi-restore:order", { value: "beforeRestore" });
+    await stack.setConfig("delphi-restore:reconcile.beforeStop", { value: "false" }, true);
 
     log("P4: preview latency");
     const empty = await emptyStack(ws, dir);
