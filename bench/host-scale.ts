@@ -41,9 +41,10 @@ export function stepSeconds(progress: { step?: string; startedAt: string; second
  * The engine's cost per command (s, median): from its event that a command starts to the one that
  * it is done, less the command's own run (startedAt..endedAt, recorded by the resource itself).
  */
-export function engineCostPerCommand(progress: { urn?: string; op: string; startedAt: string; seconds?: number }[], outputs: Map<string, { startedAt?: string; endedAt?: string } | undefined>): number {
+export function engineCostPerCommand(progress: { urn?: string; op: string; runs?: boolean; startedAt: string; seconds?: number }[], outputs: Map<string, { startedAt?: string; endedAt?: string } | undefined>): number {
+  // Commands that ran: created, or (a new restore on a stack that ran one before) updated with a new trigger.
   const costs = progress
-    .filter((p) => p.urn && p.seconds !== undefined && (p.op === "create" || p.op === "create-replacement"))
+    .filter((p) => p.urn && p.seconds !== undefined && (p.op === "create" || p.op === "create-replacement" || (p.op === "update" && p.runs === true)))
     .map((p) => {
       const o = outputs.get(p.urn as string);
       return (p.seconds as number) - (Date.parse(o?.endedAt ?? "") - Date.parse(o?.startedAt ?? "")) / 1000;

@@ -40,7 +40,7 @@ describe("the engine's figures from up's progress", () => {
   const progress = [
     { urn: "a", step: "Quiesce services", op: "create", startedAt: at(0), seconds: 1.0 },
     { urn: "b", step: "Quiesce services", op: "create", startedAt: at(500), seconds: 1.0 },
-    { urn: "c", step: "Resume services", op: "create-replacement", startedAt: at(3000), seconds: 0.4 },
+    { urn: "c", step: "Resume services", op: "update", runs: true, startedAt: at(3000), seconds: 0.4 },
     { urn: "d", step: "Resume services", op: "same", startedAt: at(3000), seconds: 0 },
   ];
   it("a step lasts from its first command's start to its last one's end", () => {
