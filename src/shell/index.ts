@@ -65,9 +65,12 @@ export function inDbScript(db: DbTarget, lines: string[]): string {
   return inDb(db, ["sh", "-c", ["set -eu", ...lines].join("\n")]);
 }
 
-/** psql as a command inside the database container (for inDbScript's lines). */
-export function psqlLocal(db: DbTarget, sqls: string[], database = db.name, extra: string[] = []): string {
-  return argv(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", ...extra, "-U", db.user, "-d", database, ...sqls.flatMap((q) => ["-c", q])]);
+/**
+ * psql as a command inside the database container (for inDbScript's lines). `conn`: its connection
+ * arguments (`-d <db>`, or a temporary server's `-h <socket> -p <port> -d <db>`).
+ */
+export function psqlLocal(db: DbTarget, sqls: string[], conn: string[] = ["-d", db.name], extra: string[] = []): string {
+  return argv(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", ...extra, "-U", db.user, ...conn, ...sqls.flatMap((q) => ["-c", q])]);
 }
 
 /** `$d` set to the dump (a quoted path, or newestDumpExpr(...) resolved on the host); none is an error. */

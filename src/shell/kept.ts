@@ -4,7 +4,7 @@
 // primary key for the tenant notice, snapshot and sign off the kept data. pg-restore's own
 // (restore beside the live database, switch, rename back) are in src/mechanisms/pg-restore/shell.ts. Names are validated by
 // the config schema (lower-case identifiers, a UTC stamp) and quoted here as well.
-import { type DbTarget, inDb, inDbScript, psql } from ".";
+import { type DbTarget, inDb, inDbScript, psql, psqlLocal } from ".";
 import { argv, quote, script, trimSlash } from "./words";
 
 /** A UTC stamp as the restore prints it (`20261207T021500Z`); anything else is refused. */
@@ -21,12 +21,17 @@ export const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
 /** A string as an SQL literal. */
 export const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/**
+ * The catalogue reads and writes on the `postgres` database, run through `docker compose exec`
+ * (`inside` false) or as a command inside the container (true, for inDbScript's lines).
+ */
+const onCatalogue = (db: DbTarget, sql: string, inside: boolean) => (inside ? psqlLocal(db, [sql], ["-d", "postgres"]) : psql(db, sql, "postgres"));
 /** A shell test: the database exists on the server. */
-export const exists = (db: DbTarget, name: string) => `[ -n "$(${psql(db, `select 1 from pg_database where datname = ${lit(name)}`, "postgres")})" ]`;
+export const exists = (db: DbTarget, name: string, inside = false) => `[ -n "$(${onCatalogue(db, `select 1 from pg_database where datname = ${lit(name)}`, inside)})" ]`;
 /** A shell word: the database's comment (empty when it has none). */
-export const commentOf = (db: DbTarget, name: string) =>
-  `$(${psql(db, `select coalesce(shobj_description(oid, 'pg_database'), '') from pg_database where datname = ${lit(name)}`, "postgres")})`;
-export const setComment = (db: DbTarget, name: string, text: string) => psql(db, `comment on database ${ident(name)} is ${lit(text)}`, "postgres");
+export const commentOf = (db: DbTarget, name: string, inside = false) =>
+  `$(${onCatalogue(db, `select coalesce(shobj_description(oid, 'pg_database'), '') from pg_database where datname = ${lit(name)}`, inside)})`;
+export const setComment = (db: DbTarget, name: string, text: string, inside = false) => onCatalogue(db, `comment on database ${ident(name)} is ${lit(text)}`, inside);
 
 /** The comments that say which database is which (visible to operators in `\l+`). */
 export const COMMENTS = {
@@ -123,11 +128,7 @@ function rowsQuery(table: string, tenantColumn: string): string {
 }
 
 /** psql inside the container (for inDbScript's lines) on the given connection arguments. */
-const psqlOn = (db: DbTarget, conn: string[], sql: string, extra: string[] = []) => argv(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", ...extra, "-U", db.user, ...conn, "-c", sql]);
-/** The same catalogue reads as exists/commentOf/setComment, inside the container. */
-const existsIn = (db: DbTarget, name: string) => `[ -n "$(${psqlOn(db, ["-d", "postgres"], `select 1 from pg_database where datname = ${lit(name)}`)})" ]`;
-const commentIn = (db: DbTarget, name: string) => `$(${psqlOn(db, ["-d", "postgres"], `select coalesce(shobj_description(oid, 'pg_database'), '') from pg_database where datname = ${lit(name)}`)})`;
-const setCommentIn = (db: DbTarget, name: string, text: string) => psqlOn(db, ["-d", "postgres"], `comment on database ${ident(name)} is ${lit(text)}`);
+const psqlOn = (db: DbTarget, conn: string[], sql: string, extra: string[] = []) => psqlLocal(db, [sql], conn, extra);
 
 /** Lines inside the container: \copy the rows of every table from one side into files, `<prefix>_<table>.tsv`. */
 function exportRows(db: DbTarget, conn: string[], prefix: string, tables: string[], tenantColumn: string): string[] {
@@ -153,11 +154,11 @@ function loadRows(db: DbTarget, scratch: string, prefix: string, tables: string[
 /** Lines inside the container: a fresh scratch database (an earlier one of this tool's is dropped; another is refused). */
 function scratchDatabase(db: DbTarget, scratch: string): string[] {
   return [
-    `if ${existsIn(db, scratch)}; then`,
-    `  case "${commentIn(db, scratch)}" in ${quote(COMMENTS.diff)}*) ${argv(["dropdb", "-U", db.user, scratch])};; *) echo ${quote(`database ${scratch} exists and is not this tool's scratch database; rename or drop it`)} >&2; exit 1;; esac`,
+    `if ${exists(db, scratch, true)}; then`,
+    `  case "${commentOf(db, scratch, true)}" in ${quote(COMMENTS.diff)}*) ${argv(["dropdb", "-U", db.user, scratch])};; *) echo ${quote(`database ${scratch} exists and is not this tool's scratch database; rename or drop it`)} >&2; exit 1;; esac`,
     `fi`,
     argv(["createdb", "-U", db.user, "-O", db.user, scratch]),
-    setCommentIn(db, scratch, COMMENTS.diff),
+    setComment(db, scratch, COMMENTS.diff, true),
   ];
 }
 
@@ -173,13 +174,13 @@ export function captureRestored(db: DbTarget, database: string, scratch: string,
     inDbScript(db, [
       // A re-run after this restore's capture (the step failed later, at the switch): kept as it
       // is, since the restored side may already be under the live name, or have been written to.
-      `if ${existsIn(db, scratch)} && [ "${commentIn(db, scratch)}" = ${quote(COMMENTS.captured(stamp))} ]; then echo ${quote(`captured already (${stamp})`)}; exit 0; fi`,
+      `if ${exists(db, scratch, true)} && [ "${commentOf(db, scratch, true)}" = ${quote(COMMENTS.captured(stamp))} ]; then echo ${quote(`captured already (${stamp})`)}; exit 0; fi`,
       ...scratchDatabase(db, scratch),
       `diff_done() { rm -rf ${DIFF_DIR}; }; trap diff_done EXIT`,
       `rm -rf ${DIFF_DIR} && mkdir -p ${DIFF_DIR}`,
       ...exportRows(db, ["-d", database], "r", tables, tenantColumn),
       ...loadRows(db, scratch, "r", tables, false),
-      setCommentIn(db, scratch, COMMENTS.captured(stamp)),
+      setComment(db, scratch, COMMENTS.captured(stamp), true),
       `echo ${quote(`captured=${tables.join(",")}`)}`,
     ]),
   ];

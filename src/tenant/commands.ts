@@ -3,7 +3,7 @@
 // mounted at the same path). The SQL is fed to psql through a quoted here-document, so no value
 // of it passes through the shell's expansion; every name that reaches the shell is validated
 // (./request.ts, the stamp) and quoted.
-import { type DbTarget, inDb, newestDumpExpr, psql } from "../shell";
+import { type DbTarget, inDb, inDbScript, newestDumpExpr, psql } from "../shell";
 import { commentOf, exists, lit, setComment } from "../shell/kept";
 import { quote, script, trimSlash } from "../shell/words";
 import { CATALOG_SQL, type OwnedTable } from "./catalog";
@@ -30,7 +30,6 @@ function psqlSession(db: DbTarget, database: string, sql: string): string {
   return `${inDb(db, ["psql", "-X", "-q", "-U", db.user, "-d", database, "-f", "-"])} <<'${HEREDOC}'\n${sql}\n${HEREDOC}`;
 }
 
-const inContainer = (db: DbTarget, line: string) => inDb(db, ["sh", "-c", line]);
 
 /** Resolve the source on the host: `source=<dump path | database>` (the newest when none is named). */
 export function resolveSourceLines(db: DbTarget, backupDir: string, from: Source): string[] {
@@ -49,7 +48,7 @@ export function resolveSourceLines(db: DbTarget, backupDir: string, from: Source
       ? quote(`${dir}/${from.file}`)
       : from.kind === "dump"
         ? newestDumpExpr(db, dir)
-        : `$(${inContainer(db, `ls -1t ${quote(dir)}/pre-restore-*.dump`)} 2>/dev/null | head -n 1)`;
+        : `$(${inDbScript(db, [`ls -1t ${quote(dir)}/pre-restore-*.dump`])} 2>/dev/null | head -n 1)`;
   return [
     `src=${expr}`,
     `[ -n "$src" ] || { echo ${quote(`no ${from.kind === "dump" ? "dump (*.dump)" : "pre-restore snapshot (pre-restore-<UTC>.dump)"} in ${dir}`)} >&2; exit 1; }`,
@@ -117,7 +116,7 @@ function loadDataLines(db: DbTarget, scratch: string, tables: OwnedTable[]): str
 function exportLines(db: DbTarget, sourceDb: string, tables: OwnedTable[], tenant: string, dir: string): string[] {
   const psqlIn = (sql: string) => `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", db.user, "-d"])} ${quote(sourceDb)} -c ${quote(sql)}`;
   return [
-    `${inContainer(db, `mkdir -p ${quote(dir)}`)}`,
+    `${inDbScript(db, [`mkdir -p ${quote(dir)}`])}`,
     ...exportSql(tables, tenant, dir).map((line) => `${inDb(db, ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-q", "-U", db.user, "-d"])} ${quote(sourceDb)} -c ${quote(line)}`),
     `echo "source-tenants=$(${psqlIn(tenantsSql(tables))})"`,
   ];
@@ -134,11 +133,11 @@ export function analyseCommand(db: DbTarget, req: TenantRequest, tables: OwnedTa
   return script([
     `cd ${quote(db.dir)}`,
     `tmp=$(mktemp -d)`,
-    `cleanup() { rm -rf "$tmp"; ${inContainer(db, `rm -rf ${dir}`)} >/dev/null 2>&1 || true; ${req.from.kind === "kept" ? "true" : `${inDb(db, ["dropdb", "--if-exists", "-U", db.user, previewScratch(db)])} >/dev/null 2>&1 || true`}; }`,
+    `cleanup() { rm -rf "$tmp"; ${inDbScript(db, [`rm -rf ${dir}`])} >/dev/null 2>&1 || true; ${req.from.kind === "kept" ? "true" : `${inDb(db, ["dropdb", "--if-exists", "-U", db.user, previewScratch(db)])} >/dev/null 2>&1 || true`}; }`,
     "trap cleanup EXIT",
     `src=${quote(source)}`,
     ...(req.from.kind === "kept" ? [] : loadDataLines(db, previewScratch(db), tables)),
-    `${inContainer(db, `rm -rf ${dir}`)}`,
+    `${inDbScript(db, [`rm -rf ${dir}`])}`,
     ...exportLines(db, fromDb, tables, req.tenant, dir),
     psqlSession(db, db.name, computeSession(tables, req.tenant, dir)),
   ]);
