@@ -2,6 +2,7 @@
 // time quiesce and resume took as the engine reported it (first command started to last ended).
 import { readFileSync, writeFileSync } from "node:fs";
 import { parse, stringify } from "yaml";
+import { ranCommand } from "../src/cli/ran";
 import { median } from "./figures";
 
 const NS = "delphi-restore";
@@ -42,9 +43,8 @@ export function stepSeconds(progress: { step?: string; startedAt: string; second
  * it is done, less the command's own run (startedAt..endedAt, recorded by the resource itself).
  */
 export function engineCostPerCommand(progress: { urn?: string; op: string; runs?: boolean; startedAt: string; seconds?: number }[], outputs: Map<string, { startedAt?: string; endedAt?: string } | undefined>): number {
-  // Commands that ran: created, or (a new restore on a stack that ran one before) updated with a new trigger.
   const costs = progress
-    .filter((p) => p.urn && p.seconds !== undefined && (p.op === "create" || p.op === "create-replacement" || (p.op === "update" && p.runs === true)))
+    .filter((p) => p.urn && p.seconds !== undefined && ranCommand(p))
     .map((p) => {
       const o = outputs.get(p.urn as string);
       return (p.seconds as number) - (Date.parse(o?.endedAt ?? "") - Date.parse(o?.startedAt ?? "")) / 1000;

@@ -18,6 +18,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { basename, join } from "node:path";
 import { Command } from "commander";
 import { planPgRestore } from "../src/mechanisms/pg-restore/plan";
+import { jobsFor } from "../src/mechanisms/pg-restore/resolve";
 import { clearStandIns, layout, SANDBOX_HOSTS, sandboxRestoreConfig, standIn } from "../src/sandbox";
 import { hostSpec } from "../src/sandbox/layout";
 import { preRestoreSnapshotRunning } from "../src/sandbox/processes";
@@ -193,8 +194,8 @@ async function main(): Promise<void> {
     log("P5: pg_restore single-job and with the tool's jobs");
     const restore1 = restoreInto(1);
     // The jobs the plan uses: database.jobs, else the db host's cores (the sandbox's db host is this machine).
-    const planJobs = config.database?.jobs ?? Math.min(16, cpus().length);
-    const restoreN = restoreInto(planJobs);
+    const jobs = jobsFor(config.database?.jobs, cpus().length);
+    const restoreN = restoreInto(jobs);
     const fdDir = mkdtempSync(join(tmpdir(), "delphi-bench-fd-"));
     const [, dumpFdSecs] = timed(() => pg("pg_dump", ["-Fd", `--jobs=${cpus().length}`, "-f", join(fdDir, "d"), info.databaseUrl]));
     rmSync(fdDir, { recursive: true, force: true });
@@ -272,7 +273,6 @@ async function main(): Promise<void> {
     const runbookEngineDown = (downtimeMs(dir, runbookSince, serviceSince) ?? Number.NaN) / 1000;
     const stepsOf = runbook.map((t) => `${t.step} ${((t.endedAt - t.startedAt) / 1000).toFixed(2)}`).join(", ");
 
-    const jobs = planJobs;
     const figures: Figure[] = [
       figure("P1", "engine overhead", "s", { label: "delphi-restore up", value: before.whole }, { label: "by hand (SSH)", value: byHand }, { op: "<=", value: 1.1 }, [
         `the engine's fixed cost: an update with nothing to run ${(noop.seconds ?? Number.NaN).toFixed(2)} s (the whole up ${noopSecs.toFixed(2)} s); its cost per command ${(before.perCommand * 1000).toFixed(0)} ms (median, the engine's start-to-done of a command less the command's own run)`,

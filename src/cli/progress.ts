@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { HOST_COMMAND_TYPE } from "../resources/host-command";
+import { HOST_COMMAND_TYPE, runsAgain } from "../resources/host-command";
+import { ranCommand } from "./ran";
 import { STATE_DIR } from "./workspace";
 
 export interface StepProgress {
@@ -61,20 +62,7 @@ const QUIET_OPS = new Set(["replace", "delete-replaced", "discard-replaced"]);
 
 /** Host commands that ran in this update (created, or run again for a new restore). */
 export function commandsRun(items: Iterable<StepProgress>): number {
-  return [...items].filter((i) => i.state === "done" && !i.type.startsWith("aws:") && runs(i.op, i.runs)).length;
-}
-
-const runs = (op: string, updateRuns?: boolean) => op === "create" || op === "create-replacement" || (op === "update" && updateRuns === true);
-
-type StepMeta = NonNullable<EngineEvent["resourcePreEvent"]>["metadata"];
-/**
- * An update of a host command runs it again when its command or triggers changed (a new
- * restore); a changed connection alone runs nothing (src/resources/host-command.ts diff).
- */
-export function updateRuns(m: StepMeta): boolean {
-  const before = m.old?.outputs ?? {};
-  const after = m.new?.inputs ?? {};
-  return before.create !== after.create || JSON.stringify(before.triggers ?? []) !== JSON.stringify(after.triggers ?? []);
+  return [...items].filter((i) => i.state === "done" && !i.type.startsWith("aws:") && ranCommand(i)).length;
 }
 
 /**
@@ -123,7 +111,9 @@ export class ProgressTracker {
       if (!isProgressType(m.type) || QUIET_OPS.has(m.op)) return;
       const name = urnName(m.urn);
       this.started.set(m.urn, Date.now());
-      const ranAgain = m.op === "update" && m.type === HOST_COMMAND_TYPE && updateRuns(m);
+      // An update of a host command runs it again when its command or triggers changed (a new
+      // restore); a changed connection alone runs nothing (src/resources/host-command.ts diff).
+      const ranAgain = m.op === "update" && m.type === HOST_COMMAND_TYPE && runsAgain(m.old?.outputs ?? {}, m.new?.inputs ?? {});
       const item: StepProgress = { resource: name, urn: m.urn, ...this.labels.get(name), type: m.type, op: m.op, ...(m.op === "update" ? { runs: ranAgain } : {}), state: "running", startedAt: new Date().toISOString() };
       this.items.set(m.urn, item);
       if (m.op !== "same") this.print(`${t}  ..    ${this.label(item)}  started (${ranAgain ? "new restore: runs again" : m.op})`);

@@ -181,7 +181,8 @@ export const configSchema = z
       .optional(),
     database: databaseSchema.optional(),
     voice: voiceSchema.default({ forceStop: false }),
-    reconcile: reconcileSchema.default({ service: "voiceai-telweb", timeoutSeconds: 300, beforeStop: false, migrateCommand: ["npx", "prisma", "migrate", "deploy"], databaseEnv: "DATABASE_URL" }),
+    // Parsed from nothing (prefault): every field's own default applies, written once above.
+    reconcile: reconcileSchema.prefault({}),
     verify: verifySchema.default({ telemetryServices: [], spotChecks: [], timeoutSeconds: 120 }),
     adminPassword: z.string().min(1, { error: "must not be empty" }).max(1000).optional(),
     report: reportSchema.default({ dir: "reports", contact: "your Delphi operator", tables: ["conversations", "tools", "billing_records"], tenantColumn: "tenant_id" }),

@@ -114,8 +114,11 @@ export const hostCommandProvider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-/** The command or its triggers changed: it runs again. */
-function runsAgain(olds: Outputs, news: Inputs): boolean {
+/**
+ * The command or its triggers changed: it runs again. Also what the driver's progress reads from
+ * the engine's events (the old outputs, the new inputs) to tell a run from a connection update.
+ */
+export function runsAgain(olds: Partial<Pick<Outputs, "create" | "triggers">>, news: Partial<Pick<Inputs, "create" | "triggers">>): boolean {
   return olds.create !== news.create || JSON.stringify(olds.triggers ?? []) !== JSON.stringify(news.triggers ?? []);
 }
 

@@ -22,6 +22,12 @@ export function webHost(c: RestoreConfig): [string, RestoreConfig["hosts"][strin
   return web;
 }
 
+/** TelWeb's compose project: the web host's first, where reconcile starts it. */
+function telwebProject(c: RestoreConfig): { web: string; dir: string } {
+  const [web, h] = webHost(c);
+  return { web, dir: sh.projectDir(h.servicesRoot, h.services[0]) };
+}
+
 export const fixed = (cmd: string) => () => cmd;
 
 export function quiesceCommands(c: RestoreConfig): HostCommand[] {
@@ -81,10 +87,9 @@ export function confirmStoppedCommands(c: RestoreConfig): HostCommand[] {
  * its migrate deploy (nothing pending now) and baseline-seed lines, while the other hosts start.
  */
 export function resumeCommands(c: RestoreConfig, withTelweb = false): HostCommand[] {
-  const [web, wh] = webHost(c);
-  const telwebDir = sh.projectDir(wh.servicesRoot, wh.services[0]);
+  const t = telwebProject(c);
   return serviceStops(c).map(({ host, service, dir }) => {
-    const telweb = withTelweb && host === web && dir === telwebDir;
+    const telweb = withTelweb && host === t.web && dir === t.dir;
     return {
       name: `${host}-${service}`,
       host,
@@ -105,8 +110,7 @@ const telwebStart = (c: RestoreConfig, dir: string) => sh.startAndWaitForLogLine
  * runs on the live database. A failing migration fails the update here, before anything stopped.
  */
 export function reconcileBeforeStopCommand(c: RestoreConfig, database: string): HostCommand {
-  const [web, h] = webHost(c);
-  const dir = sh.projectDir(h.servicesRoot, h.services[0]);
+  const { web, dir } = telwebProject(c);
   const r = c.reconcile;
   return {
     name: `${web}-${r.service}-against-${database}`,
@@ -148,8 +152,7 @@ export function verifyCommands(c: RestoreConfig): HostCommand[] {
 }
 
 export function reconcileCommand(c: RestoreConfig): HostCommand {
-  const [web, h] = webHost(c);
-  const dir = sh.projectDir(h.servicesRoot, h.services[0]);
+  const { web, dir } = telwebProject(c);
   const svc = c.reconcile.service;
   return {
     name: `${web}-${svc}`,

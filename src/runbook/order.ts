@@ -96,9 +96,9 @@ export function runbookSteps(c: RestoreConfig, p: RunbookParts): StepPlan[] {
   const quiesce = step("quiesce", quiesceCommands(c));
   const confirm = step("confirm", confirmStoppedCommands(c));
   const restore = step("restore", [p.restore], p.restoreTitle);
-  // The migrations before the stop need a restored database beside the live one (config
-  // validation refuses reconcile.beforeStop otherwise).
-  const early = c.reconcile.beforeStop && c.order === "beforeSwitch" && p.restoredBeside ? p.restoredBeside : undefined;
+  // The migrations before the stop need a restored database beside the live one, which only a
+  // beforeSwitch restore has (config validation refuses reconcile.beforeStop otherwise).
+  const early = c.reconcile.beforeStop ? p.restoredBeside : undefined;
   const reconcile = early
     ? step("reconcile", [reconcileBeforeStopCommand(c, early)], `${STEP_TITLES.reconcile} against ${early}, before anything stops`)
     : step("reconcile", [reconcileCommand(c)]);

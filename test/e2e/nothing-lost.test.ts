@@ -32,6 +32,12 @@ async function found(db: string, written: PostBackupRows[]): Promise<number> {
   return Number(await sqlIn(db, `select ${q}`));
 }
 const total = (rows: PostBackupRows[]) => rows.reduce((n, r) => n + r.rows.length, 0);
+/** After a sign-off: a new restore again (phase restore, no kept name), in `order`. */
+async function backToRestore(order: "beforeRestore" | "beforeSwitch"): Promise<void> {
+  await kit.configSet("delphi-restore:phase", "restore");
+  await pulumiIn(dir, ["config", "rm", "--stack", "sandbox", "delphi-restore:kept"]);
+  await kit.configSet("delphi-restore:order", order);
+}
 
 type Outputs = { keptDatabase?: string; lostRows?: number; reportPath?: string; preRestoreSnapshot?: string; archive?: string; signedOff?: boolean };
 const outputsOf = (r: Run) => (r.doc as unknown as { outputs: Outputs }).outputs;
@@ -194,10 +200,7 @@ describe("order beforeSwitch", () => {
 
 describe("a sign-off whose archive fails", () => {
   it("keeps the kept database, says so, and succeeds once the cause is gone", async () => {
-    // After the sign-off above, a new restore: phase restore again, no kept name.
-    await kit.configSet("delphi-restore:phase", "restore");
-    await pulumiIn(dir, ["config", "rm", "--stack", "sandbox", "delphi-restore:kept"]);
-    await kit.configSet("delphi-restore:order", "beforeRestore");
+    await backToRestore("beforeRestore");
     await kit.configSet("delphi-restore:snapshot", "none");
     const run = await kit.newRestore();
     expect(run.code, JSON.stringify(run.doc)).toBe(0);
@@ -226,10 +229,7 @@ describe("order beforeSwitch with reconcile.beforeStop: TelWeb's migrations befo
   const stoppedSince = (since: string) => readEngineOps(dir).filter((op) => op.ts > since && op.verb === "stop");
 
   it("a migration that fails against the restored database fails the update at reconcile on web with nothing stopped and the live database untouched; without it, up finishes", async () => {
-    // After the sign-off above: a new restore again (phase restore, no kept name).
-    await kit.configSet("delphi-restore:phase", "restore");
-    await pulumiIn(dir, ["config", "rm", "--stack", "sandbox", "delphi-restore:kept"]);
-    await kit.configSet("delphi-restore:order", "beforeSwitch");
+    await backToRestore("beforeSwitch");
     await kit.configSet("delphi-restore:reconcile.beforeStop", "true");
     const before = await kit.counts();
     const r = await kit.newRestoreWith(

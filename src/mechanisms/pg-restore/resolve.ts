@@ -29,7 +29,12 @@ export function parseDumpIdentity(stdout: string): Resolved["resolved"] {
 
 /** pg_restore's --jobs: database.jobs, else the db host's cores (1-16), else 2 (a host not read). */
 export function restoreJobs(c: Resolved): number {
-  return c.database?.jobs ?? Math.min(16, Math.max(1, c.resolved?.cores ?? 2));
+  return jobsFor(c.database?.jobs, c.resolved?.cores);
+}
+
+/** The same rule from its two inputs (the benchmarks know the cores of their db host, this machine). */
+export function jobsFor(configured: number | undefined, cores: number | undefined): number {
+  return configured ?? Math.min(16, Math.max(1, cores ?? 2));
 }
 
 /**

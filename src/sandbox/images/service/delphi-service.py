@@ -336,17 +336,14 @@ def main():
     beat = (env("TELEMETRY_URL"), {"host": env("SANDBOX_HOST"), "service": service, "project": env("PROJECT")}, heartbeat_seconds(service))
     port = telweb_port() if service == TELWEB else 0
     log(f"starting {service} (image {env('IMAGE', 'unknown')})")
-    if service == TELWEB and sys.argv[1:] == ["migrate"]:
-        # TelWeb's migrations alone, as a one-off container runs them (the restore's
-        # reconcile.beforeStop, against the restored database): migrate deploy, the seed, exit.
-        pg = Psql()
-        migrate_deploy(pg, env("MIGRATIONS_DIR", "/app/migrations"), env("MIGRATIONS_TABLE_SQL", "/app/prisma-migrations-table.sql"))
-        baseline_seed(pg, env("SEED_FILE", "/app/seed/baseline.sql"))
-        return
     if service == TELWEB:
         pg = Psql()
         migrate_deploy(pg, env("MIGRATIONS_DIR", "/app/migrations"), env("MIGRATIONS_TABLE_SQL", "/app/prisma-migrations-table.sql"))
         baseline_seed(pg, env("SEED_FILE", "/app/seed/baseline.sql"))
+        if sys.argv[1:] == ["migrate"]:
+            # TelWeb's migrations alone, as a one-off container runs them (the restore's
+            # reconcile.beforeStop, against the restored database): migrate deploy, the seed, exit.
+            return
         server = telweb_listen(pg, port)
         log(f"telweb listening on :{port}")
         start_heartbeats(*beat)
