@@ -46,6 +46,80 @@ go_build_cached() { # cached-binary module-dir -mod-flag version package what
   info "built in $(elapsed "$t")"
 }
 
+# The three Go builds (the Pulumi CLI, the compose plugin, the language host) are the slow part of a
+# first set-up (~5-10 min on 2 cores), and they need nothing the other steps install (Go is on the
+# machine; the versions are read from package.json and toolchain/ with sed). So they start first,
+# side by side in the background, while apt-get and npm fetch their packages: on a fresh machine
+# that is minutes less than one after the other. Each writes its own log, shown when it fails.
+CACHE="${DELPHI_RESTORE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/delphi-restore}"
+mkdir -p .tools/bin .tools/logs "$CACHE"
+pinned() { sed -n "s|^ *\"$1\": \"\([^\"]*\)\".*|\1|p" package.json | head -1; }
+PULUMI_VERSION=$(pinned @pulumi/pulumi)
+COMMAND_VERSION=$(pinned @pulumi/command)
+COMPOSE_VERSION=$(tr -d ' \n' <toolchain/compose/VERSION)
+LANGHOST_VERSION=$(sed -n 's|^require github.com/pulumi/pulumi/sdk/v3 \(v[0-9.]*\)$|\1|p' toolchain/language-nodejs/go.mod)
+[ -n "$PULUMI_VERSION" ] && [ -n "$COMMAND_VERSION" ] || die "package.json pins no @pulumi/pulumi or @pulumi/command version"
+cli_cached="$CACHE/pulumi-v$PULUMI_VERSION/pulumi"
+compose_bin="$CACHE/compose-v$COMPOSE_VERSION/docker-compose"
+langhost_cached="$CACHE/language-nodejs-$LANGHOST_VERSION/pulumi-language-nodejs"
+path_cli_fits() {
+  command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "v$PULUMI_VERSION" ] \
+    && [ "$(command -v pulumi)" != "$ROOT/.tools/bin/pulumi" ]
+}
+path_langhost() {
+  local p
+  p=$(command -v pulumi-language-nodejs 2>/dev/null || true)
+  [ -n "$p" ] && [ "$p" != "$ROOT/.tools/bin/pulumi-language-nodejs" ] && echo "$p"
+}
+build_cli() {
+  grep -q "github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION\$" toolchain/pulumi/go.mod \
+    || die "toolchain/pulumi/go.mod does not pin pkg/v3 v$PULUMI_VERSION (package.json's @pulumi/pulumi)"
+  go_build_cached "$cli_cached" toolchain/pulumi mod "v$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "the Pulumi CLI v$PULUMI_VERSION"
+}
+# Debian ships no compose v2. Its module is on the Go module proxy, but `go install` refuses it
+# (its go.mod has exclude directives), so the module is downloaded and built inside its own folder
+# of the module cache, into the per-user cache, once per version (a lock keeps two set-ups apart).
+build_compose() {
+  local t=$SECONDS mod_dir
+  command -v go >/dev/null 2>&1 || die "Go is needed to build the docker compose plugin from the Go module proxy"
+  mkdir -p "$(dirname "$compose_bin")"
+  exec 8>"$(dirname "$compose_bin").lock"
+  flock 8
+  if [ ! -x "$compose_bin" ]; then
+    mod_dir=$(GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "github.com/docker/compose/v2@v$COMPOSE_VERSION" \
+      | sed -n 's|^[[:space:]]*"Dir": "\(.*\)",$|\1|p')
+    [ -n "$mod_dir" ] || die "the Go module proxy did not serve github.com/docker/compose/v2@v$COMPOSE_VERSION"
+    (cd "$mod_dir" && CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath \
+      -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=v$COMPOSE_VERSION" \
+      -o "$compose_bin.tmp" ./cmd) || die "building the docker compose plugin failed (see the go output above)"
+    mv "$compose_bin.tmp" "$compose_bin"
+  fi
+  flock -u 8
+  info "built in $(elapsed "$t")"
+}
+build_langhost() {
+  [ -n "$LANGHOST_VERSION" ] || die "toolchain/language-nodejs/go.mod does not pin github.com/pulumi/pulumi/sdk/v3"
+  # -mod=readonly: go.sum is complete, so the build needs only the proxy and changes no file here.
+  go_build_cached "$langhost_cached" toolchain/language-nodejs readonly "$LANGHOST_VERSION" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "pulumi-language-nodejs $LANGHOST_VERSION"
+}
+declare -A build_pid=()
+start_build() { # name binary function
+  [ -x "$2" ] && return 0
+  ("$3") >".tools/logs/build-$1.log" 2>&1 &
+  build_pid[$1]=$!
+}
+# Waits for a build started above and prints its summary; a failed build stops the set-up with its log.
+await_build() { # name
+  local pid=${build_pid[$1]:-}
+  [ -n "$pid" ] || { info "cached"; return 0; }
+  if wait "$pid"; then grep -v '^go: downloading' ".tools/logs/build-$1.log" | sed 's/^    //; s/^/    /' || true
+  else cat ".tools/logs/build-$1.log" >&2; die "building $1 failed (its log: .tools/logs/build-$1.log)"; fi
+}
+path_cli_fits || start_build pulumi "$cli_cached" build_cli
+start_build compose "$compose_bin" build_compose
+path_langhost >/dev/null || start_build language-nodejs "$langhost_cached" build_langhost
+[ ${#build_pid[@]} -eq 0 ] || info "building in the background from the Go module proxy (first time only; ~5-10 min on 2 cores): ${!build_pid[*]}"
+
 # ---------------------------------------------------------------- Debian packages
 step "Debian packages (postgresql, openssh-server, openssh-client, btrfs-progs, docker.io, debootstrap)"
 missing_debs=()
@@ -102,11 +176,6 @@ node_major=$("$NODE" -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 22 ] || die "node_modules/.bin/node is v$node_major; Node >= 22 is needed"
 info "node $("$NODE" --version)"
 
-pinned() { "$NODE" -p "require('./package.json').dependencies['$1']"; }
-PULUMI_VERSION=$(pinned @pulumi/pulumi)
-COMMAND_VERSION=$(pinned @pulumi/command)
-CACHE="${DELPHI_RESTORE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/delphi-restore}"
-mkdir -p .tools/bin "$CACHE"
 GOPROXY_URL=$(go env GOPROXY 2>/dev/null | cut -d, -f1 || true)
 [ -n "$GOPROXY_URL" ] && [ "$GOPROXY_URL" != direct ] && [ "$GOPROXY_URL" != off ] || GOPROXY_URL=https://proxy.golang.org
 
@@ -116,19 +185,12 @@ proxy_answer() { curl -s -o /dev/null -w '%{http_code}' "$GOPROXY_URL/$1/@v/$2.z
 # ---------------------------------------------------------------- Pulumi CLI
 step "Pulumi CLI v$PULUMI_VERSION"
 cli_source=""
-if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "v$PULUMI_VERSION" ] \
-   && [ "$(command -v pulumi)" != "$ROOT/.tools/bin/pulumi" ]; then
+if path_cli_fits; then
   ln -sf "$(command -v pulumi)" .tools/bin/pulumi
   cli_source="PATH"
 else
-  cached="$CACHE/pulumi-v$PULUMI_VERSION/pulumi"
-  if [ ! -x "$cached" ]; then
-    grep -q "github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION\$" toolchain/pulumi/go.mod \
-      || die "toolchain/pulumi/go.mod does not pin pkg/v3 v$PULUMI_VERSION (package.json's @pulumi/pulumi)"
-    info "building from the Go module proxy (first time only; ~6-10 min on 2 cores)"
-    go_build_cached "$cached" toolchain/pulumi mod "v$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "the Pulumi CLI v$PULUMI_VERSION"
-  fi
-  ln -sf "$cached" .tools/bin/pulumi
+  await_build pulumi
+  ln -sf "$cli_cached" .tools/bin/pulumi
   cli_source="built from the Go module proxy, cached in $CACHE"
 fi
 cli_version=$(.tools/bin/pulumi version)
@@ -136,31 +198,8 @@ cli_version=$(.tools/bin/pulumi version)
 info "pulumi $cli_version ($cli_source)"
 
 # ---------------------------------------------------------------- docker compose plugin
-# Debian ships no compose v2. Its module is on the Go module proxy, but `go install` refuses it
-# (its go.mod has exclude directives), so the module is downloaded and built inside its own folder
-# of the module cache, into the per-user cache, once per version (a lock keeps two set-ups apart).
-COMPOSE_VERSION=$(tr -d ' \n' <toolchain/compose/VERSION)
 step "docker compose plugin v$COMPOSE_VERSION"
-compose_bin="$CACHE/compose-v$COMPOSE_VERSION/docker-compose"
-if [ ! -x "$compose_bin" ]; then
-  command -v go >/dev/null 2>&1 || die "Go is needed to build the docker compose plugin from the Go module proxy"
-  t=$SECONDS
-  info "building it from the Go module proxy: github.com/docker/compose/v2@v$COMPOSE_VERSION (first time only; ~2 min on 2 cores)"
-  mkdir -p "$(dirname "$compose_bin")"
-  exec 8>"$(dirname "$compose_bin").lock"
-  flock 8
-  if [ ! -x "$compose_bin" ]; then
-    mod_dir=$(GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "github.com/docker/compose/v2@v$COMPOSE_VERSION" \
-      | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}console.log(j.Dir)})') \
-      || die "the Go module proxy did not serve github.com/docker/compose/v2@v$COMPOSE_VERSION"
-    (cd "$mod_dir" && CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath \
-      -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=v$COMPOSE_VERSION" \
-      -o "$compose_bin.tmp" ./cmd) || die "building the docker compose plugin failed (see the go output above)"
-    mv "$compose_bin.tmp" "$compose_bin"
-  fi
-  flock -u 8
-  info "built in $(elapsed "$t")"
-fi
+await_build compose
 info "present ($("$compose_bin" version 2>/dev/null || echo "cannot run $compose_bin"); cached in $CACHE)"
 
 # ---------------------------------------------------------------- nodejs language host
@@ -192,22 +231,14 @@ bundle_with_cli() { # name source
   fi
   ln -sf "$dest" ".tools/bin/$1"
 }
-LANGHOST_VERSION=$(sed -n 's|^require github.com/pulumi/pulumi/sdk/v3 \(v[0-9.]*\)$|\1|p' toolchain/language-nodejs/go.mod)
 step "nodejs language host (for running the pulumi CLI by hand)"
 langhost=""
-path_langhost=$(command -v pulumi-language-nodejs 2>/dev/null || true)
-if [ -n "$path_langhost" ] && [ "$path_langhost" != "$ROOT/.tools/bin/pulumi-language-nodejs" ]; then
-  ln -sf "$path_langhost" .tools/bin/pulumi-language-nodejs
-  langhost="PATH: $path_langhost"
+if path_langhost >/dev/null; then
+  ln -sf "$(path_langhost)" .tools/bin/pulumi-language-nodejs
+  langhost="PATH: $(path_langhost)"
 else
-  [ -n "$LANGHOST_VERSION" ] || die "toolchain/language-nodejs/go.mod does not pin github.com/pulumi/pulumi/sdk/v3"
-  cached="$CACHE/language-nodejs-$LANGHOST_VERSION/pulumi-language-nodejs"
-  if [ ! -x "$cached" ]; then
-    info "building it from the Go module proxy: sdk/v3 $LANGHOST_VERSION (first time only; ~1 min)"
-    # -mod=readonly: go.sum is complete, so the build needs only the proxy and changes no file here.
-    go_build_cached "$cached" toolchain/language-nodejs readonly "$LANGHOST_VERSION" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "pulumi-language-nodejs $LANGHOST_VERSION"
-  fi
-  bundle_with_cli pulumi-language-nodejs "$cached"
+  await_build language-nodejs
+  bundle_with_cli pulumi-language-nodejs "$langhost_cached"
   langhost="built from the Go module proxy (sdk/v3 $LANGHOST_VERSION), cached in $CACHE"
 fi
 # The host of dynamic providers (pulumi.dynamic.Resource), a script @pulumi/pulumi ships; the CLI
