@@ -27,18 +27,21 @@ info() { printf '    %s\n' "$*"; }
 die() { printf '\nsetup: FAILED: %s\n' "$*" >&2; exit 1; }
 elapsed() { printf '%ss' "$((SECONDS - $1))"; }
 
-# Build a Go package from one of toolchain/'s wrapper modules into the per-user cache, once: a lock
-# per binary keeps two set-ups (two checkouts, CI) from building it at the same time, and the binary
-# appears only when whole (built to .tmp, then moved). The version is stamped as upstream does.
-go_build_cached() { # cached-binary module-dir -mod-flag version package what
+# Build a Go package from a module folder (one of toolchain/'s wrapper modules, or a module's own
+# folder in the module cache) into the per-user cache, once: a lock per binary keeps two set-ups
+# (two checkouts, CI) from building it at the same time, and the binary appears only when whole
+# (built to .tmp, then moved). The version is stamped as upstream does, into the given variable
+# (Pulumi's by default). CGO_ENABLED and the like come from the caller's environment.
+go_build_cached() { # cached-binary module-dir -mod-flag version package what [version-variable]
   local cached=$1 dir=$2 modflag=$3 version=$4 pkg=$5 what=$6 t=$SECONDS
+  local version_var=${7:-github.com/pulumi/pulumi/sdk/v3/go/common/version.Version}
   command -v go >/dev/null 2>&1 || die "Go is needed to build $what from the Go module proxy"
   mkdir -p "$(dirname "$cached")"
   exec 9>"$(dirname "$cached").lock"
   flock 9
   if [ ! -x "$cached" ]; then
     (cd "$dir" && GOTOOLCHAIN=local GOFLAGS="-mod=$modflag" go build -trimpath \
-      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
+      -ldflags "-s -w -X $version_var=$version" \
       -o "$cached.tmp" "$pkg") || die "building $what failed (see the go output above)"
     mv "$cached.tmp" "$cached"
   fi
@@ -47,7 +50,7 @@ go_build_cached() { # cached-binary module-dir -mod-flag version package what
 }
 
 # The three Go builds (the Pulumi CLI, the compose plugin, the language host) are the slow part of a
-# first set-up (~5-10 min on 2 cores), and they need nothing the other steps install (Go is on the
+# first set-up (6-11 min on 2 cores), and they need nothing the other steps install (Go is on the
 # machine; the versions are read from package.json and toolchain/ with sed). So they start first,
 # side by side in the background, while apt-get and npm fetch their packages: on a fresh machine
 # that is minutes less than one after the other. Each writes its own log, shown when it fails.
@@ -62,15 +65,12 @@ LANGHOST_VERSION=$(sed -n 's|^require github.com/pulumi/pulumi/sdk/v3 \(v[0-9.]*
 cli_cached="$CACHE/pulumi-v$PULUMI_VERSION/pulumi"
 compose_bin="$CACHE/compose-v$COMPOSE_VERSION/docker-compose"
 langhost_cached="$CACHE/language-nodejs-$LANGHOST_VERSION/pulumi-language-nodejs"
-path_cli_fits() {
-  command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "v$PULUMI_VERSION" ] \
-    && [ "$(command -v pulumi)" != "$ROOT/.tools/bin/pulumi" ]
-}
-path_langhost() {
-  local p
-  p=$(command -v pulumi-language-nodejs 2>/dev/null || true)
-  [ -n "$p" ] && [ "$p" != "$ROOT/.tools/bin/pulumi-language-nodejs" ] && echo "$p"
-}
+# A CLI of the pinned version and a language host already on PATH (not this checkout's links) are
+# used instead of building; looked up once (`pulumi version` is a CLI start).
+cli_on_path=$(command -v pulumi 2>/dev/null || true)
+if [ -z "$cli_on_path" ] || [ "$cli_on_path" = "$ROOT/.tools/bin/pulumi" ] || [ "$(pulumi version 2>/dev/null)" != "v$PULUMI_VERSION" ]; then cli_on_path=""; fi
+langhost_on_path=$(command -v pulumi-language-nodejs 2>/dev/null || true)
+[ "$langhost_on_path" != "$ROOT/.tools/bin/pulumi-language-nodejs" ] || langhost_on_path=""
 build_cli() {
   grep -q "github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION\$" toolchain/pulumi/go.mod \
     || die "toolchain/pulumi/go.mod does not pin pkg/v3 v$PULUMI_VERSION (package.json's @pulumi/pulumi)"
@@ -80,22 +80,13 @@ build_cli() {
 # (its go.mod has exclude directives), so the module is downloaded and built inside its own folder
 # of the module cache, into the per-user cache, once per version (a lock keeps two set-ups apart).
 build_compose() {
-  local t=$SECONDS mod_dir
+  local mod_dir
   command -v go >/dev/null 2>&1 || die "Go is needed to build the docker compose plugin from the Go module proxy"
-  mkdir -p "$(dirname "$compose_bin")"
-  exec 8>"$(dirname "$compose_bin").lock"
-  flock 8
-  if [ ! -x "$compose_bin" ]; then
-    mod_dir=$(GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "github.com/docker/compose/v2@v$COMPOSE_VERSION" \
-      | sed -n 's|^[[:space:]]*"Dir": "\(.*\)",$|\1|p')
-    [ -n "$mod_dir" ] || die "the Go module proxy did not serve github.com/docker/compose/v2@v$COMPOSE_VERSION"
-    (cd "$mod_dir" && CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath \
-      -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=v$COMPOSE_VERSION" \
-      -o "$compose_bin.tmp" ./cmd) || die "building the docker compose plugin failed (see the go output above)"
-    mv "$compose_bin.tmp" "$compose_bin"
-  fi
-  flock -u 8
-  info "built in $(elapsed "$t")"
+  mod_dir=$(GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "github.com/docker/compose/v2@v$COMPOSE_VERSION" \
+    | sed -n 's|^[[:space:]]*"Dir": "\(.*\)",$|\1|p')
+  [ -n "$mod_dir" ] || die "the Go module proxy did not serve github.com/docker/compose/v2@v$COMPOSE_VERSION"
+  CGO_ENABLED=0 go_build_cached "$compose_bin" "$mod_dir" readonly "v$COMPOSE_VERSION" ./cmd \
+    "the docker compose plugin v$COMPOSE_VERSION" github.com/docker/compose/v2/internal.Version
 }
 build_langhost() {
   [ -n "$LANGHOST_VERSION" ] || die "toolchain/language-nodejs/go.mod does not pin github.com/pulumi/pulumi/sdk/v3"
@@ -112,13 +103,13 @@ start_build() { # name binary function
 await_build() { # name
   local pid=${build_pid[$1]:-}
   [ -n "$pid" ] || { info "cached"; return 0; }
-  if wait "$pid"; then grep -v '^go: downloading' ".tools/logs/build-$1.log" | sed 's/^    //; s/^/    /' || true
+  if wait "$pid"; then grep -v '^go: downloading' ".tools/logs/build-$1.log" || true
   else cat ".tools/logs/build-$1.log" >&2; die "building $1 failed (its log: .tools/logs/build-$1.log)"; fi
 }
-path_cli_fits || start_build pulumi "$cli_cached" build_cli
+[ -n "$cli_on_path" ] || start_build pulumi "$cli_cached" build_cli
 start_build compose "$compose_bin" build_compose
-path_langhost >/dev/null || start_build language-nodejs "$langhost_cached" build_langhost
-[ ${#build_pid[@]} -eq 0 ] || info "building in the background from the Go module proxy (first time only; ~5-10 min on 2 cores): ${!build_pid[*]}"
+[ -n "$langhost_on_path" ] || start_build language-nodejs "$langhost_cached" build_langhost
+[ ${#build_pid[@]} -eq 0 ] || info "building in the background from the Go module proxy (first time only; 6-11 min on 2 cores): ${!build_pid[*]}"
 
 # ---------------------------------------------------------------- Debian packages
 step "Debian packages (postgresql, openssh-server, openssh-client, btrfs-progs, docker.io, debootstrap)"
@@ -185,8 +176,8 @@ proxy_answer() { curl -s -o /dev/null -w '%{http_code}' "$GOPROXY_URL/$1/@v/$2.z
 # ---------------------------------------------------------------- Pulumi CLI
 step "Pulumi CLI v$PULUMI_VERSION"
 cli_source=""
-if path_cli_fits; then
-  ln -sf "$(command -v pulumi)" .tools/bin/pulumi
+if [ -n "$cli_on_path" ]; then
+  ln -sf "$cli_on_path" .tools/bin/pulumi
   cli_source="PATH"
 else
   await_build pulumi
@@ -233,9 +224,9 @@ bundle_with_cli() { # name source
 }
 step "nodejs language host (for running the pulumi CLI by hand)"
 langhost=""
-if path_langhost >/dev/null; then
-  ln -sf "$(path_langhost)" .tools/bin/pulumi-language-nodejs
-  langhost="PATH: $(path_langhost)"
+if [ -n "$langhost_on_path" ]; then
+  ln -sf "$langhost_on_path" .tools/bin/pulumi-language-nodejs
+  langhost="PATH: $langhost_on_path"
 else
   await_build language-nodejs
   bundle_with_cli pulumi-language-nodejs "$langhost_cached"
